@@ -1,0 +1,96 @@
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
+#
+# make            build ./vhost-device-console (gcc or CC=clang, warnings are errors)
+# make check      build with ASan+UBSan and run every test
+# make install    PREFIX=/usr/local DESTDIR= : binary and man page
+# make format / lint / clean
+
+PROGRAM  := vhost-device-console
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+CFLAGS   ?= -O2 -g
+
+WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wconversion -Wno-sign-conversion \
+	    -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith -Wundef \
+	    -Wvla -Wcast-align -Wwrite-strings -Wnull-dereference -Werror
+BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARNINGS)
+
+SRCS     := $(wildcard src/*.c)
+LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+OBJS     := $(SRCS:src/%.c=build/%.o)
+
+# The sanitizer build: the daemon the tests run and the objects they link.
+SAN_FLAGS   := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	       -fno-sanitize-recover=all
+SAN_OBJS    := $(SRCS:src/%.c=build/san/%.o)
+SAN_LIBOBJS := $(LIB_SRCS:src/%.c=build/san/%.o)
+
+TEST_SRCS    := $(wildcard tests/*.c)
+TEST_OBJS    := $(TEST_SRCS:tests/%.c=build/san/tests/%.o)
+CHECK_CFLAGS  = $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS    = $(shell pkg-config --libs check 2>/dev/null)
+
+.PHONY: all check install uninstall clean format lint deps
+all: $(PROGRAM)
+
+# V=1 shows the commands.
+Q := $(if $(V),,@)
+
+$(PROGRAM): $(OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
+build/%.o: src/%.c | build
+	@echo "  CC      $@"
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+build/san/%.o: src/%.c | build/san
+	@echo "  CC      $@"
+	$(Q)$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
+
+build/san/$(PROGRAM): $(SAN_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^
+
+build/san/tests/%.o: tests/%.c | build/san/tests
+	@echo "  CC      $@"
+	$(Q)$(CC) $(BASE_CFLAGS) -Itests $(CHECK_CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
+
+build/san/check-all: $(TEST_OBJS) $(SAN_LIBOBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(CHECK_LIBS)
+
+build build/san build/san/tests:
+	$(Q)mkdir -p $@
+
+deps:
+	@sh tests/ensure-deps.sh
+
+# The test binary finds the daemon and helper scripts through these.
+check: deps
+	@$(MAKE) --no-print-directory build/san/$(PROGRAM) build/san/check-all
+	VDC_DAEMON=$(CURDIR)/build/san/$(PROGRAM) VDC_SRCDIR=$(CURDIR) \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	./build/san/check-all
+
+install: $(PROGRAM)
+	install -D -m 0755 $(PROGRAM) $(DESTDIR)$(BINDIR)/$(PROGRAM)
+	install -D -m 0644 docs/$(PROGRAM).1 $(DESTDIR)$(MANDIR)/man1/$(PROGRAM).1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/$(PROGRAM) $(DESTDIR)$(MANDIR)/man1/$(PROGRAM).1
+
+format:
+	clang-format -i src/*.c include/*.h tests/*.c tests/*.h
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+		--inline-suppr -D_GNU_SOURCE -Iinclude src
+	clang-tidy --quiet src/*.c -- $(BASE_CFLAGS)
+
+clean:
+	rm -rf build $(PROGRAM)
+
+-include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(TEST_OBJS:.o=.d)

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * options.h - the command line, parsed and validated once.
+ *
+ * Everything past options_parse() may trust these values: counts, ports and
+ * path lengths have been checked against each other.
+ */
+#ifndef VDC_OPTIONS_H
+#define VDC_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+
+#define PROGRAM_NAME	"vhost-device-console"
+#define PROGRAM_VERSION "0.1.0"
+
+#define DEFAULT_SOCKET_COUNT   1u
+#define DEFAULT_TCP_PORT       12345u
+#define DEFAULT_MAX_QUEUE_SIZE 128u
+#define MAX_QUEUE_SIZE_LIMIT   32768u
+#define DEFAULT_OUTPUT_BUFFER  (1u << 20)
+#define MIN_OUTPUT_BUFFER      4096u
+#define MAX_OUTPUT_BUFFER      (1u << 30)
+
+enum backend_kind {
+	BACKEND_NESTED,
+	BACKEND_NETWORK,
+	BACKEND_UDS,
+};
+
+struct options {
+	const char *socket_path; /* NULL when serving --fd */
+	unsigned int socket_count;
+	enum backend_kind backend;
+	uint16_t tcp_port;
+	const char *uds_path;
+	uint32_t max_queue_size;
+	size_t output_buffer;
+	int listen_fd; /* -1 unless --fd */
+	enum log_level log_level;
+};
+
+enum options_result {
+	OPTIONS_RUN,	   /* start the daemon */
+	OPTIONS_EXIT_OK,   /* --help, --version, --print-capabilities done */
+	OPTIONS_EXIT_FAIL, /* bad command line; message already printed */
+};
+
+enum options_result options_parse(int argc, char *argv[], struct options *opts);
+const char *backend_name(enum backend_kind kind);
+
+#endif

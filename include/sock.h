@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * sock.h - listening sockets and small fd helpers.
+ *
+ * Functions that can fail for a reason the user must see write a human
+ * sentence into the caller's @err buffer and return -1.
+ */
+#ifndef VDC_SOCK_H
+#define VDC_SOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SOCK_ERR_LEN 256
+
+int sock_listen_unix(const char *path, unsigned int mode, char *err,
+		     size_t errlen);
+int sock_listen_tcp_loopback(uint16_t port, char *err, size_t errlen);
+int sock_check_listening_unix(int fd, char *err, size_t errlen);
+int sock_set_nonblock(int fd);
+int sock_set_cloexec(int fd);
+
+#endif

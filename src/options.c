@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * options.c - parse and validate the command line.
+ *
+ * Every rejection is one line on stderr that names the option and the
+ * reason; the caller turns OPTIONS_EXIT_FAIL into exit status 1.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "options.h"
+
+enum {
+	OPT_UDS_PATH = 256,
+	OPT_PRINT_CAPABILITIES,
+	OPT_FD,
+	OPT_LOG_LEVEL,
+	OPT_OUTPUT_BUFFER,
+};
+
+static const struct option long_options[] = {
+	{ "socket-path", required_argument, NULL, 's' },
+	{ "socket-count", required_argument, NULL, 'c' },
+	{ "backend", required_argument, NULL, 'b' },
+	{ "tcp-port", required_argument, NULL, 'p' },
+	{ "uds-path", required_argument, NULL, OPT_UDS_PATH },
+	{ "max-queue-size", required_argument, NULL, 'q' },
+	{ "output-buffer", required_argument, NULL, OPT_OUTPUT_BUFFER },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "print-capabilities", no_argument, NULL, OPT_PRINT_CAPABILITIES },
+	{ "fd", required_argument, NULL, OPT_FD },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char usage_text[] =
+	"Usage: " PROGRAM_NAME " --socket-path=PATH [OPTION]...\n"
+	"vhost-user backend that emulates a VirtIO console device (virtio id 3)\n"
+	"and hands each guest's console to the host: this terminal, a TCP port\n"
+	"or a unix socket.\n"
+	"\n"
+	"  -s, --socket-path=PATH    vhost-user socket; with --socket-count=N the\n"
+	"                            daemon listens on PATH0 .. PATH<N-1>\n"
+	"  -c, --socket-count=N      number of guests served, one worker each\n"
+	"                            (default 1)\n"
+	"  -b, --backend=KIND        nested (this terminal; socket count 1),\n"
+	"                            network (TCP on 127.0.0.1) or uds (unix\n"
+	"                            socket); default nested\n"
+	"  -p, --tcp-port=PORT       network: guest i is on port PORT+i\n"
+	"                            (default 12345)\n"
+	"      --uds-path=PATH       uds, required: guest i is on socket PATH+i\n"
+	"  -q, --max-queue-size=N    largest virtqueue a frontend may set up; a\n"
+	"                            power of two from 1 to 32768 (default 128)\n"
+	"      --output-buffer=SIZE  guest output kept while the client is slow\n"
+	"                            or absent, in bytes or with a K or M suffix;\n"
+	"                            4K to 1024M (default 1M)\n"
+	"      --log-level=LEVEL     error, warn, info, debug or trace\n"
+	"                            (default info); logs go to stderr\n"
+	"      --fd=FD               serve the listening unix socket FD instead\n"
+	"                            of --socket-path (one guest)\n"
+	"      --print-capabilities  print the backend's capabilities as JSON\n"
+	"                            and exit\n"
+	"  -h, --help                show this help and exit\n"
+	"  -V, --version             show the version and exit\n"
+	"\n"
+	"Nested backend: the escape key is Ctrl-a; Ctrl-a x quits, Ctrl-a Ctrl-a\n"
+	"sends a literal Ctrl-a to the guest.\n"
+	"\n"
+	"Exit status: 0 on a signal or a requested quit, 1 on a bad command line\n"
+	"or a failure to start.\n"
+	"See vhost-device-console(1) for more.\n";
+
+static const char capabilities_json[] = "{\n  \"type\": \"console\"\n}\n";
+
+const char *backend_name(enum backend_kind kind)
+{
+	switch (kind) {
+	case BACKEND_NESTED:
+		return "nested";
+	case BACKEND_NETWORK:
+		return "network";
+	case BACKEND_UDS:
+		return "uds";
+	}
+	return "?";
+}
+
+static void __attribute__((format(printf, 1, 2))) fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(PROGRAM_NAME ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n", stderr);
+}
+
+/*
+ * parse_number() - a decimal number from @min to @max, nothing else
+ *
+ * strtoull() alone accepts leading blanks, signs ("-1" wraps) and trailing
+ * junk; a console daemon given "--socket-count=3x" should say so.
+ */
+static bool parse_number(const char *opt, const char *arg, uint64_t min,
+			 uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (arg[0] < '0' || arg[0] > '9') {
+		fail("%s: '%s' is not a number", opt, arg);
+		return false;
+	}
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (*end != '\0') {
+		fail("%s: '%s' is not a number", opt, arg);
+		return false;
+	}
+	if (errno == ERANGE || v < min || v > max) {
+		fail("%s: %s is out of range (%" PRIu64 " to %" PRIu64 ")", opt,
+		     arg, min, max);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+/* parse_size() - like parse_number(), with an optional K or M suffix */
+static bool parse_size(const char *opt, const char *arg, uint64_t min,
+		       uint64_t max, uint64_t *out)
+{
+	char digits[32];
+	size_t len = strlen(arg);
+	unsigned int shift = 0;
+	uint64_t v;
+
+	if (len > 0 && (arg[len - 1] == 'K' || arg[len - 1] == 'k'))
+		shift = 10;
+	else if (len > 0 && (arg[len - 1] == 'M' || arg[len - 1] == 'm'))
+		shift = 20;
+	if (shift) {
+		if (len >= sizeof(digits)) {
+			fail("%s: '%s' is not a size", opt, arg);
+			return false;
+		}
+		memcpy(digits, arg, len - 1);
+		digits[len - 1] = '\0';
+		arg = digits;
+	}
+	if (!parse_number(opt, arg, 0, max >> shift, &v))
+		return false;
+	v <<= shift;
+	if (v < min) {
+		fail("%s: %" PRIu64 " bytes is too small (at least %" PRIu64
+		     ")", opt, v, min);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+static unsigned int decimal_digits(unsigned int v)
+{
+	unsigned int n = 1;
+
+	while (v >= 10) {
+		v /= 10;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * check_suffixed_path() - PATH plus the largest index must fit sun_path
+ *
+ * A unix socket address holds 107 bytes and a NUL; a longer name would be
+ * cut silently by bind(2) in some libcs, so refuse it up front.
+ */
+static bool check_suffixed_path(const char *opt, const char *path,
+				unsigned int count)
+{
+	size_t len = strlen(path);
+	size_t max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
+
+	if (len == 0) {
+		fail("%s: the path is empty", opt);
+		return false;
+	}
+	if (path[len - 1] == '/') {
+		fail("%s: '%s' ends in '/'; it names a socket file, and the "
+		     "index is appended to it",
+		     opt, path);
+		return false;
+	}
+	if (len + decimal_digits(count - 1) > max) {
+		fail("%s: '%s' with its index suffix is longer than a unix "
+		     "socket address can hold (%zu bytes)",
+		     opt, path, max);
+		return false;
+	}
+	return true;
+}
+
+static bool parse_backend(const char *arg, enum backend_kind *kind)
+{
+	if (strcmp(arg, "nested") == 0)
+		*kind = BACKEND_NESTED;
+	else if (strcmp(arg, "network") == 0)
+		*kind = BACKEND_NETWORK;
+	else if (strcmp(arg, "uds") == 0)
+		*kind = BACKEND_UDS;
+	else {
+		fail("--backend: unknown backend '%s' (nested, network or uds)",
+		     arg);
+		return false;
+	}
+	return true;
+}
+
+/* What was given explicitly, so that cross-option rules can be checked. */
+struct given {
+	bool count, tcp_port, fd;
+};
+
+static bool validate(const struct options *o, const struct given *g)
+{
+	if (g->fd && o->socket_path) {
+		fail("--fd: cannot be combined with --socket-path");
+		return false;
+	}
+	if (g->fd && o->socket_count != 1) {
+		fail("--fd: serves one socket; --socket-count must be 1");
+		return false;
+	}
+	if (!g->fd && !o->socket_path) {
+		fail("--socket-path: is required (or --fd)");
+		return false;
+	}
+	if (o->socket_path &&
+	    !check_suffixed_path("--socket-path", o->socket_path,
+				 o->socket_count))
+		return false;
+	if (o->backend == BACKEND_NESTED && o->socket_count > 1) {
+		fail("--backend: nested uses this terminal, so it serves one "
+		     "socket; use network or uds with --socket-count=%u",
+		     o->socket_count);
+		return false;
+	}
+	if (g->tcp_port && o->backend != BACKEND_NETWORK) {
+		fail("--tcp-port: only the network backend uses it (backend "
+		     "is %s)",
+		     backend_name(o->backend));
+		return false;
+	}
+	if (o->backend == BACKEND_NETWORK &&
+	    (uint32_t)o->tcp_port + o->socket_count - 1 > 65535) {
+		fail("--tcp-port: ports %u to %u run past 65535",
+		     (unsigned int)o->tcp_port,
+		     (unsigned int)o->tcp_port + o->socket_count - 1);
+		return false;
+	}
+	if (o->uds_path && o->backend != BACKEND_UDS) {
+		fail("--uds-path: only the uds backend uses it (backend is %s)",
+		     backend_name(o->backend));
+		return false;
+	}
+	if (o->backend == BACKEND_UDS && !o->uds_path) {
+		fail("--uds-path: is required with --backend=uds");
+		return false;
+	}
+	if (o->uds_path &&
+	    !check_suffixed_path("--uds-path", o->uds_path, o->socket_count))
+		return false;
+	return true;
+}
+
+static void set_defaults(struct options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->socket_count = DEFAULT_SOCKET_COUNT;
+	o->backend = BACKEND_NESTED;
+	o->tcp_port = DEFAULT_TCP_PORT;
+	o->max_queue_size = DEFAULT_MAX_QUEUE_SIZE;
+	o->output_buffer = DEFAULT_OUTPUT_BUFFER;
+	o->listen_fd = -1;
+	o->log_level = LOG_LEVEL_INFO;
+}
+
+/**
+ * options_parse() - fill @opts from the command line
+ * @argc, @argv:	as given to main()
+ * @opts:		the result
+ *
+ * Return: what the caller should do next; on OPTIONS_EXIT_FAIL one line
+ * naming the option and the reason has been written to stderr.
+ */
+enum options_result options_parse(int argc, char *argv[], struct options *opts)
+{
+	struct given given = { 0 };
+	bool print_capabilities = false;
+	uint64_t v;
+	int c;
+
+	set_defaults(opts);
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":s:c:b:p:q:hV", long_options,
+				NULL)) != -1) {
+		switch (c) {
+		case 's':
+			opts->socket_path = optarg;
+			break;
+		case 'c':
+			if (!parse_number("--socket-count", optarg, 1,
+					  UINT32_MAX, &v))
+				return OPTIONS_EXIT_FAIL;
+			opts->socket_count = (unsigned int)v;
+			given.count = true;
+			break;
+		case 'b':
+			if (!parse_backend(optarg, &opts->backend))
+				return OPTIONS_EXIT_FAIL;
+			break;
+		case 'p':
+			if (!parse_number("--tcp-port", optarg, 1, 65535, &v))
+				return OPTIONS_EXIT_FAIL;
+			opts->tcp_port = (uint16_t)v;
+			given.tcp_port = true;
+			break;
+		case OPT_UDS_PATH:
+			opts->uds_path = optarg;
+			break;
+		case 'q':
+			if (!parse_number("--max-queue-size", optarg, 1,
+					  MAX_QUEUE_SIZE_LIMIT, &v))
+				return OPTIONS_EXIT_FAIL;
+			if (v & (v - 1)) {
+				fail("--max-queue-size: %s is not a power of two",
+				     optarg);
+				return OPTIONS_EXIT_FAIL;
+			}
+			opts->max_queue_size = (uint32_t)v;
+			break;
+		case OPT_OUTPUT_BUFFER:
+			if (!parse_size("--output-buffer", optarg,
+					MIN_OUTPUT_BUFFER, MAX_OUTPUT_BUFFER,
+					&v))
+				return OPTIONS_EXIT_FAIL;
+			opts->output_buffer = (size_t)v;
+			break;
+		case OPT_LOG_LEVEL:
+			if (!log_level_parse(optarg, &opts->log_level)) {
+				fail("--log-level: unknown level '%s' (error, "
+				     "warn, info, debug or trace)",
+				     optarg);
+				return OPTIONS_EXIT_FAIL;
+			}
+			break;
+		case OPT_FD:
+			if (!parse_number("--fd", optarg, 0, INT32_MAX, &v))
+				return OPTIONS_EXIT_FAIL;
+			opts->listen_fd = (int)v;
+			given.fd = true;
+			break;
+		case OPT_PRINT_CAPABILITIES:
+			print_capabilities = true;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return OPTIONS_EXIT_OK;
+		case 'V':
+			fputs(PROGRAM_NAME " " PROGRAM_VERSION "\n", stdout);
+			return OPTIONS_EXIT_OK;
+		case ':':
+			fail("%s: needs a value", argv[optind - 1]);
+			return OPTIONS_EXIT_FAIL;
+		default:
+			fail("%s: unknown option; see --help", argv[optind - 1]);
+			return OPTIONS_EXIT_FAIL;
+		}
+	}
+	if (optind < argc) {
+		fail("unexpected argument '%s'; see --help", argv[optind]);
+		return OPTIONS_EXIT_FAIL;
+	}
+	if (print_capabilities) {
+		fputs(capabilities_json, stdout);
+		return OPTIONS_EXIT_OK;
+	}
+	if (!validate(opts, &given))
+		return OPTIONS_EXIT_FAIL;
+	return OPTIONS_RUN;
+}

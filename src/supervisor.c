@@ -1,0 +1,432 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * supervisor.c - the parent process.
+ *
+ * The supervisor binds every socket before it forks, so that a path in use
+ * or a port taken fails the whole daemon at start, with the reason, and so
+ * that a worker restarted after a crash serves the very socket its guest
+ * knows: nothing is unlinked and re-created while the daemon runs.
+ *
+ * Workers are independent: one guest's fault (a crash, kill -9) is logged
+ * and that worker alone is restarted after a short delay, backing off if it
+ * keeps dying.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "event_loop.h"
+#include "log.h"
+#include "sock.h"
+#include "supervisor.h"
+#include "worker.h"
+
+#define RESTART_DELAY_MIN_MS 250
+#define RESTART_DELAY_MAX_MS 8000
+#define STABLE_RUN_MS	     5000 /* a worker up this long resets backoff */
+#define STOP_GRACE_MS	     5000 /* then SIGKILL */
+
+struct child {
+	struct worker_spec spec;
+	char vu_path[108];
+	char backend_path[108];
+	pid_t pid;		/* 0 when not running */
+	uint64_t started_ms;
+	uint64_t restart_at_ms; /* 0 when no restart is due */
+	unsigned int delay_ms;
+};
+
+struct supervisor {
+	const struct options *opts;
+	struct child *children;
+	unsigned int count;
+	unsigned int running;
+	struct ev_loop loop;
+	int sigfd;
+	struct ev_watch sig_watch;
+	int timerfd;
+	struct ev_watch timer_watch;
+	bool stopping;
+	int exit_status;
+	struct termios saved_tty; /* nested: restored after every worker */
+	bool have_saved_tty;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void arm_timer(struct supervisor *s, uint64_t at_ms)
+{
+	struct itimerspec its = { 0 };
+	uint64_t now = now_ms();
+	uint64_t in_ms = at_ms > now ? at_ms - now : 1;
+
+	its.it_value.tv_sec = (time_t)(in_ms / 1000);
+	its.it_value.tv_nsec = (long)(in_ms % 1000) * 1000000;
+	timerfd_settime(s->timerfd, 0, &its, NULL);
+}
+
+/* Arm the timer for the earliest pending restart, or the stop deadline. */
+static void rearm_timer(struct supervisor *s)
+{
+	uint64_t next = 0;
+
+	for (unsigned int i = 0; i < s->count; i++) {
+		uint64_t at = s->children[i].restart_at_ms;
+
+		if (at && (!next || at < next))
+			next = at;
+	}
+	if (next)
+		arm_timer(s, next);
+}
+
+static void close_listeners(struct supervisor *s, bool unlink_paths)
+{
+	for (unsigned int i = 0; i < s->count; i++) {
+		struct child *c = &s->children[i];
+
+		if (c->spec.vu_listen_fd >= 0 &&
+		    c->spec.vu_listen_fd != s->opts->listen_fd)
+			close(c->spec.vu_listen_fd);
+		if (c->spec.backend_listen_fd >= 0)
+			close(c->spec.backend_listen_fd);
+		if (unlink_paths && c->vu_path[0] && c->spec.vu_listen_fd >= 0)
+			unlink(c->vu_path);
+		if (unlink_paths && c->backend_path[0] &&
+		    c->spec.backend_listen_fd >= 0)
+			unlink(c->backend_path);
+		c->spec.vu_listen_fd = -1;
+		c->spec.backend_listen_fd = -1;
+	}
+}
+
+static int open_backend_listener(struct child *c, char *err, size_t errlen)
+{
+	const struct options *o = c->spec.opts;
+
+	switch (o->backend) {
+	case BACKEND_NESTED:
+		return 0;
+	case BACKEND_NETWORK:
+		c->spec.backend_listen_fd = sock_listen_tcp_loopback(
+			(uint16_t)(o->tcp_port + c->spec.index), err, errlen);
+		break;
+	case BACKEND_UDS:
+		snprintf(c->backend_path, sizeof(c->backend_path), "%s%u",
+			 o->uds_path, c->spec.index);
+		c->spec.backend_listen_fd =
+			sock_listen_unix(c->backend_path, 0600, err, errlen);
+		break;
+	}
+	return c->spec.backend_listen_fd < 0 ? -1 : 0;
+}
+
+/*
+ * open_listeners() - every socket of every index, before any fork
+ *
+ * Return: 0, or -1 after logging the reason and closing what was opened
+ */
+static int open_listeners(struct supervisor *s)
+{
+	char err[SOCK_ERR_LEN];
+
+	for (unsigned int i = 0; i < s->count; i++) {
+		struct child *c = &s->children[i];
+
+		c->spec.index = i;
+		c->spec.opts = s->opts;
+		c->spec.vu_listen_fd = -1;
+		c->spec.backend_listen_fd = -1;
+	}
+	for (unsigned int i = 0; i < s->count; i++) {
+		struct child *c = &s->children[i];
+
+		if (s->opts->listen_fd >= 0) {
+			if (sock_check_listening_unix(s->opts->listen_fd, err,
+						      sizeof(err)) < 0)
+				goto fail;
+			c->spec.vu_listen_fd = s->opts->listen_fd;
+		} else {
+			snprintf(c->vu_path, sizeof(c->vu_path), "%s%u",
+				 s->opts->socket_path, i);
+			c->spec.vu_listen_fd =
+				sock_listen_unix(c->vu_path, 0, err, sizeof(err));
+			if (c->spec.vu_listen_fd < 0)
+				goto fail;
+		}
+		if (open_backend_listener(c, err, sizeof(err)) < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	log_error("cannot start: %s", err);
+	close_listeners(s, true);
+	return -1;
+}
+
+static void worker_process(struct supervisor *s, struct child *c)
+{
+	char name[16];
+	int status;
+
+	/* The worker reacts to signals itself; it must not see ours. */
+	close(s->sigfd);
+	close(s->timerfd);
+	ev_loop_fini(&s->loop);
+	for (unsigned int i = 0; i < s->count; i++) {
+		struct child *o = &s->children[i];
+
+		if (o == c)
+			continue;
+		if (o->spec.vu_listen_fd >= 0 &&
+		    o->spec.vu_listen_fd != s->opts->listen_fd)
+			close(o->spec.vu_listen_fd);
+		if (o->spec.backend_listen_fd >= 0)
+			close(o->spec.backend_listen_fd);
+	}
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() == 1)
+		_exit(WORKER_EXIT_STOPPED);
+	snprintf(name, sizeof(name), "vdc-worker-%u", c->spec.index);
+	prctl(PR_SET_NAME, name);
+	log_set_worker((int)c->spec.index);
+	status = worker_main(&c->spec);
+	_exit(status);
+}
+
+static int start_worker(struct supervisor *s, struct child *c)
+{
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		log_error("fork for worker %u: %s", c->spec.index,
+			  strerror(errno));
+		return -1;
+	}
+	if (pid == 0)
+		worker_process(s, c);
+	c->pid = pid;
+	c->started_ms = now_ms();
+	c->restart_at_ms = 0;
+	s->running++;
+	log_debug("worker %u started, pid %d", c->spec.index, (int)pid);
+	return 0;
+}
+
+static void stop_all(struct supervisor *s, int status)
+{
+	if (!s->stopping) {
+		s->stopping = true;
+		s->exit_status = status;
+		arm_timer(s, now_ms() + STOP_GRACE_MS);
+	}
+	for (unsigned int i = 0; i < s->count; i++) {
+		s->children[i].restart_at_ms = 0;
+		if (s->children[i].pid > 0)
+			kill(s->children[i].pid, SIGTERM);
+	}
+	if (s->running == 0)
+		ev_stop(&s->loop);
+}
+
+static void restore_tty(struct supervisor *s)
+{
+	if (s->have_saved_tty)
+		tcsetattr(STDIN_FILENO, TCSANOW, &s->saved_tty);
+}
+
+static void schedule_restart(struct supervisor *s, struct child *c)
+{
+	uint64_t now = now_ms();
+
+	if (now - c->started_ms >= STABLE_RUN_MS)
+		c->delay_ms = RESTART_DELAY_MIN_MS;
+	else if (c->delay_ms < RESTART_DELAY_MAX_MS)
+		c->delay_ms = c->delay_ms ? c->delay_ms * 2 : RESTART_DELAY_MIN_MS;
+	c->restart_at_ms = now + c->delay_ms;
+	log_warn("worker %u: restarting in %u ms", c->spec.index, c->delay_ms);
+	rearm_timer(s);
+}
+
+static void reaped(struct supervisor *s, struct child *c, int status)
+{
+	unsigned int idx = c->spec.index;
+	int pid = (int)c->pid;
+
+	c->pid = 0;
+	s->running--;
+	restore_tty(s);
+	if (s->stopping) {
+		if (s->running == 0)
+			ev_stop(&s->loop);
+		return;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_STOPPED) {
+		log_info("worker %u: quit requested; stopping", idx);
+		stop_all(s, EXIT_SUCCESS);
+		return;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_STARTUP) {
+		log_error("worker %u could not start; stopping", idx);
+		stop_all(s, EXIT_FAILURE);
+		return;
+	}
+	if (WIFSIGNALED(status))
+		log_error("worker %u (pid %d) killed by signal %d (%s)", idx,
+			  pid, WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else
+		log_error("worker %u (pid %d) exited with status %d", idx, pid,
+			  WEXITSTATUS(status));
+	schedule_restart(s, c);
+}
+
+static void reap_children(struct supervisor *s)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (unsigned int i = 0; i < s->count; i++) {
+			if (s->children[i].pid == pid) {
+				reaped(s, &s->children[i], status);
+				break;
+			}
+		}
+	}
+}
+
+static void on_signal(void *arg, uint32_t events)
+{
+	struct supervisor *s = arg;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD) {
+			reap_children(s);
+			continue;
+		}
+		if (!s->stopping)
+			log_info("%s: stopping", strsignal((int)si.ssi_signo));
+		stop_all(s, EXIT_SUCCESS);
+	}
+}
+
+static void on_timer(void *arg, uint32_t events)
+{
+	struct supervisor *s = arg;
+	uint64_t expirations, now = now_ms();
+
+	(void)events;
+	if (read(s->timerfd, &expirations, sizeof(expirations)) < 0)
+		return;
+	if (s->stopping) {
+		log_warn("workers did not stop within %d ms; killing them",
+			 STOP_GRACE_MS);
+		for (unsigned int i = 0; i < s->count; i++)
+			if (s->children[i].pid > 0)
+				kill(s->children[i].pid, SIGKILL);
+		return;
+	}
+	for (unsigned int i = 0; i < s->count; i++) {
+		struct child *c = &s->children[i];
+
+		if (c->restart_at_ms && c->restart_at_ms <= now)
+			if (start_worker(s, c) < 0)
+				schedule_restart(s, c);
+	}
+	rearm_timer(s);
+}
+
+static int setup_loop(struct supervisor *s)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	signal(SIGPIPE, SIG_IGN);
+	s->sigfd = ev_signalfd_open(&mask);
+	s->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (s->sigfd < 0 || s->timerfd < 0 || ev_loop_init(&s->loop) < 0)
+		return -1;
+	ev_watch_init(&s->sig_watch);
+	ev_watch_init(&s->timer_watch);
+	if (ev_add(&s->loop, &s->sig_watch, s->sigfd, EPOLLIN, on_signal, s) < 0 ||
+	    ev_add(&s->loop, &s->timer_watch, s->timerfd, EPOLLIN, on_timer, s) < 0)
+		return -1;
+	return 0;
+}
+
+/**
+ * supervisor_run() - run the daemon until it is told to stop
+ * @opts:	validated options
+ *
+ * Return: the process exit status
+ */
+int supervisor_run(const struct options *opts)
+{
+	struct supervisor s = { .opts = opts, .count = opts->socket_count,
+				.sigfd = -1, .timerfd = -1 };
+
+	s.children = calloc(s.count, sizeof(*s.children));
+	if (!s.children) {
+		log_error("out of memory for %u workers", s.count);
+		return EXIT_FAILURE;
+	}
+	if (setup_loop(&s) < 0) {
+		log_error("cannot set up the supervisor: %s", strerror(errno));
+		free(s.children);
+		return EXIT_FAILURE;
+	}
+	if (open_listeners(&s) < 0) {
+		free(s.children);
+		return EXIT_FAILURE;
+	}
+	if (opts->backend == BACKEND_NESTED && isatty(STDIN_FILENO))
+		s.have_saved_tty = tcgetattr(STDIN_FILENO, &s.saved_tty) == 0;
+
+	for (unsigned int i = 0; i < s.count; i++) {
+		if (start_worker(&s, &s.children[i]) < 0) {
+			stop_all(&s, EXIT_FAILURE);
+			break;
+		}
+	}
+	if (s.count == 1 && s.children[0].vu_path[0])
+		log_info("listening on %s (%s backend)", s.children[0].vu_path,
+			 backend_name(opts->backend));
+	else if (s.count == 1)
+		log_info("listening on fd %d (%s backend)", opts->listen_fd,
+			 backend_name(opts->backend));
+	else
+		log_info("listening on %s0 .. %s%u (%s backend)",
+			 opts->socket_path, opts->socket_path, s.count - 1,
+			 backend_name(opts->backend));
+
+	if (s.running > 0 && ev_run(&s.loop) < 0)
+		s.exit_status = EXIT_FAILURE;
+	restore_tty(&s);
+	close_listeners(&s, true);
+	ev_loop_fini(&s.loop);
+	close(s.sigfd);
+	close(s.timerfd);
+	free(s.children);
+	return s.exit_status;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * check_main.c - run every suite; `make check` runs this under ASan and
+ * UBSan. Give suite names as arguments to run only those.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "suites.h"
+
+static const struct {
+	const char *name;
+	Suite *(*make)(void);
+} all_suites[] = {
+	{ "options", options_suite },
+	{ "process", process_suite },
+};
+
+int main(int argc, char *argv[])
+{
+	SRunner *sr = NULL;
+	int failed;
+
+	for (size_t i = 0; i < sizeof(all_suites) / sizeof(all_suites[0]); i++) {
+		bool wanted = argc < 2;
+
+		for (int a = 1; a < argc; a++)
+			wanted |= strcmp(argv[a], all_suites[i].name) == 0;
+		if (!wanted)
+			continue;
+		if (!sr)
+			sr = srunner_create(all_suites[i].make());
+		else
+			srunner_add_suite(sr, all_suites[i].make());
+	}
+	if (!sr)
+		return EXIT_FAILURE;
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,29 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
+#
+# Make sure the tools and libraries `make check` needs are installed.
+# As root on Debian they are installed with apt-get; otherwise the exact
+# command is printed and the check fails.
+set -e
+
+PACKAGES="check pkg-config busybox-static patchelf"
+missing=""
+for p in $PACKAGES; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+cmd="apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+	echo "ensure-deps: installing$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	# A fresh machine has no package lists yet.
+	apt-get update -qq || true
+	$cmd >/dev/null
+	exit 0
+fi
+echo "ensure-deps: missing packages:$missing" >&2
+echo "ensure-deps: run as root:  $cmd" >&2
+exit 1

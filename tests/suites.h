@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/* suites.h - every Check suite the test runner knows. */
+#ifndef VDC_TEST_SUITES_H
+#define VDC_TEST_SUITES_H
+
+#include <check.h>
+
+Suite *options_suite(void);
+Suite *process_suite(void);
+
+#endif
