@@ -427,11 +427,9 @@ START_TEST(test_valid_fd)
 	snprintf(fdarg, sizeof(fdarg), "--fd=%d", fd);
 	daemon_start(&d, dir, a);
 	close(fd);
-	c = -1;
-	for (int i = 0; i < 500 && c < 0; i++) {
-		c = connect_unix(path);
-		sleep_ms(10);
-	}
+	/* The socket listens before the daemon runs: wait for its worker. */
+	ck_assert(wait_for_child(d.pid, "vdc-worker-0", 0, 5000) != 0);
+	c = connect_unix(path);
 	ck_assert_int_ge(c, 0);
 	close(c);
 	status = daemon_stop(&d, SIGTERM, 5000);

@@ -41,10 +41,16 @@ static void start_three(struct daemon_proc *d)
 			    "23500", NULL };
 
 	daemon_start(d, dir, a);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 3; i++) {
+		char comm[32];
+
 		ck_assert_msg(wait_for_socket(sock[i], 5000),
 			      "%s never accepted; log:\n%s", sock[i],
 			      daemon_log(d));
+		/* The parent binds before it forks: wait for the workers. */
+		snprintf(comm, sizeof(comm), "vdc-worker-%d", i);
+		ck_assert(wait_for_child(d->pid, comm, 0, 5000) != 0);
+	}
 }
 
 START_TEST(test_three_sockets_three_workers_and_sigterm_cleans_up)
