@@ -26,7 +26,7 @@ SAN_FLAGS   := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 SAN_OBJS    := $(SRCS:src/%.c=build/san/%.o)
 SAN_LIBOBJS := $(LIB_SRCS:src/%.c=build/san/%.o)
 
-TEST_SRCS    := $(wildcard tests/*.c)
+TEST_SRCS    := $(wildcard tests/*.c tests/lib/*.c)
 TEST_OBJS    := $(TEST_SRCS:tests/%.c=build/san/tests/%.o)
 CHECK_CFLAGS  = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS    = $(shell pkg-config --libs check 2>/dev/null)
@@ -53,15 +53,15 @@ build/san/$(PROGRAM): $(SAN_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^
 
-build/san/tests/%.o: tests/%.c | build/san/tests
+build/san/tests/%.o: tests/%.c | build/san/tests/lib
 	@echo "  CC      $@"
-	$(Q)$(CC) $(BASE_CFLAGS) -Itests $(CHECK_CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
+	$(Q)$(CC) $(BASE_CFLAGS) -Itests -Itests/lib $(CHECK_CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
 
 build/san/check-all: $(TEST_OBJS) $(SAN_LIBOBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(CHECK_LIBS)
 
-build build/san build/san/tests:
+build build/san build/san/tests/lib:
 	$(Q)mkdir -p $@
 
 deps:

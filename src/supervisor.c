@@ -12,6 +12,7 @@
  * keeps dying.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,7 @@ struct supervisor {
 	int exit_status;
 	struct termios saved_tty; /* nested: restored after every worker */
 	bool have_saved_tty;
+	int saved_stdout_flags; /* nested: the worker sets O_NONBLOCK */
 };
 
 static uint64_t now_ms(void)
@@ -244,10 +246,13 @@ static void stop_all(struct supervisor *s, int status)
 		ev_stop(&s->loop);
 }
 
+/* A worker that died in raw mode must not leave the terminal so. */
 static void restore_tty(struct supervisor *s)
 {
 	if (s->have_saved_tty)
 		tcsetattr(STDIN_FILENO, TCSANOW, &s->saved_tty);
+	if (s->saved_stdout_flags >= 0)
+		fcntl(STDOUT_FILENO, F_SETFL, s->saved_stdout_flags);
 }
 
 static void schedule_restart(struct supervisor *s, struct child *c)
@@ -400,8 +405,13 @@ int supervisor_run(const struct options *opts)
 		free(s.children);
 		return EXIT_FAILURE;
 	}
-	if (opts->backend == BACKEND_NESTED && isatty(STDIN_FILENO))
-		s.have_saved_tty = tcgetattr(STDIN_FILENO, &s.saved_tty) == 0;
+	s.saved_stdout_flags = -1;
+	if (opts->backend == BACKEND_NESTED) {
+		if (isatty(STDIN_FILENO))
+			s.have_saved_tty =
+				tcgetattr(STDIN_FILENO, &s.saved_tty) == 0;
+		s.saved_stdout_flags = fcntl(STDOUT_FILENO, F_GETFL);
+	}
 
 	for (unsigned int i = 0; i < s.count; i++) {
 		if (start_worker(&s, &s.children[i]) < 0) {

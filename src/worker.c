@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
- * worker.c - one worker: the epoll loop that serves one socket index.
+ * worker.c - one worker: the epoll loop that ties one guest's vhost-user
+ * connection, its console device and its backend together.
+ *
+ * The backend starts before any frontend connects, so a client can attach
+ * early and sees the guest from its first line of output; it outlives the
+ * frontend, so the next VM on the same socket gets the same console.
  */
 #include <errno.h>
 #include <signal.h>
@@ -9,9 +14,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "backend.h"
+#include "console.h"
 #include "event_loop.h"
 #include "log.h"
 #include "sock.h"
+#include "vhost_user.h"
 #include "worker.h"
 
 struct worker {
@@ -20,26 +28,28 @@ struct worker {
 	int sigfd;
 	struct ev_watch sig_watch;
 	struct ev_watch listen_watch;
-	int conn_fd;
-	struct ev_watch conn_watch;
+	struct vu_device dev;
+	struct vu_dev vu;
+	struct console console;
+	struct backend backend;
+	struct backend_events backend_events;
 };
 
-static void on_conn(void *arg, uint32_t events)
-{
-	struct worker *w = arg;
-	char buf[4096];
-	ssize_t n;
+static void on_listen(void *arg, uint32_t events);
 
-	(void)events;
-	n = read(w->conn_fd, buf, sizeof(buf));
-	if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)))
-		return;
-	log_info("frontend disconnected");
-	ev_del(&w->loop, &w->conn_watch);
-	close(w->conn_fd);
-	w->conn_fd = -1;
-	ev_add(&w->loop, &w->listen_watch, w->spec->vu_listen_fd, EPOLLIN,
-	       w->listen_watch.cb, w);
+static void watch_listener(struct worker *w)
+{
+	if (ev_add(&w->loop, &w->listen_watch, w->spec->vu_listen_fd, EPOLLIN,
+		   on_listen, w) < 0)
+		log_error("cannot watch the vhost-user socket: %s",
+			  strerror(errno));
+}
+
+static void on_frontend_gone(void *opaque)
+{
+	struct worker *w = opaque;
+
+	watch_listener(w);
 }
 
 static void on_listen(void *arg, uint32_t events)
@@ -56,10 +66,10 @@ static void on_listen(void *arg, uint32_t events)
 		return;
 	}
 	log_info("frontend connected");
-	/* One frontend at a time: the next waits in the backlog. */
+	/* One frontend at a time: the next one waits in the backlog. */
 	ev_del(&w->loop, &w->listen_watch);
-	w->conn_fd = fd;
-	ev_add(&w->loop, &w->conn_watch, fd, EPOLLIN, on_conn, w);
+	if (vu_attach(&w->vu, fd) < 0)
+		watch_listener(w);
 }
 
 static void on_signal(void *arg, uint32_t events)
@@ -74,6 +84,110 @@ static void on_signal(void *arg, uint32_t events)
 	}
 }
 
+/*
+ * The worker is the glue: the protocol layer and the backend report to it,
+ * and it passes each event to the console or acts on it itself.
+ */
+static void on_quit(void *opaque)
+{
+	struct worker *w = opaque;
+
+	ev_stop(&w->loop);
+}
+
+static void on_queue_kick(void *opaque, struct virtqueue *vq)
+{
+	console_queue_kick(&((struct worker *)opaque)->console, vq);
+}
+
+static void on_device_reset(void *opaque)
+{
+	console_reset(&((struct worker *)opaque)->console);
+}
+
+static void on_get_config(void *opaque, uint32_t offset, uint8_t *buf,
+			  uint32_t len)
+{
+	console_get_config(&((struct worker *)opaque)->console, offset, buf,
+			   len);
+}
+
+static int on_set_config(void *opaque, uint32_t offset, const uint8_t *buf,
+			 uint32_t len)
+{
+	return console_set_config(&((struct worker *)opaque)->console, offset,
+				  buf, len);
+}
+
+static void on_client_connected(void *opaque)
+{
+	console_client_connected(&((struct worker *)opaque)->console);
+}
+
+static void on_client_input(void *opaque)
+{
+	console_client_input(&((struct worker *)opaque)->console);
+}
+
+static void on_client_writable(void *opaque)
+{
+	console_client_writable(&((struct worker *)opaque)->console);
+}
+
+static void wire_up(struct worker *w)
+{
+	w->dev = (struct vu_device){
+		.features = console_device_features,
+		.num_queues = CONSOLE_NUM_QUEUES,
+		.config_size = sizeof(struct virtio_console_config),
+		.opaque = w,
+		.queue_kick = on_queue_kick,
+		.reset = on_device_reset,
+		.get_config = on_get_config,
+		.set_config = on_set_config,
+		.disconnected = on_frontend_gone,
+	};
+	w->backend_events = (struct backend_events){
+		.opaque = w,
+		.connected = on_client_connected,
+		.input = on_client_input,
+		.writable = on_client_writable,
+		.quit = on_quit,
+	};
+}
+
+static int setup(struct worker *w)
+{
+	const struct options *o = w->spec->opts;
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	w->sigfd = ev_signalfd_open(&mask);
+	if (w->sigfd < 0 || ev_loop_init(&w->loop) < 0 ||
+	    sock_set_nonblock(w->spec->vu_listen_fd) < 0 ||
+	    ev_add(&w->loop, &w->sig_watch, w->sigfd, EPOLLIN, on_signal, w) < 0) {
+		log_error("cannot set up the worker: %s", strerror(errno));
+		return -1;
+	}
+	if (console_init(&w->console, w->spec->index, o->output_buffer,
+			 o->max_queue_size) < 0) {
+		log_error("out of memory for the console");
+		return -1;
+	}
+	wire_up(w);
+	vu_init(&w->vu, &w->loop, &w->dev, o->max_queue_size);
+	console_attach(&w->console, &w->vu, &w->backend);
+	if (backend_init(&w->backend, o->backend, &w->loop,
+			 w->spec->backend_listen_fd, w->spec->index,
+			 &w->backend_events) < 0)
+		return -1;
+	watch_listener(w);
+	return 0;
+}
+
 /**
  * worker_main() - serve one socket index until told to stop
  * @spec:	the fds to serve, owned by this process from now on
@@ -82,34 +196,23 @@ static void on_signal(void *arg, uint32_t events)
  */
 int worker_main(const struct worker_spec *spec)
 {
-	struct worker w = { .spec = spec, .sigfd = -1, .conn_fd = -1 };
-	sigset_t mask;
+	static struct worker w;
 	int status = WORKER_EXIT_STOPPED;
 
+	memset(&w, 0, sizeof(w));
+	w.spec = spec;
+	w.sigfd = -1;
 	ev_watch_init(&w.sig_watch);
 	ev_watch_init(&w.listen_watch);
-	ev_watch_init(&w.conn_watch);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	w.sigfd = ev_signalfd_open(&mask);
-	if (w.sigfd < 0 || ev_loop_init(&w.loop) < 0 ||
-	    sock_set_nonblock(spec->vu_listen_fd) < 0) {
-		log_error("cannot set up the worker: %s", strerror(errno));
-		return WORKER_EXIT_STARTUP;
-	}
-	if (ev_add(&w.loop, &w.sig_watch, w.sigfd, EPOLLIN, on_signal, &w) < 0 ||
-	    ev_add(&w.loop, &w.listen_watch, spec->vu_listen_fd, EPOLLIN,
-		   on_listen, &w) < 0) {
-		log_error("cannot set up the worker: %s", strerror(errno));
-		return WORKER_EXIT_STARTUP;
-	}
-	if (ev_run(&w.loop) < 0)
+	if (setup(&w) < 0)
+		status = WORKER_EXIT_STARTUP;
+	else if (ev_run(&w.loop) < 0)
 		status = WORKER_EXIT_FAILED;
-	if (w.conn_fd >= 0)
-		close(w.conn_fd);
+	vu_detach(&w.vu);
+	backend_fini(&w.backend);
+	console_fini(&w.console);
 	ev_loop_fini(&w.loop);
-	close(w.sigfd);
+	if (w.sigfd >= 0)
+		close(w.sigfd);
 	return status;
 }

@@ -15,6 +15,7 @@ static const struct {
 } all_suites[] = {
 	{ "options", options_suite },
 	{ "process", process_suite },
+	{ "vhost_user", vhost_user_suite },
 };
 
 int main(int argc, char *argv[])

@@ -7,5 +7,6 @@
 
 Suite *options_suite(void);
 Suite *process_suite(void);
+Suite *vhost_user_suite(void);
 
 #endif

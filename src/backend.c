@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * backend.c - the part every backend shares: one client, its fds in the
+ * event loop, and non-blocking reads and writes.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "log.h"
+#include "sock.h"
+
+bool backend_connected(const struct backend *b)
+{
+	return b->in_fd >= 0 || b->out_fd >= 0;
+}
+
+/* Put the client's fds in the loop with what is wanted now. */
+static void update_watches(struct backend *b)
+{
+	uint32_t in = b->want_input ? EPOLLIN : 0;
+	uint32_t out = b->want_output && b->out_pollable ? EPOLLOUT : 0;
+
+	if (b->in_fd >= 0 && b->in_fd == b->out_fd) {
+		ev_mod(b->loop, &b->in_watch, in | out);
+		return;
+	}
+	if (b->in_fd >= 0)
+		ev_mod(b->loop, &b->in_watch, in);
+	if (b->out_fd >= 0 && b->out_pollable)
+		ev_mod(b->loop, &b->out_watch, out);
+}
+
+void backend_want_input(struct backend *b, bool on)
+{
+	b->want_input = on;
+	update_watches(b);
+}
+
+void backend_want_output(struct backend *b, bool on)
+{
+	b->want_output = on;
+	update_watches(b);
+}
+
+static void on_client(void *arg, uint32_t events)
+{
+	struct backend *b = arg;
+
+	/* Errors and hang-ups show up as a failing read or write. */
+	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && b->want_input)
+		b->ev->input(b->ev->opaque);
+	if (!backend_connected(b))
+		return;
+	if ((events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) && b->want_output)
+		b->ev->writable(b->ev->opaque);
+	/* Nobody reads: a hang-up would wake us forever, so close here. */
+	if (backend_connected(b) && (events & (EPOLLHUP | EPOLLERR)) &&
+	    !b->want_input && !b->want_output && b->in_fd == b->out_fd)
+		backend_drop_client(b, "hung up");
+}
+
+/**
+ * backend_attach_client() - start serving a client
+ * @in_fd:	where input comes from
+ * @out_fd:	where output goes; may be @in_fd
+ *
+ * Return: 0, or -1 if the fds cannot be watched
+ */
+int backend_attach_client(struct backend *b, int in_fd, int out_fd)
+{
+	b->in_fd = in_fd;
+	b->out_fd = out_fd;
+	b->out_pollable = true;
+	if (in_fd >= 0 &&
+	    ev_add(b->loop, &b->in_watch, in_fd, 0, on_client, b) < 0) {
+		log_error("cannot watch the client: %s", strerror(errno));
+		b->in_fd = b->out_fd = -1;
+		return -1;
+	}
+	if (out_fd >= 0 && out_fd != in_fd &&
+	    ev_add(b->loop, &b->out_watch, out_fd, 0, on_client, b) < 0) {
+		/* A regular file: always writable, never waits. */
+		if (errno != EPERM) {
+			log_error("cannot watch the output: %s", strerror(errno));
+			ev_del(b->loop, &b->in_watch);
+			b->in_fd = b->out_fd = -1;
+			return -1;
+		}
+		b->out_pollable = false;
+	}
+	b->want_input = false;
+	b->want_output = false;
+	b->ev->connected(b->ev->opaque);
+	return 0;
+}
+
+/** backend_drop_client() - close the client (the listener stays) */
+void backend_drop_client(struct backend *b, const char *why)
+{
+	if (!backend_connected(b))
+		return;
+	log_info("console client disconnected (%s)", why);
+	ev_del(b->loop, &b->in_watch);
+	ev_del(b->loop, &b->out_watch);
+	if (b->owns_client_fds && b->in_fd >= 0)
+		close(b->in_fd);
+	b->in_fd = b->out_fd = -1;
+	b->want_input = b->want_output = false;
+	if (b->ev->disconnected)
+		b->ev->disconnected(b->ev->opaque);
+}
+
+/**
+ * backend_readv() - non-blocking readv() from the client
+ *
+ * Return: > 0 bytes, 0 when nothing is there now, -1 when the client went
+ * away (already dropped)
+ */
+ssize_t backend_readv(struct backend *b, const struct iovec *iov,
+		      unsigned int n)
+{
+	ssize_t r;
+
+	if (b->in_fd < 0)
+		return -1;
+	do
+		r = readv(b->in_fd, iov, (int)(n > IOV_MAX ? IOV_MAX : n));
+	while (r < 0 && errno == EINTR);
+	if (r > 0)
+		return r;
+	if (r < 0 && errno == EAGAIN)
+		return 0;
+	backend_drop_client(b, r == 0 ? "end of input" : strerror(errno));
+	return -1;
+}
+
+ssize_t backend_read(struct backend *b, const struct iovec *iov,
+		     unsigned int n)
+{
+	return b->ops->read(b, iov, n);
+}
+
+/**
+ * backend_write() - non-blocking writev() of @iov[0..n) to the client
+ *
+ * Return: bytes written (0 when the client takes nothing now), -1 when
+ * the client went away (already dropped)
+ */
+ssize_t backend_write(struct backend *b, const struct iovec *iov,
+		      unsigned int n)
+{
+	ssize_t total = 0;
+
+	if (b->out_fd < 0)
+		return -1;
+	while (n > 0) {
+		unsigned int chunk = n > IOV_MAX ? IOV_MAX : n;
+		size_t want = 0;
+		ssize_t r;
+
+		for (unsigned int i = 0; i < chunk; i++)
+			want += iov[i].iov_len;
+		do
+			r = writev(b->out_fd, iov, (int)chunk);
+		while (r < 0 && errno == EINTR);
+		if (r < 0) {
+			if (errno == EAGAIN)
+				return total;
+			backend_drop_client(b, strerror(errno));
+			return total ? total : -1;
+		}
+		total += r;
+		if ((size_t)r < want)
+			return total;
+		iov += chunk;
+		n -= chunk;
+	}
+	return total;
+}
+
+/**
+ * backend_init() - set up the backend of @kind; no client yet
+ *
+ * Return: 0, or -1 (logged)
+ */
+int backend_init(struct backend *b, enum backend_kind kind,
+		 struct ev_loop *loop, int listen_fd, unsigned int index,
+		 const struct backend_events *ev)
+{
+	memset(b, 0, sizeof(*b));
+	b->ops = kind == BACKEND_NESTED ? &backend_nested_ops
+					: &backend_socket_ops;
+	b->tcp = kind == BACKEND_NETWORK;
+	b->ev = ev;
+	b->loop = loop;
+	b->index = index;
+	b->listen_fd = listen_fd;
+	b->in_fd = b->out_fd = -1;
+	ev_watch_init(&b->listen_watch);
+	ev_watch_init(&b->in_watch);
+	ev_watch_init(&b->out_watch);
+	return b->ops->start(b);
+}
+
+void backend_fini(struct backend *b)
+{
+	if (b->ops)
+		b->ops->stop(b);
+}

@@ -1,0 +1,503 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * console.c - the virtio-console device: config space, control messages
+ * and the data path between the guest's rings and the backend's client.
+ *
+ * Guest output (tx) is written straight from guest memory to the client,
+ * one writev() per batch of chains; what the client cannot take now waits
+ * in a bounded buffer, so tx chains always complete at once (Linux's hvc
+ * writer spins the vCPU until they do). Host input (rx) is read straight
+ * into the guest's buffers; while the guest has none, the client is not
+ * read at all, so nothing typed is lost.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "console.h"
+#include "log.h"
+
+#define IOV_BATCH      1024	     /* iovecs per writev()/readv() batch */
+#define RX_BATCH_BYTES (256u << 10) /* guest buffer space per readv() */
+#define RX_ROUNDS      16	     /* batches before yielding to the loop */
+#define DROP_REPORT_MS 1000
+#define CONSOLE_DEFAULT_COLS 20
+#define CONSOLE_DEFAULT_ROWS 20
+
+const uint64_t console_device_features =
+	(1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_NOTIFY_ON_EMPTY) |
+	(1ULL << VIRTIO_RING_F_EVENT_IDX) |
+	(1ULL << VIRTIO_RING_F_INDIRECT_DESC) |
+	(1ULL << VIRTIO_CONSOLE_F_MULTIPORT);
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void copy_from_iov(const struct iovec *iov, unsigned int n, void *buf,
+			  size_t len)
+{
+	uint8_t *p = buf;
+
+	for (unsigned int i = 0; i < n && len; i++) {
+		size_t k = iov[i].iov_len < len ? iov[i].iov_len : len;
+
+		memcpy(p, iov[i].iov_base, k);
+		p += k;
+		len -= k;
+	}
+}
+
+static void copy_to_iov(const struct iovec *iov, unsigned int n,
+			const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	for (unsigned int i = 0; i < n && len; i++) {
+		size_t k = iov[i].iov_len < len ? iov[i].iov_len : len;
+
+		memcpy(iov[i].iov_base, p, k);
+		p += k;
+		len -= k;
+	}
+}
+
+/* --- control messages ------------------------------------------------ */
+
+/* Send what is pending while the guest has ctrl-rx buffers, in order. */
+static void ctrl_flush(struct console *c)
+{
+	struct virtqueue *vq = &c->vu->vqs[CONSOLE_QUEUE_CTRL_RX];
+	bool pushed = false;
+	struct vq_chain ch;
+
+	while (c->ctrl_count) {
+		struct console_ctrl_msg *m = &c->ctrl[c->ctrl_head];
+		uint32_t need = sizeof(m->hdr) + m->extra_len;
+		const struct iovec *in;
+
+		if (vq_pop(vq, c->iov, c->iov_cap, &ch) != VQ_POP_OK)
+			break;
+		in = ch.iov + ch.n_out;
+		if (ch.in_len < need) {
+			log_error("control buffer of %u bytes cannot hold event "
+				  "%u (%u bytes); event dropped",
+				  ch.in_len, m->hdr.event, need);
+			vq_push(vq, ch.head, 0);
+		} else {
+			/* The header, then its payload, in one buffer each. */
+			uint8_t tmp[sizeof(m->hdr) + sizeof(m->extra)];
+
+			memcpy(tmp, &m->hdr, sizeof(m->hdr));
+			memcpy(tmp + sizeof(m->hdr), m->extra, m->extra_len);
+			copy_to_iov(in, ch.n_in, tmp, need);
+			vq_push(vq, ch.head, need);
+		}
+		pushed = true;
+		c->ctrl_head = (c->ctrl_head + 1) % CONSOLE_CTRL_PENDING_MAX;
+		c->ctrl_count--;
+	}
+	if (pushed) {
+		vq_flush(vq);
+		vq_notify(vq);
+	}
+}
+
+static void ctrl_send(struct console *c, uint16_t event, uint16_t value,
+		      const void *extra, uint32_t extra_len)
+{
+	struct console_ctrl_msg *m;
+
+	if (c->ctrl_count == CONSOLE_CTRL_PENDING_MAX) {
+		log_error("control event %u dropped: %d events wait for the "
+			  "guest to post control buffers",
+			  event, CONSOLE_CTRL_PENDING_MAX);
+		return;
+	}
+	m = &c->ctrl[(c->ctrl_head + c->ctrl_count) % CONSOLE_CTRL_PENDING_MAX];
+	m->hdr.id = 0;
+	m->hdr.event = event;
+	m->hdr.value = value;
+	m->extra_len = extra_len;
+	if (extra_len)
+		memcpy(m->extra, extra, extra_len);
+	c->ctrl_count++;
+	ctrl_flush(c);
+}
+
+static void console_rx(struct console *c);
+
+static void handle_port_ready(struct console *c, uint16_t value)
+{
+	if (value != 1) {
+		log_error("guest failed to set up console port 0 "
+			  "(PORT_READY %u)", value);
+		return;
+	}
+	c->port_ready = true;
+	ctrl_send(c, VIRTIO_CONSOLE_CONSOLE_PORT, 1, NULL, 0);
+	ctrl_send(c, VIRTIO_CONSOLE_PORT_NAME, 0, c->port_name,
+		  (uint32_t)strlen(c->port_name));
+	ctrl_send(c, VIRTIO_CONSOLE_PORT_OPEN, 1, NULL, 0);
+}
+
+static void handle_ctrl(struct console *c, const struct virtio_console_control *m)
+{
+	log_debug("control event %u port %u value %u", m->event, m->id,
+		  m->value);
+	switch (m->event) {
+	case VIRTIO_CONSOLE_DEVICE_READY:
+		if (m->value != 1) {
+			log_error("guest driver failed to set up the device "
+				  "(DEVICE_READY %u)", m->value);
+			return;
+		}
+		c->device_ready = true;
+		ctrl_send(c, VIRTIO_CONSOLE_DEVICE_ADD, 1, NULL, 0);
+		return;
+	case VIRTIO_CONSOLE_PORT_READY:
+		if (m->id != 0) {
+			log_warn("PORT_READY for port %u, which was never "
+				 "added; ignored", m->id);
+			return;
+		}
+		handle_port_ready(c, m->value);
+		return;
+	case VIRTIO_CONSOLE_PORT_OPEN:
+		if (m->id != 0) {
+			log_warn("PORT_OPEN for port %u, which was never added; "
+				 "ignored", m->id);
+			return;
+		}
+		c->guest_open = m->value != 0;
+		log_info("guest %s the console", c->guest_open ? "opened"
+							       : "closed");
+		if (c->guest_open)
+			console_rx(c);
+		else if (backend_connected(c->backend))
+			backend_want_input(c->backend, false);
+		return;
+	default:
+		log_warn("unknown control event %u (port %u, value %u) ignored",
+			 m->event, m->id, m->value);
+	}
+}
+
+static void ctrl_tx(struct console *c, struct virtqueue *vq)
+{
+	struct virtio_console_control m;
+	bool pushed = false;
+	struct vq_chain ch;
+
+	while (vq_pop(vq, c->iov, c->iov_cap, &ch) == VQ_POP_OK) {
+		/* Copy out first: handling reuses the scratch iovecs. */
+		uint16_t head = ch.head;
+		bool whole = ch.out_len >= sizeof(m);
+
+		if (whole)
+			copy_from_iov(ch.iov, ch.n_out, &m, sizeof(m));
+		vq_push(vq, head, 0);
+		pushed = true;
+		if (whole)
+			handle_ctrl(c, &m);
+		else
+			log_warn("control message of %u bytes ignored (needs %zu)",
+				 ch.out_len, sizeof(m));
+	}
+	if (pushed) {
+		vq_flush(vq);
+		vq_notify(vq);
+	}
+}
+
+/* --- guest output ---------------------------------------------------- */
+
+static void report_drops(struct console *c)
+{
+	uint64_t now;
+
+	if (!c->out.dropped || !backend_connected(c->backend))
+		return;
+	now = now_ms();
+	if (now - c->dropped_reported_ms < DROP_REPORT_MS)
+		return;
+	c->out.dropped_total += c->out.dropped;
+	log_warn("console client is slow: dropped the oldest %llu bytes of "
+		 "guest output (%llu in all; --output-buffer is %zu bytes)",
+		 (unsigned long long)c->out.dropped,
+		 (unsigned long long)c->out.dropped_total, c->out.cap);
+	c->out.dropped = 0;
+	c->dropped_reported_ms = now;
+}
+
+static void deliver_output(struct console *c, const struct iovec *iov,
+			   unsigned int n)
+{
+	size_t written = 0;
+
+	/* Straight from guest memory when nothing older is waiting. */
+	if (c->out.len == 0 && backend_connected(c->backend)) {
+		ssize_t w = backend_write(c->backend, iov, n);
+
+		if (w > 0)
+			written = (size_t)w;
+	}
+	outbuf_append(&c->out, iov, n, written);
+	report_drops(c);
+	if (c->out.len && backend_connected(c->backend))
+		backend_want_output(c->backend, true);
+}
+
+static void console_tx(struct console *c, struct virtqueue *vq)
+{
+	for (;;) {
+		unsigned int n_iov = 0, n_chains = 0;
+		enum vq_pop_result r = VQ_POP_OK;
+		struct vq_chain ch;
+
+		while (n_iov < IOV_BATCH && n_chains < c->heads_cap) {
+			r = vq_pop(vq, c->iov + n_iov, c->iov_cap - n_iov, &ch);
+			if (r != VQ_POP_OK)
+				break;
+			c->heads[n_chains++] = ch.head;
+			n_iov += ch.n_out; /* a writable part is ignored */
+		}
+		if (n_chains == 0)
+			return;
+		deliver_output(c, c->iov, n_iov);
+		for (unsigned int i = 0; i < n_chains; i++)
+			vq_push(vq, c->heads[i], 0);
+		vq_flush(vq);
+		vq_notify(vq);
+		if (r != VQ_POP_OK)
+			return;
+	}
+}
+
+void console_client_writable(struct console *c)
+{
+	struct iovec iov[2];
+	unsigned int n = outbuf_peek(&c->out, iov);
+	ssize_t w;
+
+	if (n) {
+		w = backend_write(c->backend, iov, n);
+		if (w > 0)
+			outbuf_consume(&c->out, (size_t)w);
+	}
+	if (c->out.len == 0 && backend_connected(c->backend))
+		backend_want_output(c->backend, false);
+}
+
+/* --- host input ------------------------------------------------------ */
+
+/* Return the first @used chains with what they got, the rest untouched. */
+static void complete_rx(struct virtqueue *vq, struct console *c,
+			unsigned int n_chains, size_t got)
+{
+	unsigned int used = 0;
+
+	for (; used < n_chains && got; used++) {
+		uint32_t len = got < c->lens[used] ? (uint32_t)got
+						   : c->lens[used];
+
+		vq_push(vq, c->heads[used], len);
+		got -= len;
+	}
+	vq_unpop(vq, n_chains - used);
+	if (used) {
+		vq_flush(vq);
+		vq_notify(vq);
+	}
+}
+
+static bool input_possible(struct console *c, struct virtqueue *vq)
+{
+	return backend_connected(c->backend) && c->backend->in_fd >= 0 &&
+	       c->guest_open && vq_ready(vq);
+}
+
+static void console_rx(struct console *c)
+{
+	struct virtqueue *vq = &c->vu->vqs[CONSOLE_QUEUE_RX];
+
+	for (unsigned int round = 0; round < RX_ROUNDS; round++) {
+		unsigned int n_iov = 0, n_chains = 0;
+		size_t room = 0;
+		struct vq_chain ch;
+		ssize_t n;
+
+		if (!input_possible(c, vq)) {
+			if (backend_connected(c->backend))
+				backend_want_input(c->backend, false);
+			return;
+		}
+		while (n_iov < IOV_BATCH && n_chains < c->heads_cap &&
+		       room < RX_BATCH_BYTES &&
+		       vq_pop(vq, c->iov + n_iov, c->iov_cap - n_iov, &ch) ==
+			       VQ_POP_OK) {
+			/* Only the writable part takes input. */
+			memmove(c->iov + n_iov, c->iov + n_iov + ch.n_out,
+				ch.n_in * sizeof(*c->iov));
+			c->heads[n_chains] = ch.head;
+			c->lens[n_chains++] = ch.in_len;
+			n_iov += ch.n_in;
+			room += ch.in_len;
+		}
+		if (n_chains == 0) {
+			/* No buffers: leave the input in the client's socket. */
+			backend_want_input(c->backend, false);
+			if (vq_enable_notify(vq))
+				continue;
+			return;
+		}
+		if (room == 0) { /* only empty buffers: give them back */
+			for (unsigned int i = 0; i < n_chains; i++)
+				vq_push(vq, c->heads[i], 0);
+			vq_flush(vq);
+			vq_notify(vq);
+			continue;
+		}
+		n = backend_read(c->backend, c->iov, n_iov);
+		if (n <= 0) {
+			vq_unpop(vq, n_chains);
+			if (n == 0 && backend_connected(c->backend) &&
+			    c->backend->in_fd >= 0)
+				backend_want_input(c->backend, true);
+			return;
+		}
+		complete_rx(vq, c, n_chains, (size_t)n);
+		if ((size_t)n < room) {
+			backend_want_input(c->backend, true);
+			return;
+		}
+	}
+	/* More may be waiting: the loop calls again when it is. */
+	backend_want_input(c->backend, true);
+}
+
+void console_client_input(struct console *c)
+{
+	console_rx(c);
+}
+
+void console_client_connected(struct console *c)
+{
+
+	if (c->out.dropped) {
+		c->out.dropped_total += c->out.dropped;
+		log_info("%llu bytes of older guest output were dropped while "
+			 "no client was connected",
+			 (unsigned long long)c->out.dropped);
+		c->out.dropped = 0;
+	}
+	if (c->out.len)
+		backend_want_output(c->backend, true);
+	console_rx(c);
+}
+
+/* --- the device ------------------------------------------------------ */
+
+void console_queue_kick(struct console *c, struct virtqueue *vq)
+{
+
+	switch (vq->index) {
+	case CONSOLE_QUEUE_RX:
+		console_rx(c);
+		break;
+	case CONSOLE_QUEUE_TX:
+		console_tx(c, vq);
+		break;
+	case CONSOLE_QUEUE_CTRL_RX:
+		ctrl_flush(c);
+		break;
+	case CONSOLE_QUEUE_CTRL_TX:
+		ctrl_tx(c, vq);
+		break;
+	default:
+		break;
+	}
+}
+
+/** console_reset() - the driver is gone or resetting: forget the port */
+void console_reset(struct console *c)
+{
+
+	c->device_ready = false;
+	c->port_ready = false;
+	c->guest_open = false;
+	c->ctrl_head = 0;
+	c->ctrl_count = 0;
+	if (c->backend && backend_connected(c->backend))
+		backend_want_input(c->backend, false);
+}
+
+void console_get_config(struct console *c, uint32_t offset, uint8_t *buf,
+			uint32_t len)
+{
+	struct virtio_console_config cfg = {
+		.cols = c->cols,
+		.rows = c->rows,
+		.max_nr_ports = 1,
+		.emerg_wr = 0,
+	};
+
+	memcpy(buf, (const uint8_t *)&cfg + offset, len);
+}
+
+int console_set_config(struct console *c, uint32_t offset,
+		       const uint8_t *buf, uint32_t len)
+{
+	(void)c;
+	(void)buf;
+	log_error("SET_CONFIG: offset %u size %u: the console config space is "
+		  "read-only (VIRTIO_CONSOLE_F_EMERG_WRITE is not offered)",
+		  offset, len);
+	return -1;
+}
+
+int console_init(struct console *c, unsigned int index, size_t out_buffer,
+		 uint32_t max_queue_size)
+{
+	memset(c, 0, sizeof(*c));
+	c->index = index;
+	snprintf(c->port_name, sizeof(c->port_name), "vhost-device-console.%u",
+		 index);
+	/* Unused with MULTIPORT (Linux reads them only without it). */
+	c->cols = CONSOLE_DEFAULT_COLS;
+	c->rows = CONSOLE_DEFAULT_ROWS;
+	c->iov_cap = IOV_BATCH + max_queue_size;
+	c->heads_cap = max_queue_size;
+	c->iov = calloc(c->iov_cap, sizeof(*c->iov));
+	c->heads = calloc(c->heads_cap, sizeof(*c->heads));
+	c->lens = calloc(c->heads_cap, sizeof(*c->lens));
+	if (!c->iov || !c->heads || !c->lens ||
+	    outbuf_init(&c->out, out_buffer) < 0) {
+		console_fini(c);
+		return -1;
+	}
+	return 0;
+}
+
+void console_fini(struct console *c)
+{
+	free(c->iov);
+	free(c->heads);
+	free(c->lens);
+	outbuf_fini(&c->out);
+	c->iov = NULL;
+	c->heads = NULL;
+	c->lens = NULL;
+}
+
+void console_attach(struct console *c, struct vu_dev *vu,
+		    struct backend *backend)
+{
+	c->vu = vu;
+	c->backend = backend;
+}

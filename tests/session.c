@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * session.c - the integration-test fixture: daemon, client, frontend.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "session.h"
+
+void session_start(struct session *s, const char *const extra[])
+{
+	const char *args[32] = { "-s", NULL, "-b", "uds", "--uds-path", NULL,
+				 "--log-level=debug" };
+	size_t n = 7;
+	char vu_prefix[96], uds_prefix[96];
+
+	memset(s, 0, sizeof(*s));
+	s->client = -1;
+	make_tmpdir(s->dir, sizeof(s->dir));
+	snprintf(vu_prefix, sizeof(vu_prefix), "%s/vu", s->dir);
+	snprintf(uds_prefix, sizeof(uds_prefix), "%s/con", s->dir);
+	snprintf(s->vu_path, sizeof(s->vu_path), "%s0", vu_prefix);
+	snprintf(s->uds_path, sizeof(s->uds_path), "%s0", uds_prefix);
+	args[1] = vu_prefix;
+	args[5] = uds_prefix;
+	for (size_t i = 0; extra && extra[i] && n < 31; i++)
+		args[n++] = extra[i];
+	args[n] = NULL;
+	daemon_start(&s->d, s->dir, args);
+	s->worker = wait_for_child(s->d.pid, "vdc-worker-0", 0, 5000);
+	ck_assert_msg(s->worker, "no worker; log:\n%s", daemon_log(&s->d));
+	ck_assert(wait_for_socket(s->uds_path, 5000));
+}
+
+void session_stop(struct session *s)
+{
+	int status;
+
+	if (s->client >= 0)
+		close(s->client);
+	s->client = -1;
+	status = daemon_stop(&s->d, SIGTERM, 10000);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "daemon status %#x; log:\n%s", status, daemon_log(&s->d));
+	/* Nothing the sanitizers said may pass unnoticed. */
+	ck_assert_msg(!strstr(daemon_log(&s->d), "Sanitizer"),
+		      "sanitizer report:\n%s", daemon_log(&s->d));
+	remove_tree(s->dir);
+}
+
+int session_client(struct session *s)
+{
+	if (s->client < 0)
+		s->client = connect_unix(s->uds_path);
+	ck_assert_int_ge(s->client, 0);
+	return s->client;
+}
+
+void session_frontend(struct session *s, struct fe *fe, enum fe_style style,
+		      bool negotiate)
+{
+	struct fe_config cfg = { .socket_path = s->vu_path, .style = style };
+
+	ck_assert_msg(fe_open(fe, &cfg) == 0, "fe_open: %s", fe->err);
+	if (negotiate)
+		ck_assert_msg(fe_negotiate(fe) == 0, "negotiate: %s\nlog:\n%s",
+			      fe->err, daemon_log(&s->d));
+}
+
+void session_console(struct session *s, struct fe *fe, enum fe_style style)
+{
+	session_frontend(s, fe, style, true);
+	ck_assert_msg(fe_console_handshake(fe, NULL, 0) == 0,
+		      "handshake: %s\nlog:\n%s", fe->err, daemon_log(&s->d));
+}
+
+bool read_exact(int fd, void *buf, size_t len, int timeout_ms)
+{
+	uint8_t *p = buf;
+	long deadline = now_ms() + timeout_ms;
+
+	while (len) {
+		struct pollfd pfd = { fd, POLLIN, 0 };
+		long left = deadline - now_ms();
+		ssize_t n;
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			return false;
+		n = read(fd, p, len);
+		if (n <= 0)
+			return false;
+		p += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+void write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		ck_assert_int_gt(n, 0);
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static int count_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+int count_fds(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	return count_dir(path);
+}
+
+int count_maps(pid_t pid)
+{
+	char path[64], line[512];
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "fe-guest-ram"))
+			n++;
+	fclose(f);
+	return n;
+}
+
+bool log_has(struct session *s, const char *text, int timeout_ms)
+{
+	long deadline = now_ms() + timeout_ms;
+
+	do {
+		if (strstr(daemon_log(&s->d), text))
+			return true;
+		sleep_ms(10);
+	} while (now_ms() < deadline);
+	return false;
+}
+
+/* Submit @data on tx and check the console client receives exactly it. */
+void tx_and_expect(struct session *s, struct fe *fe, const void *data,
+		   size_t len, uint32_t seg, bool indirect)
+{
+	static uint8_t got[1 << 16];
+	uint16_t id;
+	uint32_t used_len;
+	long deadline = now_ms() + 5000;
+
+	ck_assert(len <= sizeof(got));
+	ck_assert_msg(fe_submit_tx(fe, CONSOLE_QUEUE_TX, data, len, seg,
+				   indirect) == 0, "%s", fe->err);
+	fe_publish(fe, CONSOLE_QUEUE_TX);
+	ck_assert_msg(read_exact(session_client(s), got, len, 5000),
+		      "client did not get %zu bytes; log:\n%s", len,
+		      daemon_log(&s->d));
+	ck_assert(memcmp(got, data, len) == 0);
+	while (fe_get_used(fe, CONSOLE_QUEUE_TX, &id, &used_len) == 0) {
+		ck_assert_msg(now_ms() < deadline, "tx chain never used");
+		fe_wait_call(fe, CONSOLE_QUEUE_TX, 50);
+	}
+	ck_assert_uint_eq(used_len, 0);
+}

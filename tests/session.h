@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * session.h - a running daemon with the uds backend, a console client on
+ * it, and test frontends talking to it: the fixture of the integration
+ * tests.
+ */
+#ifndef VDC_TEST_SESSION_H
+#define VDC_TEST_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "frontend.h"
+#include "helpers.h"
+
+struct session {
+	char dir[64];
+	char vu_path[128];  /* vhost-user socket 0 */
+	char uds_path[128]; /* console socket 0 */
+	struct daemon_proc d;
+	pid_t worker;
+	int client; /* console client, -1 when not connected */
+};
+
+void session_start(struct session *s, const char *const extra[]);
+void session_stop(struct session *s);
+int session_client(struct session *s);
+void session_frontend(struct session *s, struct fe *fe, enum fe_style style,
+		      bool negotiate);
+void session_console(struct session *s, struct fe *fe, enum fe_style style);
+bool read_exact(int fd, void *buf, size_t len, int timeout_ms);
+void write_all(int fd, const void *buf, size_t len);
+int count_fds(pid_t pid);
+int count_maps(pid_t pid);
+bool log_has(struct session *s, const char *text, int timeout_ms);
+void tx_and_expect(struct session *s, struct fe *fe, const void *data,
+		   size_t len, uint32_t seg, bool indirect);
+
+#endif
