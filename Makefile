@@ -10,6 +10,7 @@ PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
 CFLAGS   ?= -O2 -g
+B        ?= build
 
 WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wconversion -Wno-sign-conversion \
 	    -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith -Wundef \
@@ -18,16 +19,16 @@ BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARNINGS)
 
 SRCS     := $(wildcard src/*.c)
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
-OBJS     := $(SRCS:src/%.c=build/%.o)
+OBJS     := $(SRCS:src/%.c=$(B)/%.o)
 
 # The sanitizer build: the daemon the tests run and the objects they link.
 SAN_FLAGS   := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	       -fno-sanitize-recover=all
-SAN_OBJS    := $(SRCS:src/%.c=build/san/%.o)
-SAN_LIBOBJS := $(LIB_SRCS:src/%.c=build/san/%.o)
+SAN_OBJS    := $(SRCS:src/%.c=$(B)/san/%.o)
+SAN_LIBOBJS := $(LIB_SRCS:src/%.c=$(B)/san/%.o)
 
 TEST_SRCS    := $(wildcard tests/*.c tests/lib/*.c)
-TEST_OBJS    := $(TEST_SRCS:tests/%.c=build/san/tests/%.o)
+TEST_OBJS    := $(TEST_SRCS:tests/%.c=$(B)/san/tests/%.o)
 CHECK_CFLAGS  = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS    = $(shell pkg-config --libs check 2>/dev/null)
 
@@ -41,27 +42,27 @@ $(PROGRAM): $(OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
-build/%.o: src/%.c | build
+$(B)/%.o: src/%.c | $(B)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-build/san/%.o: src/%.c | build/san
+$(B)/san/%.o: src/%.c | $(B)/san
 	@echo "  CC      $@"
 	$(Q)$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
 
-build/san/$(PROGRAM): $(SAN_OBJS)
+$(B)/san/$(PROGRAM): $(SAN_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^
 
-build/san/tests/%.o: tests/%.c | build/san/tests/lib
+$(B)/san/tests/%.o: tests/%.c | $(B)/san/tests/lib
 	@echo "  CC      $@"
 	$(Q)$(CC) $(BASE_CFLAGS) -Itests -Itests/lib $(CHECK_CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
 
-build/san/check-all: $(TEST_OBJS) $(SAN_LIBOBJS)
+$(B)/san/check-all: $(TEST_OBJS) $(SAN_LIBOBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(CHECK_LIBS)
 
-build build/san build/san/tests/lib:
+$(B) $(B)/san $(B)/san/tests/lib:
 	$(Q)mkdir -p $@
 
 deps:
@@ -69,11 +70,11 @@ deps:
 
 # The test binary finds the daemon and helper scripts through these.
 check: deps
-	@$(MAKE) --no-print-directory build/san/$(PROGRAM) build/san/check-all
-	VDC_DAEMON=$(CURDIR)/build/san/$(PROGRAM) VDC_SRCDIR=$(CURDIR) \
+	@$(MAKE) --no-print-directory $(B)/san/$(PROGRAM) $(B)/san/check-all
+	VDC_DAEMON=$(CURDIR)/$(B)/san/$(PROGRAM) VDC_SRCDIR=$(CURDIR) \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	./build/san/check-all
+	$(B)/san/check-all
 
 install: $(PROGRAM)
 	install -D -m 0755 $(PROGRAM) $(DESTDIR)$(BINDIR)/$(PROGRAM)
@@ -91,6 +92,6 @@ lint:
 	clang-tidy --quiet src/*.c -- $(BASE_CFLAGS)
 
 clean:
-	rm -rf build $(PROGRAM)
+	rm -rf $(B) $(PROGRAM)
 
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(TEST_OBJS:.o=.d)
