@@ -71,7 +71,7 @@ deps:
 # The test binary finds the daemon and helper scripts through these.
 check: deps
 	@$(MAKE) --no-print-directory $(B)/san/$(PROGRAM) $(B)/san/check-all
-	VDC_DAEMON=$(CURDIR)/$(B)/san/$(PROGRAM) VDC_SRCDIR=$(CURDIR) \
+	VDC_DAEMON=$(abspath $(B))/san/$(PROGRAM) VDC_SRCDIR=$(CURDIR) \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	$(B)/san/check-all
