@@ -16,6 +16,7 @@ static const struct {
 	{ "options", options_suite },
 	{ "process", process_suite },
 	{ "vhost_user", vhost_user_suite },
+	{ "bad_input", bad_input_suite },
 };
 
 int main(int argc, char *argv[])
