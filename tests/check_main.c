@@ -17,6 +17,7 @@ static const struct {
 	{ "process", process_suite },
 	{ "vhost_user", vhost_user_suite },
 	{ "bad_input", bad_input_suite },
+	{ "console", console_suite },
 };
 
 int main(int argc, char *argv[])

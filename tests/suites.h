@@ -9,5 +9,6 @@ Suite *options_suite(void);
 Suite *process_suite(void);
 Suite *vhost_user_suite(void);
 Suite *bad_input_suite(void);
+Suite *console_suite(void);
 
 #endif
