@@ -77,9 +77,16 @@ int backend_attach_client(struct backend *b, int in_fd, int out_fd)
 	b->out_pollable = true;
 	if (in_fd >= 0 &&
 	    ev_add(b->loop, &b->in_watch, in_fd, 0, on_client, b) < 0) {
-		log_error("cannot watch the client: %s", strerror(errno));
-		b->in_fd = b->out_fd = -1;
-		return -1;
+		/* /dev/null or a regular file: nothing will ever be typed. */
+		if (errno != EPERM || in_fd == out_fd) {
+			log_error("cannot watch the client: %s",
+				  strerror(errno));
+			b->in_fd = b->out_fd = -1;
+			return -1;
+		}
+		log_info("input is not a terminal, pipe or socket; the guest "
+			 "gets no input");
+		b->in_fd = -1;
 	}
 	if (out_fd >= 0 && out_fd != in_fd &&
 	    ev_add(b->loop, &b->out_watch, out_fd, 0, on_client, b) < 0) {

@@ -286,8 +286,20 @@ enum vq_pop_result vq_pop(struct virtqueue *vq, struct iovec *iov,
 	if (!vq_ready(vq))
 		return vq->broken ? VQ_POP_BROKEN : VQ_POP_EMPTY;
 	avail_idx = READ_ONCE(vq->avail->idx);
-	if (avail_idx == vq->last_avail_idx)
-		return VQ_POP_EMPTY;
+	if (avail_idx == vq->last_avail_idx) {
+		if (!vq->event_idx)
+			return VQ_POP_EMPTY;
+		/*
+		 * Ask for a kick on the next chain, then look again: a chain
+		 * published while our avail_event store sat in the store
+		 * buffer would otherwise get no kick and wait forever.
+		 */
+		set_avail_event(vq, vq->last_avail_idx);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		avail_idx = READ_ONCE(vq->avail->idx);
+		if (avail_idx == vq->last_avail_idx)
+			return VQ_POP_EMPTY;
+	}
 	if ((uint16_t)(avail_idx - vq->last_avail_idx) > vq->num) {
 		vq_break(vq, "avail index jumped from %u to %u (size %u)",
 			 vq->last_avail_idx, avail_idx, vq->num);
