@@ -61,6 +61,7 @@ struct backend {
 	/* nested */
 	struct termios saved_tty;
 	bool tty_raw;
+	int saved_fl[2]; /* stdin and stdout file status flags */
 	bool escape; /* Ctrl-a seen, waiting for the next key */
 };
 

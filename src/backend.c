@@ -199,6 +199,7 @@ int backend_init(struct backend *b, enum backend_kind kind,
 		 const struct backend_events *ev)
 {
 	memset(b, 0, sizeof(*b));
+	b->saved_fl[0] = b->saved_fl[1] = -1;
 	b->ops = kind == BACKEND_NESTED ? &backend_nested_ops
 					: &backend_socket_ops;
 	b->tcp = kind == BACKEND_NETWORK;

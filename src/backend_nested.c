@@ -27,6 +27,11 @@ static const char banner[] =
 
 static void restore_tty(struct backend *b)
 {
+	if (b->saved_fl[0] >= 0)
+		fcntl(STDIN_FILENO, F_SETFL, b->saved_fl[0]);
+	if (b->saved_fl[1] >= 0)
+		fcntl(STDOUT_FILENO, F_SETFL, b->saved_fl[1]);
+	b->saved_fl[0] = b->saved_fl[1] = -1;
 	if (!b->tty_raw)
 		return;
 	tcsetattr(STDIN_FILENO, TCSANOW, &b->saved_tty);
@@ -48,7 +53,11 @@ static int nested_start(struct backend *b)
 		}
 	}
 	log_info("%s", banner);
-	/* Output must never block the loop; input is read when ready. */
+	/* Neither a slow terminal nor an idle pipe may block the loop. The
+	 * flags are shared with the shell, so they are put back on exit. */
+	b->saved_fl[0] = fcntl(STDIN_FILENO, F_GETFL);
+	b->saved_fl[1] = fcntl(STDOUT_FILENO, F_GETFL);
+	sock_set_nonblock(STDIN_FILENO);
 	sock_set_nonblock(STDOUT_FILENO);
 	if (backend_attach_client(b, STDIN_FILENO, STDOUT_FILENO) < 0) {
 		restore_tty(b);

@@ -60,7 +60,7 @@ struct supervisor {
 	int exit_status;
 	struct termios saved_tty; /* nested: restored after every worker */
 	bool have_saved_tty;
-	int saved_stdout_flags; /* nested: the worker sets O_NONBLOCK */
+	int saved_flags[2]; /* nested: stdin, stdout; workers set O_NONBLOCK */
 };
 
 static uint64_t now_ms(void)
@@ -251,8 +251,9 @@ static void restore_tty(struct supervisor *s)
 {
 	if (s->have_saved_tty)
 		tcsetattr(STDIN_FILENO, TCSANOW, &s->saved_tty);
-	if (s->saved_stdout_flags >= 0)
-		fcntl(STDOUT_FILENO, F_SETFL, s->saved_stdout_flags);
+	for (int fd = 0; fd < 2; fd++)
+		if (s->saved_flags[fd] >= 0)
+			fcntl(fd, F_SETFL, s->saved_flags[fd]);
 }
 
 static void schedule_restart(struct supervisor *s, struct child *c)
@@ -405,12 +406,13 @@ int supervisor_run(const struct options *opts)
 		free(s.children);
 		return EXIT_FAILURE;
 	}
-	s.saved_stdout_flags = -1;
+	s.saved_flags[0] = s.saved_flags[1] = -1;
 	if (opts->backend == BACKEND_NESTED) {
 		if (isatty(STDIN_FILENO))
 			s.have_saved_tty =
 				tcgetattr(STDIN_FILENO, &s.saved_tty) == 0;
-		s.saved_stdout_flags = fcntl(STDOUT_FILENO, F_GETFL);
+		s.saved_flags[0] = fcntl(STDIN_FILENO, F_GETFL);
+		s.saved_flags[1] = fcntl(STDOUT_FILENO, F_GETFL);
 	}
 
 	for (unsigned int i = 0; i < s.count; i++) {

@@ -10,5 +10,6 @@ Suite *process_suite(void);
 Suite *vhost_user_suite(void);
 Suite *bad_input_suite(void);
 Suite *console_suite(void);
+Suite *nested_suite(void);
 
 #endif
