@@ -351,6 +351,56 @@ START_TEST(test_print_capabilities)
 }
 END_TEST
 
+static char *slurp(const char *rel)
+{
+	static char buf[2][65536];
+	static int which;
+	char path[512];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", srcdir(), rel);
+	f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	which ^= 1;
+	n = fread(buf[which], 1, sizeof(buf[which]) - 1, f);
+	buf[which][n] = '\0';
+	fclose(f);
+	return buf[which];
+}
+
+/* Every option --help lists is in the man page and the README too. */
+START_TEST(test_help_man_page_and_readme_agree)
+{
+	static const char *const opts[] = {
+		"socket-path", "socket-count", "backend", "tcp-port",
+		"uds-path", "max-queue-size", "output-buffer", "log-level",
+		"fd", "print-capabilities", "help", "version",
+	};
+	const char *a[] = { "--help", NULL };
+	char *man, *readme;
+
+	run_daemon(a, 5000, &res);
+	man = slurp("docs/vhost-device-console.1");
+	readme = slurp("README.md");
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		char plain[64], roff[64];
+		char *p = roff;
+
+		snprintf(plain, sizeof(plain), "--%s", opts[i]);
+		/* The man page escapes every '-' as "\-". */
+		p += sprintf(p, "\\-\\-");
+		for (const char *c = opts[i]; *c; c++)
+			p += *c == '-' ? sprintf(p, "\\-") : sprintf(p, "%c", *c);
+		ck_assert_msg(strstr(res.out, plain), "--help lacks %s", plain);
+		ck_assert_msg(strstr(man, roff), "man page lacks %s", plain);
+		ck_assert_msg(strstr(readme, plain), "README lacks %s", plain);
+	}
+	ck_assert_ptr_nonnull(strstr(man, "Ctrl-a x"));
+	ck_assert_ptr_nonnull(strstr(readme, "Ctrl-a x"));
+}
+END_TEST
+
 /* Valid command lines: the daemon starts, serves its sockets, stops on
  * SIGTERM with status 0. */
 static void expect_runs(const char *const args[], const char *const socks[])
@@ -486,6 +536,7 @@ Suite *options_suite(void)
 	tcase_set_timeout(good, 30);
 	tcase_add_test(good, test_help);
 	tcase_add_test(good, test_version);
+	tcase_add_test(good, test_help_man_page_and_readme_agree);
 	tcase_add_test(good, test_print_capabilities);
 	tcase_add_test(good, test_valid_defaults);
 	tcase_add_test(good, test_valid_network_count_and_port);
