@@ -190,7 +190,7 @@ static void handle_ctrl(struct console *c, const struct virtio_console_control *
 
 static void ctrl_tx(struct console *c, struct virtqueue *vq)
 {
-	struct virtio_console_control m;
+	struct virtio_console_control m = { 0 };
 	bool pushed = false;
 	struct vq_chain ch;
 

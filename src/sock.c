@@ -180,7 +180,7 @@ err:
  */
 int sock_check_listening_unix(int fd, char *err, size_t errlen)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = { 0 };
 	socklen_t len = sizeof(ss);
 	int listening = 0, type = 0;
 	socklen_t ilen = sizeof(int);

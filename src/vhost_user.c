@@ -695,18 +695,20 @@ void vu_dispatch(struct vu_dev *vu, struct vu_msg *msg)
 static void collect_fds(struct vu_dev *vu, struct msghdr *mh)
 {
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		const uint8_t *data = CMSG_DATA(c);
 		size_t n;
-		int *fds;
 
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
 		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		fds = (int *)CMSG_DATA(c);
 		for (size_t i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, data + i * sizeof(int), sizeof(fd));
 			if (vu->in.nfds < VHOST_USER_MAX_FDS)
-				vu->in.fds[vu->in.nfds++] = fds[i];
+				vu->in.fds[vu->in.nfds++] = fd;
 			else {
-				close(fds[i]);
+				close(fd);
 				vu->in_fd_overflow = true;
 			}
 		}
