@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,6 +19,27 @@ bool backend_connected(const struct backend *b)
 	return b->in_fd >= 0 || b->out_fd >= 0;
 }
 
+static void on_input(void *arg, uint32_t events);
+static void on_output(void *arg, uint32_t events);
+static void on_both(void *arg, uint32_t events);
+
+/*
+ * A hang-up is reported even when nothing is asked for. So a watch that
+ * is not needed leaves the loop on a hang-up ("parked") instead of waking
+ * it forever, and comes back when it is needed: whatever the client sent
+ * before hanging up then still reaches the guest.
+ */
+static void watch_fd(struct backend *b, struct ev_watch *w, int fd,
+		     uint32_t events, ev_callback cb)
+{
+	if (w->fd >= 0) {
+		ev_mod(b->loop, w, events);
+		return;
+	}
+	if (events && ev_add(b->loop, w, fd, events, cb, b) < 0)
+		log_warn("cannot watch the client again: %s", strerror(errno));
+}
+
 /* Put the client's fds in the loop with what is wanted now. */
 static void update_watches(struct backend *b)
 {
@@ -25,13 +47,13 @@ static void update_watches(struct backend *b)
 	uint32_t out = b->want_output && b->out_pollable ? EPOLLOUT : 0;
 
 	if (b->in_fd >= 0 && b->in_fd == b->out_fd) {
-		ev_mod(b->loop, &b->in_watch, in | out);
+		watch_fd(b, &b->in_watch, b->in_fd, in | out, on_both);
 		return;
 	}
 	if (b->in_fd >= 0)
-		ev_mod(b->loop, &b->in_watch, in);
+		watch_fd(b, &b->in_watch, b->in_fd, in, on_input);
 	if (b->out_fd >= 0 && b->out_pollable)
-		ev_mod(b->loop, &b->out_watch, out);
+		watch_fd(b, &b->out_watch, b->out_fd, out, on_output);
 }
 
 void backend_want_input(struct backend *b, bool on)
@@ -46,21 +68,68 @@ void backend_want_output(struct backend *b, bool on)
 	update_watches(b);
 }
 
-static void on_client(void *arg, uint32_t events)
+#define HANGUP (EPOLLHUP | EPOLLERR)
+
+/*
+ * hung_up() - the client hung up while nothing was asked of it
+ *
+ * With unread input it is parked until the guest can take that input;
+ * with none it is gone now, so that the next client can connect.
+ */
+static void hung_up(struct backend *b, struct ev_watch *w)
+{
+	int pending = 0;
+
+	if (w == &b->in_watch && ioctl(b->in_fd, FIONREAD, &pending) == 0 &&
+	    pending > 0) {
+		ev_del(b->loop, w);
+		return;
+	}
+	if (w == &b->out_watch || b->in_fd == b->out_fd) {
+		backend_drop_client(b, "hung up");
+		return;
+	}
+	/* The terminal's input alone ended; output may go on. */
+	log_info("stdin: end of input; no more input to the guest");
+	ev_del(b->loop, w);
+	b->in_fd = -1;
+}
+
+/* Errors and hang-ups surface as a failing read or write. */
+static void on_input(void *arg, uint32_t events)
 {
 	struct backend *b = arg;
 
-	/* Errors and hang-ups show up as a failing read or write. */
-	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && b->want_input)
+	if (b->want_input)
+		b->ev->input(b->ev->opaque);
+	else if (events & HANGUP)
+		hung_up(b, &b->in_watch);
+}
+
+static void on_output(void *arg, uint32_t events)
+{
+	struct backend *b = arg;
+
+	if (b->want_output)
+		b->ev->writable(b->ev->opaque);
+	else if (events & HANGUP)
+		hung_up(b, &b->out_watch);
+}
+
+/* A socket client: input and output on one fd and one watch. */
+static void on_both(void *arg, uint32_t events)
+{
+	struct backend *b = arg;
+
+	if (b->want_input && (events & (EPOLLIN | HANGUP)))
 		b->ev->input(b->ev->opaque);
 	if (!backend_connected(b))
 		return;
-	if ((events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) && b->want_output)
+	if (b->want_output && (events & (EPOLLOUT | HANGUP)))
 		b->ev->writable(b->ev->opaque);
-	/* Nobody reads: a hang-up would wake us forever, so close here. */
-	if (backend_connected(b) && (events & (EPOLLHUP | EPOLLERR)) &&
-	    !b->want_input && !b->want_output && b->in_fd == b->out_fd)
-		backend_drop_client(b, "hung up");
+	if (backend_connected(b) && !b->want_input && !b->want_output &&
+	    (events & HANGUP))
+		hung_up(b, &b->in_watch);
 }
 
 /**
@@ -76,7 +145,8 @@ int backend_attach_client(struct backend *b, int in_fd, int out_fd)
 	b->out_fd = out_fd;
 	b->out_pollable = true;
 	if (in_fd >= 0 &&
-	    ev_add(b->loop, &b->in_watch, in_fd, 0, on_client, b) < 0) {
+	    ev_add(b->loop, &b->in_watch, in_fd, 0,
+		   in_fd == out_fd ? on_both : on_input, b) < 0) {
 		/* /dev/null or a regular file: nothing will ever be typed. */
 		if (errno != EPERM || in_fd == out_fd) {
 			log_error("cannot watch the client: %s",
@@ -89,7 +159,7 @@ int backend_attach_client(struct backend *b, int in_fd, int out_fd)
 		b->in_fd = -1;
 	}
 	if (out_fd >= 0 && out_fd != in_fd &&
-	    ev_add(b->loop, &b->out_watch, out_fd, 0, on_client, b) < 0) {
+	    ev_add(b->loop, &b->out_watch, out_fd, 0, on_output, b) < 0) {
 		/* A regular file: always writable, never waits. */
 		if (errno != EPERM) {
 			log_error("cannot watch the output: %s", strerror(errno));

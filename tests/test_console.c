@@ -232,6 +232,45 @@ START_TEST(test_input_waits_for_guest_buffers)
 }
 END_TEST
 
+static long cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut = 0, st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	p = strrchr(buf, ')');
+	ck_assert_int_eq(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u "
+				"%*u %*u %lu %lu", &ut, &st), 2);
+	return (long)(ut + st);
+}
+
+START_TEST(test_input_sent_before_hangup_reaches_guest)
+{
+	char got[16];
+	long before;
+	int c;
+
+	session_frontend(&s, &fe, FE_STYLE_QEMU, true);
+	c = session_client(&s);
+	write_all(c, "bye", 3);
+	close(c);
+	s.client = -1;
+	/* The hung-up client must not keep the worker busy meanwhile. */
+	before = cpu_ticks(s.worker);
+	sleep_ms(500);
+	ck_assert_int_le(cpu_ticks(s.worker) - before, 5);
+	ck_assert_int_eq(fe_console_handshake(&fe, NULL, 0), 0);
+	ck_assert_int_eq(fe_read_rx(&fe, got, sizeof(got), 3000), 3);
+	ck_assert(memcmp(got, "bye", 3) == 0);
+	ck_assert(log_has(&s, "console client disconnected", 2000));
+}
+END_TEST
+
 START_TEST(test_second_client_told_busy)
 {
 	char line[128] = { 0 }, got[8];
@@ -331,6 +370,7 @@ Suite *console_suite(void)
 	tcase_add_test(tc, test_bounded_buffer_keeps_newest_and_counts_drops);
 	tcase_add_test(tc, test_stuck_client_never_stalls_the_guest);
 	tcase_add_test(tc, test_input_waits_for_guest_buffers);
+	tcase_add_test(tc, test_input_sent_before_hangup_reaches_guest);
 	tcase_add_test(tc, test_second_client_told_busy);
 	tcase_add_test(tc, test_client_reconnects);
 	tcase_add_test(tc, test_console_survives_frontend);
