@@ -32,7 +32,7 @@ TEST_OBJS    := $(TEST_SRCS:tests/%.c=$(B)/san/tests/%.o)
 CHECK_CFLAGS  = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS    = $(shell pkg-config --libs check 2>/dev/null)
 
-.PHONY: all check install uninstall clean format lint deps
+.PHONY: all check install uninstall clean format lint deps demo
 all: $(PROGRAM)
 
 # V=1 shows the commands.
@@ -75,6 +75,12 @@ check: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	$(B)/san/check-all
+
+# A guest shell in this terminal: the daemon's nested backend and a User
+# Mode Linux guest. Ctrl-a x ends it.
+demo: $(PROGRAM)
+	@sh tests/ensure-deps.sh
+	VDC_DAEMON=$(CURDIR)/$(PROGRAM) bash tests/e2e/demo.sh
 
 install: $(PROGRAM)
 	install -D -m 0755 $(PROGRAM) $(DESTDIR)$(BINDIR)/$(PROGRAM)

@@ -11,6 +11,7 @@
 #define VDC_BACKEND_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <termios.h>
@@ -37,7 +38,12 @@ struct backend_ops {
 	/* > 0 bytes read, 0 nothing now, -1 the client is gone */
 	ssize_t (*read)(struct backend *b, const struct iovec *iov,
 			unsigned int n);
+	/* Optional: input is readable; read ahead even when the console
+	 * does not want input (the nested escape key must always work). */
+	void (*readable)(struct backend *b);
 };
+
+#define BACKEND_PENDING 4096
 
 struct backend {
 	const struct backend_ops *ops;
@@ -62,6 +68,8 @@ struct backend {
 	struct termios saved_tty;
 	bool tty_raw;
 	int saved_fl[2]; /* stdin and stdout file status flags */
+	uint8_t pending[BACKEND_PENDING]; /* typed, escapes applied */
+	size_t pending_len;
 	bool escape; /* Ctrl-a seen, waiting for the next key */
 };
 
@@ -70,6 +78,7 @@ int backend_init(struct backend *b, enum backend_kind kind,
 		 const struct backend_events *ev);
 void backend_fini(struct backend *b);
 bool backend_connected(const struct backend *b);
+bool backend_has_input(const struct backend *b);
 void backend_want_input(struct backend *b, bool on);
 void backend_want_output(struct backend *b, bool on);
 ssize_t backend_read(struct backend *b, const struct iovec *iov,
@@ -80,6 +89,7 @@ ssize_t backend_write(struct backend *b, const struct iovec *iov,
 /* Shared by the backend implementations. */
 int backend_attach_client(struct backend *b, int in_fd, int out_fd);
 void backend_drop_client(struct backend *b, const char *why);
+void backend_update_watches(struct backend *b);
 ssize_t backend_readv(struct backend *b, const struct iovec *iov,
 		      unsigned int n);
 

@@ -19,6 +19,12 @@ bool backend_connected(const struct backend *b)
 	return b->in_fd >= 0 || b->out_fd >= 0;
 }
 
+/** backend_has_input() - may input still come from this client? */
+bool backend_has_input(const struct backend *b)
+{
+	return b->in_fd >= 0 || b->pending_len > 0;
+}
+
 static void on_input(void *arg, uint32_t events);
 static void on_output(void *arg, uint32_t events);
 static void on_both(void *arg, uint32_t events);
@@ -41,13 +47,16 @@ static void watch_fd(struct backend *b, struct ev_watch *w, int fd,
 }
 
 /* Put the client's fds in the loop with what is wanted now. */
-static void update_watches(struct backend *b)
+void backend_update_watches(struct backend *b)
 {
-	uint32_t in = b->want_input ? EPOLLIN : 0;
+	bool read_ahead = b->ops->readable && b->pending_len < BACKEND_PENDING;
+	uint32_t in = b->want_input || read_ahead ? EPOLLIN : 0;
 	uint32_t out = b->want_output && b->out_pollable ? EPOLLOUT : 0;
 
+	/* A TCP peer's close shows as RDHUP, long before HUP. */
 	if (b->in_fd >= 0 && b->in_fd == b->out_fd) {
-		watch_fd(b, &b->in_watch, b->in_fd, in | out, on_both);
+		watch_fd(b, &b->in_watch, b->in_fd, in | out | EPOLLRDHUP,
+			 on_both);
 		return;
 	}
 	if (b->in_fd >= 0)
@@ -59,16 +68,16 @@ static void update_watches(struct backend *b)
 void backend_want_input(struct backend *b, bool on)
 {
 	b->want_input = on;
-	update_watches(b);
+	backend_update_watches(b);
 }
 
 void backend_want_output(struct backend *b, bool on)
 {
 	b->want_output = on;
-	update_watches(b);
+	backend_update_watches(b);
 }
 
-#define HANGUP (EPOLLHUP | EPOLLERR)
+#define HANGUP (EPOLLHUP | EPOLLERR | EPOLLRDHUP)
 
 /*
  * hung_up() - the client hung up while nothing was asked of it
@@ -100,7 +109,9 @@ static void on_input(void *arg, uint32_t events)
 {
 	struct backend *b = arg;
 
-	if (b->want_input)
+	if (b->ops->readable)
+		b->ops->readable(b);
+	else if (b->want_input)
 		b->ev->input(b->ev->opaque);
 	else if (events & HANGUP)
 		hung_up(b, &b->in_watch);

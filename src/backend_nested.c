@@ -76,26 +76,6 @@ static void nested_stop(struct backend *b)
 	restore_tty(b);
 }
 
-/* Copy @len bytes into @iov from offset @at; the caller made room. */
-static void put_bytes(const struct iovec *iov, unsigned int n, size_t at,
-		      const uint8_t *p, size_t len)
-{
-	for (unsigned int i = 0; i < n && len; i++) {
-		size_t room, k;
-
-		if (at >= iov[i].iov_len) {
-			at -= iov[i].iov_len;
-			continue;
-		}
-		room = iov[i].iov_len - at;
-		k = room < len ? room : len;
-		memcpy((uint8_t *)iov[i].iov_base + at, p, k);
-		p += k;
-		len -= k;
-		at = 0;
-	}
-}
-
 /*
  * filter_escapes() - apply the escape key to @in, writing what the guest
  * gets to @out (at most in_len + 1 bytes)
@@ -127,47 +107,72 @@ static ssize_t filter_escapes(struct backend *b, const uint8_t *in,
 	return (ssize_t)n;
 }
 
+/* stdin ended (a pipe's end, a closed terminal): output goes on. */
+static void end_of_input(struct backend *b, const char *why)
+{
+	log_info("stdin: %s; no more input to the guest", why);
+	ev_del(b->loop, &b->in_watch);
+	b->in_fd = -1;
+}
+
+/*
+ * nested_readable() - read what was typed into the pending buffer
+ *
+ * The terminal is read even while the guest takes no input, so that
+ * Ctrl-a x always works; the keys wait in b->pending (escapes applied)
+ * and reading pauses only when that is full, so nothing typed is lost.
+ */
+static void nested_readable(struct backend *b)
+{
+	uint8_t in[BACKEND_PENDING];
+	size_t room = BACKEND_PENDING - b->pending_len;
+	ssize_t r, len;
+
+	/* A Ctrl-a held from the last read may come out as two bytes. */
+	if (b->escape && room)
+		room--;
+	if (room && b->in_fd >= 0) {
+		do
+			r = read(b->in_fd, in, room);
+		while (r < 0 && errno == EINTR);
+		if (r == 0 || (r < 0 && errno != EAGAIN))
+			end_of_input(b, r == 0 ? "end of input" : strerror(errno));
+		if (r > 0) {
+			len = filter_escapes(b, in, (size_t)r,
+					     b->pending + b->pending_len);
+			if (len < 0) {
+				log_info("Ctrl-a x: quitting");
+				restore_tty(b);
+				b->ev->quit(b->ev->opaque);
+				return;
+			}
+			b->pending_len += (size_t)len;
+		}
+	}
+	backend_update_watches(b);
+	if (b->want_input && b->pending_len)
+		b->ev->input(b->ev->opaque);
+}
+
+/* Hand the guest what was typed, oldest first. */
 static ssize_t nested_read(struct backend *b, const struct iovec *iov,
 			   unsigned int n)
 {
-	uint8_t in[4096], out[sizeof(in) + 1];
-	size_t room = 0;
-	ssize_t r, len;
+	size_t done = 0;
 
-	if (b->in_fd < 0)
-		return -1;
-	for (unsigned int i = 0; i < n; i++)
-		room += iov[i].iov_len;
-	/* A Ctrl-a held from the last read may come out as two bytes. */
-	if (b->escape)
-		room--;
-	if (room == 0)
-		return 0;
-	if (room > sizeof(in))
-		room = sizeof(in);
-	do
-		r = read(b->in_fd, in, room);
-	while (r < 0 && errno == EINTR);
-	if (r < 0 && errno == EAGAIN)
-		return 0;
-	if (r <= 0) {
-		/* stdin closed (a pipe's end): output still flows. */
-		log_info("stdin: %s; no more input to the guest",
-			 r == 0 ? "end of input" : strerror(errno));
-		ev_del(b->loop, &b->in_watch);
-		b->in_fd = -1;
-		b->want_input = false;
-		return 0;
+	for (unsigned int i = 0; i < n && done < b->pending_len; i++) {
+		size_t k = b->pending_len - done < iov[i].iov_len
+				   ? b->pending_len - done
+				   : iov[i].iov_len;
+
+		memcpy(iov[i].iov_base, b->pending + done, k);
+		done += k;
 	}
-	len = filter_escapes(b, in, (size_t)r, out);
-	if (len < 0) {
-		log_info("Ctrl-a x: quitting");
-		restore_tty(b);
-		b->ev->quit(b->ev->opaque);
-		return 0;
-	}
-	put_bytes(iov, n, 0, out, (size_t)len);
-	return len;
+	memmove(b->pending, b->pending + done, b->pending_len - done);
+	b->pending_len -= done;
+	/* Room again: resume reading the terminal. */
+	backend_update_watches(b);
+	return (ssize_t)done;
 }
 
 const struct backend_ops backend_nested_ops = {
@@ -175,4 +180,5 @@ const struct backend_ops backend_nested_ops = {
 	.start = nested_start,
 	.stop = nested_stop,
 	.read = nested_read,
+	.readable = nested_readable,
 };

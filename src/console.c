@@ -318,7 +318,7 @@ static void complete_rx(struct virtqueue *vq, struct console *c,
 
 static bool input_possible(struct console *c, struct virtqueue *vq)
 {
-	return backend_connected(c->backend) && c->backend->in_fd >= 0 &&
+	return backend_connected(c->backend) && backend_has_input(c->backend) &&
 	       c->guest_open && vq_ready(vq);
 }
 
@@ -367,7 +367,7 @@ static void console_rx(struct console *c)
 		if (n <= 0) {
 			vq_unpop(vq, n_chains);
 			if (n == 0 && backend_connected(c->backend) &&
-			    c->backend->in_fd >= 0)
+			    backend_has_input(c->backend))
 				backend_want_input(c->backend, true);
 			return;
 		}

@@ -19,6 +19,7 @@ static const struct {
 	{ "bad_input", bad_input_suite },
 	{ "console", console_suite },
 	{ "nested", nested_suite },
+	{ "e2e", e2e_suite },
 };
 
 int main(int argc, char *argv[])

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * test_e2e.c - the end-to-end tests: a real Linux guest (User Mode Linux)
+ * whose virtio_console driver talks to the daemon, and a person's client
+ * on each backend. The scenarios are shell scripts in tests/e2e/; each
+ * exits 0 on success and 77 when Debian's archive cannot be reached to
+ * fetch User Mode Linux, which is reported loudly and not counted as a
+ * failure.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "helpers.h"
+#include "suites.h"
+
+#define E2E_SKIP 77
+
+static void run_script(const char *name)
+{
+	char cmd[1024];
+	int status, code;
+
+	snprintf(cmd, sizeof(cmd), "cd '%s' && VDC_DAEMON='%s' bash tests/e2e/%s",
+		 srcdir(), daemon_path(), name);
+	fprintf(stderr, "e2e: %s\n", name);
+	status = system(cmd);
+	ck_assert_msg(status != -1 && WIFEXITED(status), "cannot run %s", name);
+	code = WEXITSTATUS(status);
+	if (code == E2E_SKIP) {
+		fprintf(stderr, "\n*** SKIPPED %s: User Mode Linux is not "
+				"available (see its output above) ***\n\n",
+			name);
+		return;
+	}
+	ck_assert_msg(code == 0, "%s failed with status %d (output above)",
+		      name, code);
+}
+
+START_TEST(test_uml_network_backend)
+{
+	run_script("e2e-network.sh");
+}
+END_TEST
+
+START_TEST(test_uml_uds_backend)
+{
+	run_script("e2e-uds.sh");
+}
+END_TEST
+
+START_TEST(test_uml_nested_backend)
+{
+	run_script("e2e-nested.sh");
+}
+END_TEST
+
+START_TEST(test_uml_two_guests)
+{
+	run_script("e2e-multi.sh");
+}
+END_TEST
+
+START_TEST(test_make_demo_script)
+{
+	run_script("e2e-demo.sh");
+}
+END_TEST
+
+Suite *e2e_suite(void)
+{
+	Suite *su = suite_create("e2e");
+	TCase *tc = tcase_create("uml");
+
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_uml_network_backend);
+	tcase_add_test(tc, test_uml_uds_backend);
+	tcase_add_test(tc, test_uml_nested_backend);
+	tcase_add_test(tc, test_uml_two_guests);
+	tcase_add_test(tc, test_make_demo_script);
+	suite_add_tcase(su, tc);
+	return su;
+}
