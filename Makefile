@@ -3,6 +3,8 @@
 # make            build ./vhost-device-console (gcc or CC=clang, warnings are errors)
 # make check      build with ASan+UBSan and run every test
 # make install    PREFIX=/usr/local DESTDIR= : binary and man page
+# make bench      benchmarks, see bench/README.md (QUICK=1: under 30 s)
+# make demo       a guest shell in this terminal (User Mode Linux)
 # make format / lint / clean
 
 PROGRAM  := vhost-device-console
@@ -100,4 +102,5 @@ lint:
 clean:
 	rm -rf $(B) $(PROGRAM)
 
+-include bench/bench.mk
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(TEST_OBJS:.o=.d)

@@ -77,6 +77,7 @@ void vq_push(struct virtqueue *vq, uint16_t head, uint32_t len);
 void vq_flush(struct virtqueue *vq);
 void vq_notify(struct virtqueue *vq);
 bool vq_has_avail(struct virtqueue *vq);
+bool vq_kick_self(struct virtqueue *vq);
 bool vq_enable_notify(struct virtqueue *vq);
 
 #endif

@@ -21,6 +21,7 @@
 #define IOV_BATCH      1024	     /* iovecs per writev()/readv() batch */
 #define RX_BATCH_BYTES (256u << 10) /* guest buffer space per readv() */
 #define RX_ROUNDS      16	     /* batches before yielding to the loop */
+#define TX_ROUNDS      16
 #define DROP_REPORT_MS 1000
 #define CONSOLE_DEFAULT_COLS 20
 #define CONSOLE_DEFAULT_ROWS 20
@@ -235,33 +236,56 @@ static void report_drops(struct console *c)
 	c->dropped_reported_ms = now;
 }
 
-static void deliver_output(struct console *c, const struct iovec *iov,
+/*
+ * deliver_output() - send a batch of guest output to the client
+ * @iov:	the batch; the two slots before iov[0] are free scratch
+ *
+ * Older buffered output and the batch go out in one writev(), straight
+ * from guest memory; only what the client does not take now is copied
+ * into the buffer.
+ */
+static void deliver_output(struct console *c, struct iovec *iov,
 			   unsigned int n)
 {
 	size_t written = 0;
 
-	/* Straight from guest memory when nothing older is waiting. */
-	if (c->out.len == 0 && backend_connected(c->backend)) {
-		ssize_t w = backend_write(c->backend, iov, n);
+	if (c->backend->out_fd >= 0) {
+		struct iovec old[2];
+		unsigned int k = outbuf_peek(&c->out, old);
+		size_t held = c->out.len;
+		ssize_t w;
 
-		if (w > 0)
-			written = (size_t)w;
+		memcpy(iov - k, old, k * sizeof(*old));
+		w = backend_write(c->backend, iov - k, n + k);
+		if (w > 0 && (size_t)w <= held) {
+			outbuf_consume(&c->out, (size_t)w);
+		} else if (w > 0) {
+			outbuf_consume(&c->out, held);
+			written = (size_t)w - held;
+		}
 	}
 	outbuf_append(&c->out, iov, n, written);
 	report_drops(c);
-	if (c->out.len && backend_connected(c->backend))
-		backend_want_output(c->backend, true);
+	if (backend_connected(c->backend))
+		backend_want_output(c->backend, c->out.len > 0);
 }
 
 static void console_tx(struct console *c, struct virtqueue *vq)
 {
-	for (;;) {
+	/* Two slots in front of the batch for deliver_output(). */
+	struct iovec *batch = c->iov + 2;
+	unsigned int cap = c->iov_cap - 2;
+
+	for (unsigned int round = 0;; round++) {
 		unsigned int n_iov = 0, n_chains = 0;
 		enum vq_pop_result r = VQ_POP_OK;
 		struct vq_chain ch;
 
+		/* A guest that never stops writing must not starve input. */
+		if (round == TX_ROUNDS && vq_kick_self(vq))
+			return;
 		while (n_iov < IOV_BATCH && n_chains < c->heads_cap) {
-			r = vq_pop(vq, c->iov + n_iov, c->iov_cap - n_iov, &ch);
+			r = vq_pop(vq, batch + n_iov, cap - n_iov, &ch);
 			if (r != VQ_POP_OK)
 				break;
 			c->heads[n_chains++] = ch.head;
@@ -269,7 +293,7 @@ static void console_tx(struct console *c, struct virtqueue *vq)
 		}
 		if (n_chains == 0)
 			return;
-		deliver_output(c, c->iov, n_iov);
+		deliver_output(c, batch, n_iov);
 		for (unsigned int i = 0; i < n_chains; i++)
 			vq_push(vq, c->heads[i], 0);
 		vq_flush(vq);
@@ -471,7 +495,7 @@ int console_init(struct console *c, unsigned int index, size_t out_buffer,
 	/* Unused with MULTIPORT (Linux reads them only without it). */
 	c->cols = CONSOLE_DEFAULT_COLS;
 	c->rows = CONSOLE_DEFAULT_ROWS;
-	c->iov_cap = IOV_BATCH + max_queue_size;
+	c->iov_cap = 2 + IOV_BATCH + max_queue_size;
 	c->heads_cap = max_queue_size;
 	c->iov = calloc(c->iov_cap, sizeof(*c->iov));
 	c->heads = calloc(c->heads_cap, sizeof(*c->heads));

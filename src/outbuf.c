@@ -45,6 +45,19 @@ static void put(struct outbuf *ob, const uint8_t *p, size_t len)
 void outbuf_append(struct outbuf *ob, const struct iovec *iov,
 		   unsigned int n, size_t skip)
 {
+	size_t total = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		total += iov[i].iov_len;
+	total = total > skip ? total - skip : 0;
+	/* A batch larger than the buffer: only its newest cap bytes can
+	 * stay, so skip the rest without copying it. */
+	if (total >= ob->cap) {
+		ob->dropped += ob->len + (total - ob->cap);
+		skip += total - ob->cap;
+		ob->head = 0;
+		ob->len = 0;
+	}
 	for (unsigned int i = 0; i < n; i++) {
 		const uint8_t *p = iov[i].iov_base;
 		size_t len = iov[i].iov_len;

@@ -395,6 +395,21 @@ void vq_notify(struct virtqueue *vq)
 		log_warn("queue %u: call fd: %s", vq->index, strerror(errno));
 }
 
+/**
+ * vq_kick_self() - have the loop come back to this queue, as a kick would
+ *
+ * Lets a busy queue yield to the rest of the loop without waiting for a
+ * kick the guest will not send (it already kicked for these chains).
+ *
+ * Return: false if the kick fd cannot be written (the caller then goes on)
+ */
+bool vq_kick_self(struct virtqueue *vq)
+{
+	uint64_t one = 1;
+
+	return vq->kick_fd >= 0 && write(vq->kick_fd, &one, sizeof(one)) == 8;
+}
+
 /** vq_has_avail() - are chains waiting to be popped? */
 bool vq_has_avail(struct virtqueue *vq)
 {

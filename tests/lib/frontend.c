@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -512,6 +513,16 @@ int fe_negotiate(struct fe *fe)
 #define READ_ONCE(x)	 (*(const volatile __typeof__(x) *)&(x))
 #define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
 
+/* The daemon's avail_event sits just past the used ring. */
+static uint16_t avail_event(const struct fe_ring *r)
+{
+	const volatile uint8_t *p = (const volatile uint8_t *)r->used +
+				    offsetof(struct vring_used, ring) +
+				    r->num * sizeof(struct vring_used_elem);
+
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
 static bool need_event(uint16_t event, uint16_t new, uint16_t old)
 {
 	return (uint16_t)(new - event - 1) < (uint16_t)(new - old);
@@ -541,8 +552,7 @@ int fe_publish(struct fe *fe, unsigned int q)
 	WRITE_ONCE(r->avail->idx, r->avail_idx);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (fe->event_idx)
-		kick = need_event(READ_ONCE(*(uint16_t *)&r->used->ring[r->num]),
-				  r->avail_idx, old);
+		kick = need_event(avail_event(r), r->avail_idx, old);
 	else
 		kick = !(READ_ONCE(r->used->flags) & VRING_USED_F_NO_NOTIFY);
 	r->kicked_idx = r->avail_idx;
@@ -580,7 +590,7 @@ int fe_post_rx(struct fe *fe, unsigned int q, unsigned int count, uint32_t len)
 		return fail(fe, "rx buffer of %u bytes > %u", len,
 			    fe->cfg.buf_size);
 	for (unsigned int i = 0; i < count; i++) {
-		uint16_t id;
+		uint16_t id = 0;
 
 		if (take_id(fe, r, &id) < 0)
 			return -1;
@@ -607,7 +617,7 @@ int fe_submit_tx(struct fe *fe, unsigned int q, const void *data, size_t len,
 	struct fe_ring *r = &fe->rings[q];
 	unsigned int nseg = len ? (unsigned int)((len + seg - 1) / seg) : 1;
 	const uint8_t *p = data;
-	uint16_t head, id, prev = 0;
+	uint16_t head = 0, id = 0, prev = 0;
 
 	if (seg == 0 || seg > fe->cfg.buf_size)
 		return fail(fe, "segment of %u bytes", seg);
@@ -731,6 +741,10 @@ static int wait_used(struct fe *fe, unsigned int q, uint16_t *id,
 		if (left <= 0)
 			return fail(fe, "queue %u: nothing used within %d ms",
 				    q, timeout_ms);
+		/* used_event is published: look once more before sleeping. */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (READ_ONCE(fe->rings[q].used->idx) != fe->rings[q].last_used)
+			continue;
 		fe_wait_call(fe, q, left < 50 ? (int)left : 50);
 	}
 }
