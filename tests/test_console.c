@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "session.h"
@@ -74,6 +75,16 @@ static void guest_write(struct fe *f, const uint8_t *p, size_t len,
 	}
 	reap_tx(f);
 }
+
+START_TEST(test_uds_socket_is_private)
+{
+	struct stat st;
+
+	ck_assert_int_eq(stat(s.uds_path, &st), 0);
+	ck_assert(S_ISSOCK(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+}
+END_TEST
 
 START_TEST(test_port_name_and_control_order)
 {
@@ -362,6 +373,7 @@ Suite *console_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, test_uds_socket_is_private);
 	tcase_add_test(tc, test_port_name_and_control_order);
 	tcase_add_test(tc, test_control_messages_wait_for_short_buffers);
 	tcase_add_test(tc, test_guest_failures_and_unknown_events_logged);
