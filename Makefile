@@ -3,6 +3,7 @@
 # make            build ./vhost-device-console (gcc or CC=clang, warnings are errors)
 # make check      build with ASan+UBSan and run every test
 # make install    PREFIX=/usr/local DESTDIR= : binary and man page
+# make fuzz       libFuzzer targets (clang; fuzz-ci: 20 s each; see fuzz/README.md)
 # make bench      benchmarks, see bench/README.md (QUICK=1: under 30 s)
 # make demo       a guest shell in this terminal (User Mode Linux)
 # make format / lint / clean
@@ -103,4 +104,5 @@ clean:
 	rm -rf $(B) $(PROGRAM)
 
 -include bench/bench.mk
+-include fuzz/fuzz.mk
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(TEST_OBJS:.o=.d)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "sock.h"
 #include "vhost_user.h"
 #include "virtio_spec.h"
 
@@ -400,8 +401,13 @@ static struct virtqueue *vring_fd_request(struct vu_dev *vu, const char *what,
 			  vq->index, msg->nfds, nofd ? "set" : "clear");
 		return NULL;
 	}
-	if (!nofd)
+	if (!nofd) {
 		*fd = take_fd(msg, 0);
+		/* A full or idle pipe must never block the worker. */
+		if (sock_set_nonblock(*fd) < 0)
+			log_warn("%s: queue %u: cannot make the fd non-blocking: "
+				 "%s", what, vq->index, strerror(errno));
+	}
 	return vq;
 }
 
@@ -820,10 +826,12 @@ static void on_kick(void *arg, uint32_t events)
 	ssize_t n;
 
 	(void)events;
-	/* An eventfd reads once; a socketpair may hold several kicks. */
-	do
-		n = read(vq->kick_fd, buf, sizeof(buf));
-	while (n == (ssize_t)sizeof(buf) || (n < 0 && errno == EINTR));
+	/*
+	 * One read per wake-up: an eventfd empties at once, and a pipe with
+	 * more kicks in it wakes the level-triggered loop again. Reading
+	 * until empty could block on an fd the frontend made blocking.
+	 */
+	n = read(vq->kick_fd, buf, sizeof(buf));
 	if (n == 0) {
 		log_warn("queue %u: kick fd closed by the frontend", vq->index);
 		stop_queue(vu, vq);

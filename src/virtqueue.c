@@ -78,6 +78,19 @@ int vq_map(struct virtqueue *vq)
 	vq->avail = guest_mem_uva(vq->mem, vq->avail_uva,
 				  vring_avail_bytes(vq->num));
 	vq->used = guest_mem_uva(vq->mem, vq->used_uva, vring_used_bytes(vq->num));
+	/* An odd mmap offset misaligns what aligned addresses map to. */
+	if (vq->desc && vq->avail && vq->used &&
+	    ((uintptr_t)vq->desc % VRING_DESC_ALIGN ||
+	     (uintptr_t)vq->avail % VRING_AVAIL_ALIGN ||
+	     (uintptr_t)vq->used % VRING_USED_ALIGN)) {
+		log_error("queue %u: rings land misaligned in this process "
+			  "(the memory region's mmap offset is odd)",
+			  vq->index);
+		vq->desc = NULL;
+		vq->avail = NULL;
+		vq->used = NULL;
+		return -1;
+	}
 	if (!vq->desc || !vq->avail || !vq->used) {
 		log_error("queue %u: ring addresses desc %#llx avail %#llx used "
 			  "%#llx (size %u) are not in guest memory",

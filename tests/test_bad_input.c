@@ -435,6 +435,30 @@ START_TEST(test_failing_request_with_reply_closes)
 }
 END_TEST
 
+START_TEST(test_blocking_full_call_pipe_never_blocks_the_worker)
+{
+	uint64_t v = CONSOLE_QUEUE_TX;
+	char junk[4096];
+	int p[2];
+
+	session_console(&s, &fe, FE_STYLE_QEMU);
+	/* A blocking pipe nobody drains, already full. */
+	ck_assert_int_eq(pipe2(p, O_NONBLOCK), 0);
+	memset(junk, 0, sizeof(junk));
+	while (write(p[1], junk, sizeof(junk)) > 0)
+		;
+	ck_assert_int_eq(fcntl(p[1], F_SETFL, 0), 0);
+	ck_assert_int_eq(fe_request(&fe, VHOST_USER_SET_VRING_CALL, &v,
+				    sizeof(v), &p[1], 1, NULL, 0), 0);
+	/* Chains still complete (the frontend polls for them). */
+	tx_and_expect(&s, &fe, "still here", 10, 10, false);
+	tx_and_expect(&s, &fe, "and here", 8, 8, false);
+	close(p[0]);
+	close(p[1]);
+	expect_recovery();
+}
+END_TEST
+
 /* --- many sessions --------------------------------------------------- */
 
 static void wait_fds(pid_t pid, int want)
@@ -502,6 +526,7 @@ Suite *bad_input_suite(void)
 	tcase_add_test(msg, test_add_overlapping_region_refused);
 	tcase_add_test(msg, test_ring_outside_memory_refused);
 	tcase_add_test(msg, test_failing_request_with_reply_closes);
+	tcase_add_test(msg, test_blocking_full_call_pipe_never_blocks_the_worker);
 	tcase_add_test(msg, test_200_sessions_leak_nothing);
 	suite_add_tcase(su, msg);
 	return su;
