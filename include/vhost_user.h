@@ -82,5 +82,6 @@ void vu_detach(struct vu_dev *vu);
 bool vu_connected(const struct vu_dev *vu);
 bool vu_feature(const struct vu_dev *vu, unsigned int bit);
 void vu_dispatch(struct vu_dev *vu, struct vu_msg *msg);
+void vu_check_memory(struct vu_dev *vu);
 
 #endif

@@ -4,6 +4,8 @@
  * into them, refusing any range that is not wholly inside one region.
  */
 #include <errno.h>
+#include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -212,4 +214,68 @@ void *guest_mem_uva(struct guest_mem *mem, uint64_t uva, uint64_t len)
 			return g->host + (uva - g->uva);
 	}
 	return NULL;
+}
+
+/*
+ * The SIGBUS guard.
+ *
+ * A frontend can shrink a file after sharing it; touching a mapped page
+ * past the new end of the file raises SIGBUS. Rather than die, the worker
+ * puts an anonymous page where the faulting one was (the guest's data
+ * there is gone anyway), notes the fault, and returns to the access; the
+ * protocol layer then ends the session. A fault anywhere else keeps its
+ * default action.
+ */
+static struct guest_mem *guarded;
+static volatile sig_atomic_t fault_seen;
+
+static bool in_guest_mapping(uintptr_t addr)
+{
+	for (unsigned int i = 0; guarded && i < guarded->count; i++) {
+		uintptr_t start = (uintptr_t)guarded->regions[i].map;
+
+		if (addr >= start && addr - start < guarded->regions[i].map_len)
+			return true;
+	}
+	return false;
+}
+
+static void on_sigbus(int sig, siginfo_t *si, void *ctx)
+{
+	uintptr_t page = (uintptr_t)si->si_addr & ~(uintptr_t)4095;
+
+	(void)ctx;
+	if (!in_guest_mapping((uintptr_t)si->si_addr) ||
+	    mmap((void *)page, 4096, PROT_READ | PROT_WRITE,
+		 MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED) {
+		signal(sig, SIG_DFL);
+		return; /* the access faults again, now fatally */
+	}
+	fault_seen = 1;
+}
+
+/**
+ * guest_mem_guard() - survive SIGBUS from @mem's mappings
+ *
+ * Return: 0, or -1 if the handler cannot be installed
+ */
+int guest_mem_guard(struct guest_mem *mem)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigbus;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	guarded = mem;
+	return sigaction(SIGBUS, &sa, NULL);
+}
+
+/** guest_mem_fault_taken() - did a guest mapping fault? (clears it) */
+bool guest_mem_fault_taken(void)
+{
+	bool seen = fault_seen;
+
+	fault_seen = 0;
+	return seen;
 }

@@ -785,6 +785,22 @@ static int receive_some(struct vu_dev *vu)
 	return 2;
 }
 
+/**
+ * vu_check_memory() - end the session if guest memory faulted
+ *
+ * Called after anything that may have touched guest memory: a page past
+ * the end of its file means the frontend shrank memory it shared, and
+ * nothing in it can be trusted any more.
+ */
+void vu_check_memory(struct vu_dev *vu)
+{
+	if (!guest_mem_fault_taken() || !vu_connected(vu))
+		return;
+	log_error("guest memory shrank under the device (a shared page is "
+		  "past the end of its file); closing the frontend connection");
+	vu_detach(vu);
+}
+
 static void on_frontend(void *arg, uint32_t events)
 {
 	struct vu_dev *vu = arg;
@@ -812,6 +828,7 @@ static void on_frontend(void *arg, uint32_t events)
 		}
 		vu_dispatch(vu, &vu->in);
 		vu->in.nfds = 0;
+		vu_check_memory(vu);
 	}
 }
 
@@ -838,6 +855,7 @@ static void on_kick(void *arg, uint32_t events)
 		return;
 	}
 	queue_maybe_run(vu, vq);
+	vu_check_memory(vu);
 }
 
 /**
@@ -852,6 +870,8 @@ void vu_init(struct vu_dev *vu, struct ev_loop *loop,
 {
 	memset(vu, 0, sizeof(*vu));
 	vu->dev = dev;
+	if (guest_mem_guard(&vu->mem) < 0)
+		log_warn("cannot guard against SIGBUS: %s", strerror(errno));
 	vu->loop = loop;
 	vu->max_queue_size = max_queue_size;
 	vu->fd = -1;

@@ -121,12 +121,18 @@ static int on_set_config(void *opaque, uint32_t offset, const uint8_t *buf,
 
 static void on_client_connected(void *opaque)
 {
-	console_client_connected(&((struct worker *)opaque)->console);
+	struct worker *w = opaque;
+
+	console_client_connected(&w->console);
+	vu_check_memory(&w->vu);
 }
 
 static void on_client_input(void *opaque)
 {
-	console_client_input(&((struct worker *)opaque)->console);
+	struct worker *w = opaque;
+
+	console_client_input(&w->console);
+	vu_check_memory(&w->vu);
 }
 
 static void on_client_writable(void *opaque)

@@ -459,6 +459,22 @@ START_TEST(test_blocking_full_call_pipe_never_blocks_the_worker)
 }
 END_TEST
 
+START_TEST(test_guest_memory_shrunk_under_the_worker)
+{
+	pid_t worker = s.worker;
+
+	session_console(&s, &fe, FE_STYLE_QEMU);
+	tx_and_expect(&s, &fe, "before", 6, 6, false);
+	/* The frontend takes its memory away; the worker must not die. */
+	ck_assert_int_eq(ftruncate(fe.memfd, 0), 0);
+	fe_kick(&fe, CONSOLE_QUEUE_TX);
+	ck_assert_msg(log_has(&s, "guest memory shrank under the device", 3000),
+		      "log:\n%s", daemon_log(&s.d));
+	ck_assert_int_eq(find_child(s.d.pid, "vdc-worker-0"), worker);
+	expect_recovery();
+}
+END_TEST
+
 /* --- many sessions --------------------------------------------------- */
 
 static void wait_fds(pid_t pid, int want)
@@ -527,6 +543,7 @@ Suite *bad_input_suite(void)
 	tcase_add_test(msg, test_ring_outside_memory_refused);
 	tcase_add_test(msg, test_failing_request_with_reply_closes);
 	tcase_add_test(msg, test_blocking_full_call_pipe_never_blocks_the_worker);
+	tcase_add_test(msg, test_guest_memory_shrunk_under_the_worker);
 	tcase_add_test(msg, test_200_sessions_leak_nothing);
 	suite_add_tcase(su, msg);
 	return su;
