@@ -60,6 +60,7 @@ struct backend {
 	struct ev_watch in_watch;
 	struct ev_watch out_watch; /* unused when out_fd == in_fd */
 	bool owns_client_fds; /* sockets yes, the terminal no */
+	bool peer_shut;	      /* the socket client sends no more */
 	bool want_input;
 	bool want_output;
 	bool out_pollable;

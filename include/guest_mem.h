@@ -26,6 +26,7 @@ struct guest_region {
 	uint8_t *host;	  /* where gpa lands in this process */
 	void *map;	  /* what munmap() takes */
 	size_t map_len;
+	size_t page; /* the backing file's page size */
 	int fd;
 };
 

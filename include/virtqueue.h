@@ -65,6 +65,7 @@ struct virtqueue {
 void vq_init(struct virtqueue *vq, unsigned int index, struct guest_mem *mem);
 void vq_reset(struct virtqueue *vq);
 void vq_set_features(struct virtqueue *vq, uint64_t features);
+void vq_set_num(struct virtqueue *vq, uint16_t num);
 int vq_set_addr(struct virtqueue *vq, uint64_t desc, uint64_t avail,
 		uint64_t used);
 int vq_map(struct virtqueue *vq);

@@ -53,10 +53,11 @@ void backend_update_watches(struct backend *b)
 	uint32_t in = b->want_input || read_ahead ? EPOLLIN : 0;
 	uint32_t out = b->want_output && b->out_pollable ? EPOLLOUT : 0;
 
-	/* A TCP peer's close shows as RDHUP, long before HUP. */
+	/* A TCP peer's close shows as RDHUP, long before HUP; once seen it
+	 * is not asked for again (it would be reported forever). */
 	if (b->in_fd >= 0 && b->in_fd == b->out_fd) {
-		watch_fd(b, &b->in_watch, b->in_fd, in | out | EPOLLRDHUP,
-			 on_both);
+		watch_fd(b, &b->in_watch, b->in_fd,
+			 in | out | (b->peer_shut ? 0 : EPOLLRDHUP), on_both);
 		return;
 	}
 	if (b->in_fd >= 0)
@@ -77,7 +78,7 @@ void backend_want_output(struct backend *b, bool on)
 	backend_update_watches(b);
 }
 
-#define HANGUP (EPOLLHUP | EPOLLERR | EPOLLRDHUP)
+#define HANGUP (EPOLLHUP | EPOLLERR)
 
 /*
  * hung_up() - the client hung up while nothing was asked of it
@@ -85,12 +86,16 @@ void backend_want_output(struct backend *b, bool on)
  * With unread input it is parked until the guest can take that input;
  * with none it is gone now, so that the next client can connect.
  */
-static void hung_up(struct backend *b, struct ev_watch *w)
+static bool unread_input(const struct backend *b)
 {
 	int pending = 0;
 
-	if (w == &b->in_watch && ioctl(b->in_fd, FIONREAD, &pending) == 0 &&
-	    pending > 0) {
+	return ioctl(b->in_fd, FIONREAD, &pending) == 0 && pending > 0;
+}
+
+static void hung_up(struct backend *b, struct ev_watch *w)
+{
+	if (w == &b->in_watch && unread_input(b)) {
 		ev_del(b->loop, w);
 		return;
 	}
@@ -109,7 +114,12 @@ static void on_input(void *arg, uint32_t events)
 {
 	struct backend *b = arg;
 
-	if (b->ops->readable)
+	/* Read ahead, unless the pending buffer is full: then a hang-up
+	 * parks the watch until the guest makes room. */
+	if (b->ops->readable && (events & HANGUP) &&
+	    b->pending_len == BACKEND_PENDING)
+		ev_del(b->loop, &b->in_watch);
+	else if (b->ops->readable)
 		b->ops->readable(b);
 	else if (b->want_input)
 		b->ev->input(b->ev->opaque);
@@ -127,12 +137,26 @@ static void on_output(void *arg, uint32_t events)
 		hung_up(b, &b->out_watch);
 }
 
-/* A socket client: input and output on one fd and one watch. */
+/*
+ * A socket client: input and output on one fd and one watch. Its close
+ * shows first as RDHUP: a client that left input the guest has not read
+ * yet stays until it is read; one with nothing left to say is gone (a
+ * TCP close and a half-close look alike here, and a console client that
+ * stops sending has left).
+ */
 static void on_both(void *arg, uint32_t events)
 {
 	struct backend *b = arg;
 
-	if (b->want_input && (events & (EPOLLIN | HANGUP)))
+	if ((events & EPOLLRDHUP) && !b->peer_shut) {
+		if (!unread_input(b)) {
+			backend_drop_client(b, "hung up");
+			return;
+		}
+		b->peer_shut = true;
+		backend_update_watches(b);
+	}
+	if (b->want_input && (events & (EPOLLIN | EPOLLRDHUP | HANGUP)))
 		b->ev->input(b->ev->opaque);
 	if (!backend_connected(b))
 		return;
@@ -155,6 +179,7 @@ int backend_attach_client(struct backend *b, int in_fd, int out_fd)
 	b->in_fd = in_fd;
 	b->out_fd = out_fd;
 	b->out_pollable = true;
+	b->peer_shut = false;
 	if (in_fd >= 0 &&
 	    ev_add(b->loop, &b->in_watch, in_fd, 0,
 		   in_fd == out_fd ? on_both : on_input, b) < 0) {

@@ -282,7 +282,7 @@ static void console_tx(struct console *c, struct virtqueue *vq)
 		struct vq_chain ch;
 
 		/* A guest that never stops writing must not starve input. */
-		if (round == TX_ROUNDS && vq_kick_self(vq))
+		if (round >= TX_ROUNDS && vq_kick_self(vq))
 			return;
 		while (n_iov < IOV_BATCH && n_chains < c->heads_cap) {
 			r = vq_pop(vq, batch + n_iov, cap - n_iov, &ch);

@@ -106,8 +106,9 @@ int guest_mem_add(struct guest_mem *mem,
 		goto fail;
 	len = (size_t)(r->mmap_offset + r->memory_size);
 	/* Pages past the end of a file fault with SIGBUS when touched. */
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (uint64_t)st.st_size < (uint64_t)len) {
+	if (fstat(fd, &st) < 0)
+		memset(&st, 0, sizeof(st));
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size < (uint64_t)len) {
 		log_error("memory region gpa %#llx: offset %#llx + size %#llx "
 			  "runs past the end of its file (%lld bytes)",
 			  (unsigned long long)r->guest_phys_addr,
@@ -135,6 +136,10 @@ int guest_mem_add(struct guest_mem *mem,
 	g->map_len = len;
 	g->host = (uint8_t *)map + r->mmap_offset;
 	g->fd = fd;
+	/* hugetlbfs reports its page size here; a fault covers a page. */
+	g->page = st.st_blksize >= 4096 && !(st.st_blksize & (st.st_blksize - 1))
+			  ? (size_t)st.st_blksize
+			  : 4096;
 	log_debug("memory region gpa %#llx size %#llx uva %#llx offset %#llx",
 		  (unsigned long long)g->gpa, (unsigned long long)g->size,
 		  (unsigned long long)g->uva, (unsigned long long)g->offset);
@@ -229,25 +234,27 @@ void *guest_mem_uva(struct guest_mem *mem, uint64_t uva, uint64_t len)
 static struct guest_mem *guarded;
 static volatile sig_atomic_t fault_seen;
 
-static bool in_guest_mapping(uintptr_t addr)
+/* The page size of the guest mapping holding @addr, or 0 if none does. */
+static size_t guest_page_at(uintptr_t addr)
 {
 	for (unsigned int i = 0; guarded && i < guarded->count; i++) {
 		uintptr_t start = (uintptr_t)guarded->regions[i].map;
 
 		if (addr >= start && addr - start < guarded->regions[i].map_len)
-			return true;
+			return guarded->regions[i].page;
 	}
-	return false;
+	return 0;
 }
 
 static void on_sigbus(int sig, siginfo_t *si, void *ctx)
 {
-	uintptr_t page = (uintptr_t)si->si_addr & ~(uintptr_t)4095;
+	size_t size = guest_page_at((uintptr_t)si->si_addr);
+	uintptr_t page = (uintptr_t)si->si_addr & ~(uintptr_t)(size - 1);
 
 	(void)ctx;
-	if (!in_guest_mapping((uintptr_t)si->si_addr) ||
-	    mmap((void *)page, 4096, PROT_READ | PROT_WRITE,
-		 MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED) {
+	if (!size || mmap((void *)page, size, PROT_READ | PROT_WRITE,
+			  MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			  0) == MAP_FAILED) {
 		signal(sig, SIG_DFL);
 		return; /* the access faults again, now fatally */
 	}

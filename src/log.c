@@ -14,7 +14,17 @@
 
 #include "log.h"
 
+/*
+ * At most LOG_BURST info, warning and error lines a second: the guest and the frontend can cause
+ * log lines at will, and a stalled stderr reader must not stall the
+ * worker for long. What is held back is counted and reported.
+ */
+#define LOG_BURST 200
+
 static enum log_level log_level = LOG_LEVEL_INFO;
+static time_t burst_second;
+static unsigned int burst_lines;
+static unsigned long suppressed;
 static int log_worker = -1;
 static bool log_crlf;
 
@@ -67,6 +77,40 @@ bool log_level_parse(const char *name, enum log_level *level)
 	return false;
 }
 
+static void write_line(const char *line, size_t n)
+{
+	while (write(STDERR_FILENO, line, n) < 0 && errno == EINTR)
+		;
+}
+
+/* Is there room in this second's burst? Reports what was held back. */
+static bool within_burst(void)
+{
+	struct timespec now;
+	char note[96];
+	int n;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	if (now.tv_sec != burst_second) {
+		burst_second = now.tv_sec;
+		burst_lines = 0;
+		if (suppressed) {
+			n = snprintf(note, sizeof(note),
+				     "(%lu log lines were suppressed)%s\n",
+				     suppressed, log_crlf ? "\r" : "");
+			if (n > 0)
+				write_line(note, (size_t)n);
+			suppressed = 0;
+		}
+	}
+	if (burst_lines >= LOG_BURST) {
+		suppressed++;
+		return false;
+	}
+	burst_lines++;
+	return true;
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	char line[1024];
@@ -78,6 +122,9 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	int r;
 
 	if (!log_enabled(level))
+		return;
+	/* Debug and trace were asked for, all of them. */
+	if (level <= LOG_LEVEL_INFO && !within_burst())
 		return;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -104,7 +151,6 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		line[n++] = '\r';
 	line[n++] = '\n';
 
-	while (write(STDERR_FILENO, line, n) < 0 && errno == EINTR)
-		;
+	write_line(line, n);
 	errno = saved_errno;
 }

@@ -43,6 +43,7 @@ struct child {
 	pid_t pid;		/* 0 when not running */
 	uint64_t started_ms;
 	uint64_t restart_at_ms; /* 0 when no restart is due */
+	bool restarted;	/* has run before: start-up failures are transient */
 	unsigned int delay_ms;
 };
 
@@ -58,6 +59,7 @@ struct supervisor {
 	struct ev_watch timer_watch;
 	bool stopping;
 	int exit_status;
+	pid_t pid; /* the supervisor's own */
 	struct termios saved_tty; /* nested: restored after every worker */
 	bool have_saved_tty;
 	int saved_flags[2]; /* nested: stdin, stdout; workers set O_NONBLOCK */
@@ -202,7 +204,8 @@ static void worker_process(struct supervisor *s, struct child *c)
 			close(o->spec.backend_listen_fd);
 	}
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() == 1)
+	/* The supervisor may have died before the line above took effect. */
+	if (getppid() != s->pid)
 		_exit(WORKER_EXIT_STOPPED);
 	snprintf(name, sizeof(name), "vdc-worker-%u", c->spec.index);
 	prctl(PR_SET_NAME, name);
@@ -222,6 +225,8 @@ static int start_worker(struct supervisor *s, struct child *c)
 	}
 	if (pid == 0)
 		worker_process(s, c);
+	if (c->started_ms)
+		c->restarted = true;
 	c->pid = pid;
 	c->started_ms = now_ms();
 	c->restart_at_ms = 0;
@@ -287,7 +292,8 @@ static void reaped(struct supervisor *s, struct child *c, int status)
 		stop_all(s, EXIT_SUCCESS);
 		return;
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_STARTUP) {
+	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_STARTUP &&
+	    !c->restarted) {
 		log_error("worker %u could not start; stopping", idx);
 		stop_all(s, EXIT_FAILURE);
 		return;
@@ -390,7 +396,7 @@ static int setup_loop(struct supervisor *s)
 int supervisor_run(const struct options *opts)
 {
 	struct supervisor s = { .opts = opts, .count = opts->socket_count,
-				.sigfd = -1, .timerfd = -1 };
+				.sigfd = -1, .timerfd = -1, .pid = getpid() };
 
 	s.children = calloc(s.count, sizeof(*s.children));
 	if (!s.children) {

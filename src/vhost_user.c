@@ -312,9 +312,7 @@ static enum vu_result set_vring_num(struct vu_dev *vu, struct vu_msg *msg,
 				  vq->index, num, vu->max_queue_size);
 		return VU_ERROR;
 	}
-	vq->num = (uint16_t)num;
-	vq->broken = false;
-	vq_map(vq);
+	vq_set_num(vq, (uint16_t)num);
 	return VU_OK;
 }
 
@@ -842,15 +840,19 @@ static void on_kick(void *arg, uint32_t events)
 	uint8_t buf[64];
 	ssize_t n;
 
-	(void)events;
 	/*
 	 * One read per wake-up: an eventfd empties at once, and a pipe with
 	 * more kicks in it wakes the level-triggered loop again. Reading
 	 * until empty could block on an fd the frontend made blocking.
 	 */
 	n = read(vq->kick_fd, buf, sizeof(buf));
-	if (n == 0) {
-		log_warn("queue %u: kick fd closed by the frontend", vq->index);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) ||
+	    (n < 0 && (events & (EPOLLERR | EPOLLHUP)))) {
+		/* It would be reported ready forever: stop listening. */
+		log_warn("queue %u: kick fd %s; queue stopped", vq->index,
+			 n == 0 ? "closed by the frontend"
+				: n < 0 && errno != EAGAIN ? strerror(errno)
+							   : "hung up");
 		stop_queue(vu, vq);
 		return;
 	}

@@ -106,6 +106,20 @@ int vq_map(struct virtqueue *vq)
 }
 
 /**
+ * vq_set_num() - SET_VRING_NUM: a new size, which remaps the rings
+ *
+ * Rings whose addresses came before their size get the guest's used index
+ * only now that they can be mapped.
+ */
+void vq_set_num(struct virtqueue *vq, uint16_t num)
+{
+	vq->num = num;
+	vq->broken = false;
+	if (vq_map(vq) == 0 && vq->used)
+		vq->used_idx = READ_ONCE(vq->used->idx);
+}
+
+/**
  * vq_set_addr() - SET_VRING_ADDR: new rings; the used index is the guest's
  *
  * Return: 0, or -1 if the rings are not in guest memory

@@ -190,3 +190,22 @@ void tx_and_expect(struct session *s, struct fe *fe, const void *data,
 	}
 	ck_assert_uint_eq(used_len, 0);
 }
+
+/* cpu_ticks() - user plus system clock ticks @pid has used */
+long cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut = 0, st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	p = strrchr(buf, ')');
+	ck_assert_int_eq(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u "
+				"%*u %*u %lu %lu", &ut, &st), 2);
+	return (long)(ut + st);
+}
+

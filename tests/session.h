@@ -33,6 +33,7 @@ bool read_exact(int fd, void *buf, size_t len, int timeout_ms);
 void write_all(int fd, const void *buf, size_t len);
 int count_fds(pid_t pid);
 int count_maps(pid_t pid);
+long cpu_ticks(pid_t pid);
 bool log_has(struct session *s, const char *text, int timeout_ms);
 void tx_and_expect(struct session *s, struct fe *fe, const void *data,
 		   size_t len, uint32_t seg, bool indirect);

@@ -459,6 +459,27 @@ START_TEST(test_blocking_full_call_pipe_never_blocks_the_worker)
 }
 END_TEST
 
+START_TEST(test_broken_kick_fd_stops_the_queue_without_spinning)
+{
+	uint64_t v = CONSOLE_QUEUE_TX;
+	long before;
+	int p[2];
+
+	session_console(&s, &fe, FE_STYLE_QEMU);
+	/* A kick fd that is ready forever and cannot be read. */
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(fe_request(&fe, VHOST_USER_SET_VRING_KICK, &v,
+				    sizeof(v), &p[1], 1, NULL, 0), 0);
+	close(p[0]);
+	close(p[1]);
+	ck_assert(log_has(&s, "queue 1: kick fd", 3000));
+	before = cpu_ticks(s.worker);
+	sleep_ms(500);
+	ck_assert_int_le(cpu_ticks(s.worker) - before, 5);
+	expect_recovery();
+}
+END_TEST
+
 START_TEST(test_guest_memory_shrunk_under_the_worker)
 {
 	pid_t worker = s.worker;
@@ -543,6 +564,7 @@ Suite *bad_input_suite(void)
 	tcase_add_test(msg, test_ring_outside_memory_refused);
 	tcase_add_test(msg, test_failing_request_with_reply_closes);
 	tcase_add_test(msg, test_blocking_full_call_pipe_never_blocks_the_worker);
+	tcase_add_test(msg, test_broken_kick_fd_stops_the_queue_without_spinning);
 	tcase_add_test(msg, test_guest_memory_shrunk_under_the_worker);
 	tcase_add_test(msg, test_200_sessions_leak_nothing);
 	suite_add_tcase(su, msg);

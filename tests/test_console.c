@@ -243,23 +243,6 @@ START_TEST(test_input_waits_for_guest_buffers)
 }
 END_TEST
 
-static long cpu_ticks(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long ut = 0, st = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), f));
-	fclose(f);
-	p = strrchr(buf, ')');
-	ck_assert_int_eq(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u "
-				"%*u %*u %lu %lu", &ut, &st), 2);
-	return (long)(ut + st);
-}
-
 START_TEST(test_input_sent_before_hangup_reaches_guest)
 {
 	char got[16];
@@ -279,6 +262,37 @@ START_TEST(test_input_sent_before_hangup_reaches_guest)
 	ck_assert_int_eq(fe_read_rx(&fe, got, sizeof(got), 3000), 3);
 	ck_assert(memcmp(got, "bye", 3) == 0);
 	ck_assert(log_has(&s, "console client disconnected", 2000));
+}
+END_TEST
+
+START_TEST(test_half_closed_client_with_pending_output_is_dropped)
+{
+	static uint8_t data[800 * 1024];
+	int c, small = 4096;
+	long before;
+
+	session_console(&s, &fe, FE_STYLE_QEMU);
+	c = session_client(&s);
+	setsockopt(c, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	guest_write(&fe, data, sizeof(data), 4096);
+	ck_assert_int_eq(shutdown(c, SHUT_WR), 0);
+	ck_assert(log_has(&s, "console client disconnected (hung up)", 3000));
+	before = cpu_ticks(s.worker);
+	sleep_ms(500);
+	ck_assert_int_le(cpu_ticks(s.worker) - before, 5);
+}
+END_TEST
+
+START_TEST(test_log_lines_are_rate_limited)
+{
+	session_console(&s, &fe, FE_STYLE_QEMU);
+	/* A guest can cause log lines at will. */
+	for (int i = 0; i < 400; i++)
+		ck_assert_int_eq(fe_ctrl_send(&fe, 0, 99, (uint16_t)i), 0);
+	sleep_ms(1100);
+	ck_assert_int_eq(fe_ctrl_send(&fe, 0, 99, 0), 0);
+	ck_assert_msg(log_has(&s, "log lines were suppressed", 3000), "log:\n%s",
+		      daemon_log(&s.d));
 }
 END_TEST
 
@@ -383,6 +397,8 @@ Suite *console_suite(void)
 	tcase_add_test(tc, test_stuck_client_never_stalls_the_guest);
 	tcase_add_test(tc, test_input_waits_for_guest_buffers);
 	tcase_add_test(tc, test_input_sent_before_hangup_reaches_guest);
+	tcase_add_test(tc, test_half_closed_client_with_pending_output_is_dropped);
+	tcase_add_test(tc, test_log_lines_are_rate_limited);
 	tcase_add_test(tc, test_second_client_told_busy);
 	tcase_add_test(tc, test_client_reconnects);
 	tcase_add_test(tc, test_console_survives_frontend);

@@ -201,6 +201,55 @@ START_TEST(test_stdin_from_a_pipe)
 }
 END_TEST
 
+START_TEST(test_piped_input_longer_than_read_ahead_waits_for_guest)
+{
+	static char data[9000], got[sizeof(data)];
+	struct session p;
+	int in[2];
+	char prefix[96];
+	size_t have = 0;
+	long before;
+
+	teardown();
+	memset(&p, 0, sizeof(p));
+	make_tmpdir(p.dir, sizeof(p.dir));
+	snprintf(prefix, sizeof(prefix), "%s/vu", p.dir);
+	snprintf(p.vu_path, sizeof(p.vu_path), "%s0", prefix);
+	snprintf(p.d.log_path, sizeof(p.d.log_path), "%s/daemon.log", p.dir);
+	ck_assert_int_eq(pipe(in), 0);
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (char)('a' + i % 26);
+	/* More than the read-ahead buffer, then end of input, no guest. */
+	ck_assert_int_eq(write(in[1], data, sizeof(data)), (ssize_t)sizeof(data));
+	close(in[1]);
+	p.d.pid = fork();
+	if (p.d.pid == 0) {
+		dup2(in[0], 0);
+		dup2(open("/dev/null", O_WRONLY), 1);
+		dup2(open(p.d.log_path, O_WRONLY | O_CREAT, 0600), 2);
+		execl(daemon_path(), daemon_path(), "-s", prefix, (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	s = p;
+	master = slave = -1;
+	s.worker = wait_for_child(s.d.pid, "vdc-worker-0", 0, 5000);
+	ck_assert(s.worker);
+	sleep_ms(200);
+	before = cpu_ticks(s.worker);
+	sleep_ms(500);
+	ck_assert_int_le(cpu_ticks(s.worker) - before, 5);
+	session_console(&s, &fe, FE_STYLE_QEMU);
+	while (have < sizeof(data)) {
+		int n = fe_read_rx(&fe, got + have, sizeof(got) - have, 3000);
+
+		ck_assert_msg(n > 0, "stuck at %zu: %s", have, fe.err);
+		have += (size_t)n;
+	}
+	ck_assert(memcmp(got, data, sizeof(data)) == 0);
+}
+END_TEST
+
 Suite *nested_suite(void)
 {
 	Suite *su = suite_create("nested");
@@ -213,6 +262,7 @@ Suite *nested_suite(void)
 	tcase_add_test(tc, test_signal_restores_terminal);
 	tcase_add_test(tc, test_killed_worker_terminal_restored_and_worker_back);
 	tcase_add_test(tc, test_stdin_from_a_pipe);
+	tcase_add_test(tc, test_piped_input_longer_than_read_ahead_waits_for_guest);
 	suite_add_tcase(su, tc);
 	return su;
 }
