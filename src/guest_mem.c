@@ -249,10 +249,11 @@ static size_t guest_page_at(uintptr_t addr)
 static void on_sigbus(int sig, siginfo_t *si, void *ctx)
 {
 	size_t size = guest_page_at((uintptr_t)si->si_addr);
-	uintptr_t page = (uintptr_t)si->si_addr & ~(uintptr_t)(size - 1);
+	char *page = (char *)si->si_addr -
+		     ((uintptr_t)si->si_addr & (uintptr_t)(size - 1));
 
 	(void)ctx;
-	if (!size || mmap((void *)page, size, PROT_READ | PROT_WRITE,
+	if (!size || mmap(page, size, PROT_READ | PROT_WRITE,
 			  MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1,
 			  0) == MAP_FAILED) {
 		signal(sig, SIG_DFL);

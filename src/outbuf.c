@@ -47,6 +47,8 @@ void outbuf_append(struct outbuf *ob, const struct iovec *iov,
 {
 	size_t total = 0;
 
+	if (ob->cap == 0)
+		return;
 	for (unsigned int i = 0; i < n; i++)
 		total += iov[i].iov_len;
 	total = total > skip ? total - skip : 0;
