@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -373,6 +374,21 @@ static enum vu_result get_vring_base(struct vu_dev *vu, struct vu_msg *msg,
 }
 
 /*
+ * Kicks and calls travel over eventfds (anonymous inodes, no file type),
+ * pipes or sockets. Anything else, a character device that is always
+ * readable say, would keep the loop busy or block it.
+ */
+static bool notifier_fd_ok(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return false;
+	return (st.st_mode & S_IFMT) == 0 || S_ISFIFO(st.st_mode) ||
+	       S_ISSOCK(st.st_mode);
+}
+
+/*
  * vring_fd_request() - the common part of SET_VRING_KICK/CALL/ERR
  *
  * Return: the queue, or NULL (logged); *fd is the fd or -1 for "none"
@@ -397,6 +413,11 @@ static struct virtqueue *vring_fd_request(struct vu_dev *vu, const char *what,
 	if (nofd != (msg->nfds == 0)) {
 		log_error("%s: queue %u: %u fds with the no-fd flag %s", what,
 			  vq->index, msg->nfds, nofd ? "set" : "clear");
+		return NULL;
+	}
+	if (!nofd && !notifier_fd_ok(msg->fds[0])) {
+		log_error("%s: queue %u: the fd is not an eventfd, pipe or "
+			  "socket", what, vq->index);
 		return NULL;
 	}
 	if (!nofd) {

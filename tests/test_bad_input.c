@@ -419,6 +419,12 @@ START_TEST(test_ring_outside_memory_refused)
 	expect_nack(VHOST_USER_SET_VRING_ERR, &v, 8, &efd, 1,
 		    "with the no-fd flag set");
 	close(efd);
+	/* Always readable: would keep the worker busy. */
+	efd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	v = 1;
+	expect_nack(VHOST_USER_SET_VRING_KICK, &v, 8, &efd, 1,
+		    "the fd is not an eventfd, pipe or socket");
+	close(efd);
 	expect_recovery();
 }
 END_TEST
