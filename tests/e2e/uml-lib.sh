@@ -42,7 +42,7 @@
 #   guest failed that way, or with UML_VERBOSE=1.
 #
 # Inside the guest the payload can use these helpers (from /uml/lib.sh):
-#   uml_wait_dev PATH [SECS]   wait until PATH exists (default 10 s)
+#   uml_wait_dev PATH [SECS]   wait until PATH exists and opens (default 10 s)
 #   uml_tty_raw DEV [FD]       open DEV on FD (default 9) and make it raw;
 #                              FD stays open: hvc resets termios on last close
 #   uml_log MSG...             print "UML-LOG: MSG" on the console
@@ -110,7 +110,8 @@ _uml_write_guest_lib() {
 uml_log() { echo "UML-LOG: $*"; }
 uml_wait_dev() {
 	_n=$(( ${2:-10} * 10 ))
-	while [ ! -e "$1" ]; do
+	# The node appears before the driver takes opens (ENXIO meanwhile).
+	while [ ! -e "$1" ] || ! { : >"$1"; } 2>/dev/null; do
 		_n=$((_n - 1))
 		[ "$_n" -gt 0 ] || { echo "uml_wait_dev: $1 did not appear" >&2; return 1; }
 		usleep 100000
