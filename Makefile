@@ -93,7 +93,8 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/$(PROGRAM) $(DESTDIR)$(MANDIR)/man1/$(PROGRAM).1
 
 format:
-	clang-format -i src/*.c include/*.h tests/*.c tests/*.h
+	clang-format -i src/*.c include/*.h tests/*.c tests/*.h tests/lib/*.[ch] \
+		tests/e2e/*.c bench/*.[ch] fuzz/*.[ch]
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \

@@ -36,7 +36,7 @@
 /* A connected loopback TCP pair, TCP_NODELAY as the daemon sets it. */
 static void tcp_pair(int fds[2])
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct sockaddr_in sa = {.sin_family = AF_INET};
 	socklen_t len = sizeof(sa);
 	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
 
@@ -132,10 +132,14 @@ double baseline_stream(enum sock_kind kind, unsigned int pairs,
 		int fds[2];
 
 		sock_pair(kind, fds);
-		w[i] = (struct stream){ .fd = fds[0], .bytes = bytes_per_pair,
-					.chunk = write_chunk, .go = &go };
-		r[i] = (struct stream){ .fd = fds[1], .bytes = bytes_per_pair,
-					.chunk = read_chunk, .go = &go };
+		w[i] = (struct stream){.fd = fds[0],
+				       .bytes = bytes_per_pair,
+				       .chunk = write_chunk,
+				       .go = &go};
+		r[i] = (struct stream){.fd = fds[1],
+				       .bytes = bytes_per_pair,
+				       .chunk = read_chunk,
+				       .go = &go};
 		pthread_create(&tw[i], NULL, writer_main, &w[i]);
 		pthread_create(&tr[i], NULL, reader_main, &r[i]);
 	}
@@ -157,8 +161,8 @@ double baseline_stream(enum sock_kind kind, unsigned int pairs,
 
 struct pingpong {
 	int relay_sock; /* the relay's end of the client's socket */
-	int to_guest;	/* eventfd: relay -> guest (the daemon's call) */
-	int to_relay;	/* eventfd: guest -> relay (the guest's kick) */
+	int to_guest; /* eventfd: relay -> guest (the daemon's call) */
+	int to_relay; /* eventfd: guest -> relay (the guest's kick) */
 	bool stop;
 };
 
@@ -185,7 +189,7 @@ static void *pp_guest_main(void *arg)
 	struct pingpong *pp = arg;
 
 	for (;;) {
-		struct pollfd p = { pp->to_guest, POLLIN, 0 };
+		struct pollfd p = {pp->to_guest, POLLIN, 0};
 
 		if (poll(&p, 1, -1) < 0 && errno != EINTR)
 			bench_die("poll: %s", strerror(errno));
@@ -223,10 +227,10 @@ static void pp_relay_main(struct pingpong *pp)
 	uint8_t held = 0;
 	bool up = true;
 
-	ev[0] = (struct epoll_event){ .events = EPOLLIN,
-				      .data.fd = pp->relay_sock };
-	ev[1] = (struct epoll_event){ .events = EPOLLIN,
-				      .data.fd = pp->to_relay };
+	ev[0] = (struct epoll_event){.events = EPOLLIN,
+				     .data.fd = pp->relay_sock};
+	ev[1] = (struct epoll_event){.events = EPOLLIN,
+				     .data.fd = pp->to_relay};
 	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, pp->relay_sock, &ev[0]) ||
 	    epoll_ctl(ep, EPOLL_CTL_ADD, pp->to_relay, &ev[1]))
 		_exit(1);
@@ -265,10 +269,9 @@ static pid_t pp_relay_start(struct pingpong *pp, int client_fd)
  *
  * Return: 0, or -1 if a byte was lost
  */
-int baseline_pingpong(enum sock_kind kind, unsigned int count,
-		      uint64_t *rtt_ns)
+int baseline_pingpong(enum sock_kind kind, unsigned int count, uint64_t *rtt_ns)
 {
-	struct pingpong pp = { 0 };
+	struct pingpong pp = {0};
 	pthread_t guest;
 	pid_t relay;
 	int fds[2], r;

@@ -15,14 +15,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BENCH_MIB	     (1024ull * 1024)
-#define BENCH_MB	     1e6 /* throughput is in MB/s, 10^6 bytes */
-#define BENCH_CLIENT_READ    (256u << 10) /* the client's read buffer */
-#define BENCH_CLIENT_WRITE   (64u << 10)  /* the client's write size */
-#define BENCH_RX_BUF	     4096u	  /* the guest's rx buffers */
-#define BENCH_MAX_SIZES	     8
-#define BENCH_PATH_MAX	     96	 /* a prefix; + index fits sun_path */
-#define BENCH_SOCK_PATH	     108 /* sun_path: a prefix and an index */
+#define BENCH_MIB	   (1024ull * 1024)
+#define BENCH_MB	   1e6 /* throughput is in MB/s, 10^6 bytes */
+#define BENCH_CLIENT_READ  (256u << 10) /* the client's read buffer */
+#define BENCH_CLIENT_WRITE (64u << 10) /* the client's write size */
+#define BENCH_RX_BUF	   4096u /* the guest's rx buffers */
+#define BENCH_MAX_SIZES	   8
+#define BENCH_PATH_MAX	   96 /* a prefix; + index fits sun_path */
+#define BENCH_SOCK_PATH	   108 /* sun_path: a prefix and an index */
 
 enum bench_backend {
 	BENCH_NETWORK,
@@ -36,11 +36,11 @@ struct bench_opts {
 	bool quick;
 	bool json_only;
 	bool keep_tmp;
-	bool flood;		 /* also run g2c with an unpaced guest */
-	int use_perf;		 /* 1 yes, 0 no, -1 when perf is found */
-	bool backends[2];	 /* indexed by enum bench_backend */
-	uint64_t xfer_bytes;	 /* per transfer */
-	uint64_t window;	 /* paced guest: bytes ahead of the client */
+	bool flood; /* also run g2c with an unpaced guest */
+	int use_perf; /* 1 yes, 0 no, -1 when perf is found */
+	bool backends[2]; /* indexed by enum bench_backend */
+	uint64_t xfer_bytes; /* per transfer */
+	uint64_t window; /* paced guest: bytes ahead of the client */
 	uint32_t sizes[BENCH_MAX_SIZES]; /* tx chain sizes */
 	unsigned int nsizes;
 	unsigned int echoes;

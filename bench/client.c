@@ -22,8 +22,8 @@
 /* One connection attempt to console @i; the fd, or -1 to retry. */
 static int connect_once(const struct daemon *d, unsigned int i)
 {
-	struct sockaddr_un un = { .sun_family = AF_UNIX };
-	struct sockaddr_in in = { .sin_family = AF_INET };
+	struct sockaddr_un un = {.sun_family = AF_UNIX};
+	struct sockaddr_in in = {.sin_family = AF_INET};
 	bool tcp = d->backend == BENCH_NETWORK;
 	int fd = socket(tcp ? AF_INET : AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	int one = 1, r;
@@ -82,7 +82,7 @@ void *sink_main(void *arg)
 	s->got = 0;
 	s->t_last = bench_now();
 	while (s->got < s->expect) {
-		struct pollfd p = { s->fd, POLLIN, 0 };
+		struct pollfd p = {s->fd, POLLIN, 0};
 		ssize_t n;
 
 		if (poll(&p, 1, s->idle_ms) == 0) {
@@ -136,7 +136,7 @@ int client_write_all(int fd, uint64_t total, uint32_t chunk)
  */
 int read_byte(int fd, int timeout_ms)
 {
-	struct pollfd p = { fd, POLLIN, 0 };
+	struct pollfd p = {fd, POLLIN, 0};
 	uint8_t c;
 
 	if (poll(&p, 1, timeout_ms) <= 0 || read(fd, &c, 1) != 1)

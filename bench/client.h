@@ -15,12 +15,12 @@
 /* A reader thread's job and what it saw. */
 struct sink {
 	int fd;
-	uint64_t expect;	/* stop once this much came... */
+	uint64_t expect; /* stop once this much came... */
 	const bool *source_done; /* ...or the source is done and all is quiet */
 	uint64_t got;
-	double t_last;		/* when the last byte came */
+	double t_last; /* when the last byte came */
 	int idle_ms;
-	struct flow *flow;	/* told what was read; may be NULL */
+	struct flow *flow; /* told what was read; may be NULL */
 };
 
 int client_connect(const struct daemon *d, unsigned int i, double timeout_s);

@@ -99,8 +99,8 @@ static const char *backend_arg(enum bench_backend b)
 static void substitute(const struct daemon *d, const char *in, char *out,
 		       size_t cap)
 {
-	static const char *const keys[] = { "{vu}",  "{backend}", "{port}",
-					    "{uds}", "{count}",	  "{qsize}" };
+	static const char *const keys[] = {"{vu}",  "{backend}", "{port}",
+					   "{uds}", "{count}",	 "{qsize}"};
 	const unsigned int nkeys = sizeof(keys) / sizeof(keys[0]);
 	char vals[sizeof(keys) / sizeof(keys[0])][BENCH_PATH_MAX];
 	size_t o = 0;
@@ -157,7 +157,8 @@ static char **build_argv(const struct daemon *d,
 		else
 			snprintf(store[n++], ARG_MAX_LEN, "--uds-path=%s",
 				 d->uds_prefix);
-		snprintf(store[n++], ARG_MAX_LEN, "--socket-count=%u", d->count);
+		snprintf(store[n++], ARG_MAX_LEN, "--socket-count=%u",
+			 d->count);
 		snprintf(store[n++], ARG_MAX_LEN, "--max-queue-size=%u",
 			 bench_opts->queue_size);
 	}
@@ -225,7 +226,7 @@ static pid_t spawn(char **argv, const char *log)
 /* Can 127.0.0.1:@port be bound right now? */
 static bool port_free(unsigned int port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct sockaddr_in sa = {.sin_family = AF_INET};
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	bool ok;
 
@@ -309,8 +310,8 @@ void daemon_show_log(const struct daemon *d)
 	if (fd < 0)
 		return;
 	size = lseek(fd, 0, SEEK_END);
-	lseek(fd, size > (off_t)sizeof(buf) - 1 ? size - (off_t)sizeof(buf) + 1
-						: 0,
+	lseek(fd,
+	      size > (off_t)sizeof(buf) - 1 ? size - (off_t)sizeof(buf) + 1 : 0,
 	      SEEK_SET);
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
@@ -333,11 +334,10 @@ struct probe {
 /* Connect to @path and ask GET_FEATURES; the fd, or -1 to retry later. */
 static int probe_connect(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct vhost_user_header h = { VHOST_USER_GET_FEATURES,
-				       VHOST_USER_VERSION, 0 };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-			0);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct vhost_user_header h = {VHOST_USER_GET_FEATURES,
+				      VHOST_USER_VERSION, 0};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 
 	if (fd < 0)
 		bench_die("socket: %s", strerror(errno));
@@ -374,7 +374,7 @@ static bool probes_read(struct daemon *d, struct probe *p, int timeout_ms)
 	bool all = true;
 
 	for (unsigned int i = 0; i < d->count; i++)
-		pfd[i] = (struct pollfd){ p[i].done ? -1 : p[i].fd, POLLIN, 0 };
+		pfd[i] = (struct pollfd){p[i].done ? -1 : p[i].fd, POLLIN, 0};
 	poll(pfd, d->count, timeout_ms);
 	for (unsigned int i = 0; i < d->count; i++) {
 		uint8_t buf[PROBE_REPLY];
@@ -409,7 +409,7 @@ int daemon_wait_ready(struct daemon *d, double timeout_s, double *t_bound,
 	bool bound = false;
 
 	for (unsigned int i = 0; i < d->count; i++)
-		p[i] = (struct probe){ .fd = -1 };
+		p[i] = (struct probe){.fd = -1};
 	*t_bound = *t_ready = -1;
 	while (bench_now() - d->started < timeout_s) {
 		if (!bound && probes_connect(d, p)) {
@@ -551,9 +551,9 @@ static bool has_perf_event(pid_t pid)
 pid_t perf_start(pid_t target, const char *out_path)
 {
 	char pidarg[16];
-	const char *args[] = { "perf", "stat", "-x,", "-e",
-			       "raw_syscalls:sys_enter", "-p", pidarg, "-o",
-			       out_path };
+	const char *args[] =
+		{"perf", "stat", "-x,", "-e",	 "raw_syscalls:sys_enter",
+		 "-p",	 pidarg, "-o",	out_path};
 	char *argv[10];
 	pid_t pid;
 

@@ -24,7 +24,7 @@ struct daemon {
 	enum bench_backend backend;
 	unsigned int count;
 	unsigned int port; /* network: guest i on port + i */
-	char vu_prefix[BENCH_PATH_MAX];	 /* vhost-user socket i: prefix + i */
+	char vu_prefix[BENCH_PATH_MAX]; /* vhost-user socket i: prefix + i */
 	char uds_prefix[BENCH_PATH_MAX]; /* uds console i: prefix + i */
 	char log_path[BENCH_PATH_MAX];
 	double started; /* bench_now() just before the fork */

@@ -17,9 +17,9 @@
 #include <stdint.h>
 
 struct flow {
-	uint64_t window;    /* bytes the guest may be ahead */
+	uint64_t window; /* bytes the guest may be ahead */
 	uint64_t delivered; /* bytes the client has read */
-	bool waiting;	    /* the guest sleeps on cond */
+	bool waiting; /* the guest sleeps on cond */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 };

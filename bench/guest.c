@@ -9,9 +9,9 @@
 #include "bench.h"
 #include "guest.h"
 
-#define STALL_MS   10000 /* no progress for this long: the daemon hangs */
-#define WAIT_MS	   50	 /* one wait; stop flags are checked in between */
-#define MAX_CHUNK  (64u << 10)
+#define STALL_MS  10000 /* no progress for this long: the daemon hangs */
+#define WAIT_MS	  50 /* one wait; stop flags are checked in between */
+#define MAX_CHUNK (64u << 10)
 
 /* What the guest "prints": the same readable bytes every time. */
 static uint8_t pattern[MAX_CHUNK];
@@ -49,7 +49,8 @@ int guest_open(struct guest *g, const char *vu_path, uint16_t queue_size,
 	}
 	if (!g->fe.event_idx)
 		bench_note("guest on %s: EVENT_IDX not offered; one kick and "
-			   "one call per chain", vu_path);
+			   "one call per chain",
+			   vu_path);
 	return 0;
 }
 

@@ -24,7 +24,7 @@ struct guest {
 struct tx_result {
 	uint64_t bytes;
 	uint64_t chains;
-	uint64_t waits;	     /* times the guest waited for the device */
+	uint64_t waits; /* times the guest waited for the device */
 	uint64_t flow_waits; /* times it waited for the client */
 	double t_start, t_end; /* the last chain came back used at t_end */
 };

@@ -49,7 +49,7 @@ double bench_now(void)
 /* Sleep @ms milliseconds, whatever interrupts. */
 void bench_sleep_ms(unsigned int ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
@@ -254,7 +254,7 @@ static void parse_backends(const char *s)
 /* The full run's settings. */
 static void set_defaults(void)
 {
-	static const uint32_t sizes[] = { 64, 1024, 4096, 65536 };
+	static const uint32_t sizes[] = {64, 1024, 4096, 65536};
 
 	memcpy(opts.sizes, sizes, sizeof(sizes));
 	opts.nsizes = 4;
@@ -310,8 +310,8 @@ static bool apply_option(int c)
 		parse_sizes(optarg);
 		break;
 	case 'e':
-		opts.echoes = (unsigned int)number("echoes", optarg, 1,
-						   10000000);
+		opts.echoes =
+			(unsigned int)number("echoes", optarg, 1, 10000000);
 		break;
 	case 'r':
 		opts.rounds = (unsigned int)number("rounds", optarg, 1, 100);
@@ -324,16 +324,16 @@ static bool apply_option(int c)
 							  DAEMON_MAX_WORKERS);
 		break;
 	case 's':
-		opts.scale_streams = (unsigned int)number("streams", optarg, 0,
-							  64);
+		opts.scale_streams =
+			(unsigned int)number("streams", optarg, 0, 64);
 		break;
 	case 'q':
-		opts.queue_size = (uint16_t)number("queue-size", optarg, 2,
-						   1024);
+		opts.queue_size =
+			(uint16_t)number("queue-size", optarg, 2, 1024);
 		break;
 	case 'p':
-		opts.port_base = (unsigned int)number("port-base", optarg,
-						      1024, 65000);
+		opts.port_base =
+			(unsigned int)number("port-base", optarg, 1024, 65000);
 		break;
 	case 'F':
 		opts.flood = false;
@@ -363,28 +363,28 @@ static bool apply_option(int c)
 static void parse_args(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{ "quick", no_argument, NULL, 'Q' },
-		{ "only", required_argument, NULL, 'o' },
-		{ "backends", required_argument, NULL, 'B' },
-		{ "bytes", required_argument, NULL, 'b' },
-		{ "window", required_argument, NULL, 'w' },
-		{ "sizes", required_argument, NULL, 'z' },
-		{ "echoes", required_argument, NULL, 'e' },
-		{ "rounds", required_argument, NULL, 'r' },
-		{ "idle", required_argument, NULL, 'i' },
-		{ "scale", required_argument, NULL, 'S' },
-		{ "streams", required_argument, NULL, 's' },
-		{ "queue-size", required_argument, NULL, 'q' },
-		{ "port-base", required_argument, NULL, 'p' },
-		{ "no-flood", no_argument, NULL, 'F' },
-		{ "perf", no_argument, NULL, 'P' },
-		{ "no-perf", no_argument, NULL, 'N' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "keep", no_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"quick", no_argument, NULL, 'Q'},
+		{"only", required_argument, NULL, 'o'},
+		{"backends", required_argument, NULL, 'B'},
+		{"bytes", required_argument, NULL, 'b'},
+		{"window", required_argument, NULL, 'w'},
+		{"sizes", required_argument, NULL, 'z'},
+		{"echoes", required_argument, NULL, 'e'},
+		{"rounds", required_argument, NULL, 'r'},
+		{"idle", required_argument, NULL, 'i'},
+		{"scale", required_argument, NULL, 'S'},
+		{"streams", required_argument, NULL, 's'},
+		{"queue-size", required_argument, NULL, 'q'},
+		{"port-base", required_argument, NULL, 'p'},
+		{"no-flood", no_argument, NULL, 'F'},
+		{"perf", no_argument, NULL, 'P'},
+		{"no-perf", no_argument, NULL, 'N'},
+		{"json", no_argument, NULL, 'j'},
+		{"keep", no_argument, NULL, 'k'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
-	bool set[128] = { false };
+	bool set[128] = {false};
 	int c;
 
 	set_defaults();
@@ -445,7 +445,7 @@ static void print_header(double load_start, double load_end)
 static void setup(void)
 {
 	static char daemon[] = DEFAULT_DAEMON;
-	static char *default_argv[] = { daemon, NULL };
+	static char *default_argv[] = {daemon, NULL};
 
 	if (!opts.daemon_argv) {
 		opts.daemon_argv = default_argv;
@@ -473,9 +473,9 @@ int main(int argc, char *argv[])
 	setup();
 	load = load_average();
 	for (int b = BENCH_NETWORK; b <= BENCH_UDS; b++)
-		if (opts.backends[b] && (bench_group("g2c") ||
-					 bench_group("c2g") ||
-					 bench_group("echo")))
+		if (opts.backends[b] &&
+		    (bench_group("g2c") || bench_group("c2g") ||
+		     bench_group("echo")))
 			run_backend((enum bench_backend)b);
 	if (bench_group("idle"))
 		run_idle();

@@ -51,7 +51,8 @@ static void add_task(pid_t pid, const char *tid, struct proc_sample *s)
 		s->cpu_ns += strtoull(buf, NULL, 10);
 	snprintf(path, sizeof(path), "/proc/%d/task/%s/status", (int)pid, tid);
 	if (read_file(path, buf, sizeof(buf)) == 0)
-		s->wakeups += (uint64_t)field(buf, "\nvoluntary_ctxt_switches:");
+		s->wakeups +=
+			(uint64_t)field(buf, "\nvoluntary_ctxt_switches:");
 }
 
 /* Sum what every thread of @pid reports per thread. */
@@ -83,8 +84,10 @@ static void sample_ticks(pid_t pid, struct proc_sample *s)
 	if (read_file(path, buf, sizeof(buf)) < 0)
 		return;
 	p = strrchr(buf, ')');
-	if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-			       "%lu %lu", &ut, &st) == 2)
+	if (p && sscanf(p + 2,
+			"%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+			"%lu %lu",
+			&ut, &st) == 2)
 		s->cpu_ticks = ut + st;
 }
 

@@ -20,7 +20,7 @@ struct result {
 	char unit[16];
 	char baseline[64]; /* "" when none */
 	char note[120];
-	bool section;	   /* a heading: name is its title */
+	bool section; /* a heading: name is its title */
 };
 
 static struct result results[MAX_RESULTS];
@@ -194,34 +194,32 @@ enum cmp {
 struct target {
 	const char *what;
 	const char *result; /* may hold one '*' */
-	bool use_ratio;	    /* compare the ratio, not the value */
+	bool use_ratio; /* compare the ratio, not the value */
 	enum cmp cmp;
 	double limit;
 };
 
 /* The targets, as ratios measured in one run. */
 static const struct target targets[] = {
-	{ "g2c 4 KiB chains >= 50% of plain TCP", "g2c_network_4096", true,
-	  AT_LEAST, 0.5 },
-	{ "g2c 4 KiB chains >= 50% of plain unix", "g2c_uds_4096", true,
-	  AT_LEAST, 0.5 },
-	{ "g2c 64 B chains: < 1 syscall per chain (network)",
-	  "g2c_network_64_syscalls", false, BELOW, 1 },
-	{ "g2c 64 B chains: < 1 syscall per chain (uds)",
-	  "g2c_uds_64_syscalls", false, BELOW, 1 },
-	{ "c2g >= 50% of plain TCP", "c2g_network", true, AT_LEAST, 0.5 },
-	{ "c2g >= 50% of plain unix", "c2g_uds", true, AT_LEAST, 0.5 },
-	{ "echo p50 <= 3x plain eventfd+TCP", "echo_network_p50", true,
-	  AT_MOST, 3 },
-	{ "echo p50 <= 3x plain eventfd+unix", "echo_uds_p50", true, AT_MOST,
-	  3 },
-	{ "idle worker: zero CPU time", "idle_worker_cpu", false, AT_MOST, 0 },
-	{ "idle worker: no wake-ups", "idle_worker_wakeups", false, AT_MOST,
-	  0 },
-	{ "idle parent: zero CPU time", "idle_parent_cpu", false, AT_MOST, 0 },
-	{ "parent RSS < 2 MiB", "rss_parent", false, BELOW, 2048 },
-	{ "worker RSS < 2 MiB", "rss_worker", false, BELOW, 2048 },
-	{ "all sockets served < 0.5 s", "scale_*_ready", false, BELOW, 0.5 },
+	{"g2c 4 KiB chains >= 50% of plain TCP", "g2c_network_4096", true,
+	 AT_LEAST, 0.5},
+	{"g2c 4 KiB chains >= 50% of plain unix", "g2c_uds_4096", true,
+	 AT_LEAST, 0.5},
+	{"g2c 64 B chains: < 1 syscall per chain (network)",
+	 "g2c_network_64_syscalls", false, BELOW, 1},
+	{"g2c 64 B chains: < 1 syscall per chain (uds)", "g2c_uds_64_syscalls",
+	 false, BELOW, 1},
+	{"c2g >= 50% of plain TCP", "c2g_network", true, AT_LEAST, 0.5},
+	{"c2g >= 50% of plain unix", "c2g_uds", true, AT_LEAST, 0.5},
+	{"echo p50 <= 3x plain eventfd+TCP", "echo_network_p50", true, AT_MOST,
+	 3},
+	{"echo p50 <= 3x plain eventfd+unix", "echo_uds_p50", true, AT_MOST, 3},
+	{"idle worker: zero CPU time", "idle_worker_cpu", false, AT_MOST, 0},
+	{"idle worker: no wake-ups", "idle_worker_wakeups", false, AT_MOST, 0},
+	{"idle parent: zero CPU time", "idle_parent_cpu", false, AT_MOST, 0},
+	{"parent RSS < 2 MiB", "rss_parent", false, BELOW, 2048},
+	{"worker RSS < 2 MiB", "rss_worker", false, BELOW, 2048},
+	{"all sockets served < 0.5 s", "scale_*_ready", false, BELOW, 0.5},
 };
 
 /* The figure @t looks at, or NaN when it was not measured. */
@@ -264,7 +262,8 @@ static void print_targets(bool json_only)
 	char v[32], l[32];
 
 	if (!json_only)
-		printf("\ntargets (informational: nothing fails on a number)\n");
+		printf("\ntargets (informational: nothing fails on a "
+		       "number)\n");
 	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
 		const struct target *t = &targets[i];
 		const struct result *r;

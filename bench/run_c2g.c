@@ -34,7 +34,7 @@ static void *drain_main(void *arg)
 static double c2g_transfer(struct daemon *d, struct guest *g, int fd,
 			   uint64_t bytes)
 {
-	struct drain_job j = { g, bytes, fd, false, 0, 0, 0 };
+	struct drain_job j = {g, bytes, fd, false, 0, 0, 0};
 	pthread_t t;
 	double t0;
 

@@ -156,10 +156,11 @@ void g2c_transfer(struct g2c_stream *s, uint64_t bytes, bool paced)
 	/* At least two chains ahead, or a paced guest could never send. */
 	flow_init(&s->flow, window < least ? least : window);
 	s->done = false;
-	s->sink = (struct sink){ .fd = s->fd, .expect = bytes,
-				 .source_done = &s->done,
-				 .idle_ms = SINK_IDLE_MS,
-				 .flow = paced ? &s->flow : NULL };
+	s->sink = (struct sink){.fd = s->fd,
+				.expect = bytes,
+				.source_done = &s->done,
+				.idle_ms = SINK_IDLE_MS,
+				.flow = paced ? &s->flow : NULL};
 	pthread_create(&t, NULL, sink_main, &s->sink);
 	if (s->go)
 		pthread_barrier_wait(s->go);

@@ -40,8 +40,8 @@ static int cmp_u64(const void *a, const void *b)
 static void report_latency(const char *prefix, const char *base_prefix,
 			   uint64_t *rtt, unsigned int n, const char *note)
 {
-	const char *tag[] = { "p50", "p99", "max" };
-	size_t at[3] = { n / 2, (size_t)n * 99 / 100, n - 1 };
+	const char *tag[] = {"p50", "p99", "max"};
+	size_t at[3] = {n / 2, (size_t)n * 99 / 100, n - 1};
 	double v[3];
 
 	qsort(rtt, n, sizeof(*rtt), cmp_u64);
@@ -69,7 +69,7 @@ static void echo_rounds(struct daemon *d, int fd, uint64_t *rtt,
 	unsigned int n = bench_opts->echoes, rounds = bench_opts->rounds;
 	unsigned int done = 0;
 	struct guest g;
-	struct echo_job j = { &g, false, 0, 0 };
+	struct echo_job j = {&g, false, 0, 0};
 	pthread_t t;
 	int r;
 
@@ -80,8 +80,8 @@ static void echo_rounds(struct daemon *d, int fd, uint64_t *rtt,
 	for (unsigned int i = 0; i < rounds && r == 0; i++) {
 		unsigned int k = (n - done) / (rounds - i);
 
-		if (baseline_pingpong(kind_of(d->backend), k,
-				      base_rtt + done) < 0)
+		if (baseline_pingpong(kind_of(d->backend), k, base_rtt + done) <
+		    0)
 			bench_die("the baseline ping-pong lost a byte");
 		r = client_ping(fd, k, rtt + done);
 		done += k;

@@ -18,7 +18,7 @@
 /* The paced rounds of one chain size, summed. */
 struct g2c_totals {
 	uint64_t sent, got, chains;
-	double secs;	  /* first chain to last byte at the client */
+	double secs; /* first chain to last byte at the client */
 	double base_secs; /* the baseline's rounds */
 	uint64_t base_bytes;
 	struct worker_cost cost;
@@ -74,20 +74,19 @@ static void report_paced(enum bench_backend b, uint32_t chunk,
 
 /* The unpaced run: what the daemon takes, what it drops. */
 static void report_flood(enum bench_backend b, uint32_t chunk,
-			 const struct g2c_stream *s, const struct worker_cost *c)
+			 const struct g2c_stream *s,
+			 const struct worker_cost *c)
 {
 	double cpu = (double)(c->b.cpu_ns - c->a.cpu_ns);
 	char name[64];
 
-	snprintf(name, sizeof(name), "g2c_%s_%u_flood", backend_name(b),
-		 chunk);
-	report_add(name, mbps(s->tx.bytes, s->tx.t_end - s->tx.t_start),
-		   "MB/s", NULL,
+	snprintf(name, sizeof(name), "g2c_%s_%u_flood", backend_name(b), chunk);
+	report_add(name, mbps(s->tx.bytes, s->tx.t_end - s->tx.t_start), "MB/s",
+		   NULL,
 		   "unpaced guest; %.0f of %.0f MB reached the client; "
 		   "worker %.0f ns/chain",
 		   (double)s->sink.got / BENCH_MB,
-		   (double)s->tx.bytes / BENCH_MB,
-		   cpu / (double)s->tx.chains);
+		   (double)s->tx.bytes / BENCH_MB, cpu / (double)s->tx.chains);
 	snprintf(name, sizeof(name), "g2c_%s_%u_flood_lost", backend_name(b),
 		 chunk);
 	report_add(name,
@@ -103,7 +102,7 @@ static void g2c_size(struct daemon *d, int fd, uint32_t chunk)
 	uint64_t per = bench_opts->xfer_bytes / rounds / chunk * chunk;
 	enum bench_backend b = d->backend;
 	pid_t worker = daemon_worker(d, 0);
-	struct g2c_stream s = { .fd = fd, .chunk = chunk };
+	struct g2c_stream s = {.fd = fd, .chunk = chunk};
 	struct g2c_totals t;
 
 	memset(&t, 0, sizeof(t));
@@ -127,8 +126,8 @@ static void g2c_size(struct daemon *d, int fd, uint32_t chunk)
 		guest_close(&s.g);
 		return;
 	}
-	bench_note("%s: guest -> client, %u B chains, unpaced",
-		   backend_name(b), chunk);
+	bench_note("%s: guest -> client, %u B chains, unpaced", backend_name(b),
+		   chunk);
 	cost_begin(&t.cost, worker);
 	g2c_transfer(&s, per * rounds, false);
 	cost_end(&t.cost, worker);

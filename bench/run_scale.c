@@ -36,11 +36,9 @@ static void report_memory(const struct daemon *d)
 	}
 	snprintf(name, sizeof(name), "scale_%u_rss_total", d->count);
 	report_add(name, (double)rss, "KiB", NULL,
-		   "parent + %u workers; largest worker %ld KiB", workers,
-		   max);
+		   "parent + %u workers; largest worker %ld KiB", workers, max);
 	snprintf(name, sizeof(name), "scale_%u_pss_total", d->count);
-	report_add(name, (double)pss, "KiB", NULL,
-		   "shared pages counted once");
+	report_add(name, (double)pss, "KiB", NULL, "shared pages counted once");
 }
 
 struct parallel {
@@ -58,8 +56,8 @@ static void *stream_main(void *arg)
 }
 
 /* One round: every stream sends @per bytes at once; seconds it took. */
-static double parallel_round(struct g2c_stream *s, unsigned int n,
-			     uint64_t per, uint64_t *got)
+static double parallel_round(struct g2c_stream *s, unsigned int n, uint64_t per,
+			     uint64_t *got)
 {
 	struct parallel p[MAX_STREAMS];
 	pthread_t t[MAX_STREAMS];
@@ -69,7 +67,7 @@ static double parallel_round(struct g2c_stream *s, unsigned int n,
 	pthread_barrier_init(&go, NULL, n + 1);
 	for (unsigned int i = 0; i < n; i++) {
 		s[i].go = &go;
-		p[i] = (struct parallel){ &s[i], per };
+		p[i] = (struct parallel){&s[i], per};
 		pthread_create(&t[i], NULL, stream_main, &p[i]);
 	}
 	pthread_barrier_wait(&go);

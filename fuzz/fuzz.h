@@ -64,24 +64,24 @@
 #define FZ_REC_KICK	   5u
 #define FZ_REC_INPUT	   6u
 #define FZ_REC_HANGUP	   7u
-#define FZ_MSG_NFDS(ctl)   (((unsigned int)(ctl) & 0x0f) % 11)
+#define FZ_MSG_NFDS(ctl)   (((unsigned int)(ctl)&0x0f) % 11)
 #define FZ_MSG_SPLIT	   0x10u
 #define FZ_MSG_RAW	   0x20u
 #define FZ_MSG_NO_PUMP	   0x40u
 #define FZ_MEMFD_MAX_PAGES 4096u /* 16 MiB, sparse */
 
 enum fz_fd_kind {
-	FZ_FD_MEMFD,	     /* guest memory; slot: a dup, for pokes */
-	FZ_FD_EVENTFD,	     /* slot: a dup, for kicks */
-	FZ_FD_PIPE_READ,     /* slot: the write end */
-	FZ_FD_PIPE_WRITE,    /* slot: the read end, so writes never fail */
-	FZ_FD_PIPE_EOF,	     /* read end whose writer is gone */
-	FZ_FD_DEVNULL,	     /* a character device nothing can mmap or poll */
-	FZ_FD_SOCKET,	     /* slot: the peer */
-	FZ_FD_CONNECTION,    /* the frontend's own end of the connection */
+	FZ_FD_MEMFD, /* guest memory; slot: a dup, for pokes */
+	FZ_FD_EVENTFD, /* slot: a dup, for kicks */
+	FZ_FD_PIPE_READ, /* slot: the write end */
+	FZ_FD_PIPE_WRITE, /* slot: the read end, so writes never fail */
+	FZ_FD_PIPE_EOF, /* read end whose writer is gone */
+	FZ_FD_DEVNULL, /* a character device nothing can mmap or poll */
+	FZ_FD_SOCKET, /* slot: the peer */
+	FZ_FD_CONNECTION, /* the frontend's own end of the connection */
 	FZ_FD_PIPE_BLOCKING, /* read end in blocking mode; slot: write end */
-	FZ_FD_PIPE_FULL,     /* write end in blocking mode of a full pipe;
-				slot: the read end */
+	FZ_FD_PIPE_FULL, /* write end in blocking mode of a full pipe;
+			    slot: the read end */
 	FZ_FD_KINDS,
 };
 
@@ -116,14 +116,14 @@ struct fz_vq_header {
 
 /* fuzz_virtqueue: actions, the low three bits of an action byte. */
 enum fz_vq_action {
-	FZ_ACT_POP_PUSH,   /* pop one chain and complete it at once */
+	FZ_ACT_POP_PUSH, /* pop one chain and complete it at once */
 	FZ_ACT_POP_PUSH2,
 	FZ_ACT_POP_PUSH3,
-	FZ_ACT_POP_HOLD,   /* pop one chain and keep it */
-	FZ_ACT_UNPOP,	   /* give back the newest kept chains */
-	FZ_ACT_PUSH_HELD,  /* complete every kept chain */
-	FZ_ACT_PUBLISH,	   /* the guest moves avail->idx on */
-	FZ_ACT_NOTIFY,	   /* flush, notify, re-enable notifications */
+	FZ_ACT_POP_HOLD, /* pop one chain and keep it */
+	FZ_ACT_UNPOP, /* give back the newest kept chains */
+	FZ_ACT_PUSH_HELD, /* complete every kept chain */
+	FZ_ACT_PUBLISH, /* the guest moves avail->idx on */
+	FZ_ACT_NOTIFY, /* flush, notify, re-enable notifications */
 };
 
 /* A cursor over the input; reads past the end give zeros. */

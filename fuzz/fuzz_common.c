@@ -126,7 +126,8 @@ int __wrap_munmap(void *addr, size_t len)
 			continue;
 		if (maps[i].len != len)
 			fuzz_fail("guest mapping of %zu bytes unmapped with "
-				  "length %zu", maps[i].len, len);
+				  "length %zu",
+				  maps[i].len, len);
 		maps[i] = maps[--n_maps];
 		return __real_munmap((uint8_t *)addr - FZ_PAGE,
 				     page_round(len) + 2 * FZ_PAGE);

@@ -56,8 +56,8 @@ bool log_enabled(enum log_level l)
  */
 bool log_level_parse(const char *name, enum log_level *l)
 {
-	static const char *const names[] = { "error", "warn", "info", "debug",
-					     "trace" };
+	static const char *const names[] = {"error", "warn", "info", "debug",
+					    "trace"};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (strcmp(name, names[i]) == 0) {

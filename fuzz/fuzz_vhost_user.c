@@ -38,14 +38,14 @@
 #include "vhost_user.h"
 
 #define FZ_MAX_QUEUE   256
-#define FZ_IOVS	       512  /* more than any chain may need */
+#define FZ_IOVS	       512 /* more than any chain may need */
 #define FZ_MAX_KEPT    64
-#define FZ_MAX_FDS     10   /* per message: more than it may carry */
+#define FZ_MAX_FDS     10 /* per message: more than it may carry */
 #define FZ_RECONNECTS  8
-#define FZ_PUMP_ROUNDS 3    /* event-loop rounds per pump */
+#define FZ_PUMP_ROUNDS 3 /* event-loop rounds per pump */
 #define FZ_CONFIG_SIZE 12
-#define FZ_REPLY_MAX   (sizeof(struct vhost_user_header) + \
-			sizeof(struct vhost_user_config))
+#define FZ_REPLY_MAX                                                           \
+	(sizeof(struct vhost_user_header) + sizeof(struct vhost_user_config))
 
 enum kept_role {
 	ROLE_POKE, /* a memfd dup: the guest writes its memory through it */
@@ -72,8 +72,8 @@ struct harness {
 	struct console con;
 	struct backend backend;
 	struct backend_events bev;
-	int conn;	  /* our end of the vhost-user connection */
-	int client;	  /* our end of the console client; -1 */
+	int conn; /* our end of the vhost-user connection */
+	int client; /* our end of the console client; -1 */
 	bool conn_shared; /* the daemon holds our end too: replies unchecked */
 	unsigned int reconnects;
 	struct kept kept[FZ_MAX_KEPT];
@@ -126,8 +126,8 @@ static void drain_replies(void)
 					   VHOST_USER_REPLY_MASK) ||
 			     sizeof(hdr) + hdr.size > FZ_REPLY_MAX))
 				fuzz_fail("reply to request %u: flags %#x, "
-					  "%u bytes", hdr.request, hdr.flags,
-					  hdr.size);
+					  "%u bytes",
+					  hdr.request, hdr.flags, hdr.size);
 			if (sizeof(hdr) + hdr.size > FZ_REPLY_MAX ||
 			    h.replies_len - at < sizeof(hdr) + hdr.size) {
 				if (h.conn_shared)
@@ -228,7 +228,8 @@ static void stub_queue_kick(void *opaque, struct virtqueue *vq)
 		}
 		if (vq->inflight != 0)
 			fuzz_fail("queue %u: %u chains in flight after the "
-				  "stub", vq->index, vq->inflight);
+				  "stub",
+				  vq->index, vq->inflight);
 		if (!vq_enable_notify(vq))
 			break;
 	}
@@ -267,7 +268,8 @@ static void check_settled(void)
 	for (unsigned int i = 0; i < CONSOLE_NUM_QUEUES; i++)
 		if (h.vu.vqs[i].inflight != 0)
 			fuzz_fail("queue %u: %u chains in flight after the "
-				  "console", i, h.vu.vqs[i].inflight);
+				  "console",
+				  i, h.vu.vqs[i].inflight);
 }
 
 /* con_queue_kick() - the console processes @vq, then must hold nothing */
@@ -341,7 +343,7 @@ static void keep(int fd, enum kept_role role, uint64_t size)
 		close(fd);
 		return;
 	}
-	h.kept[h.n_kept++] = (struct kept){ fd, role, size };
+	h.kept[h.n_kept++] = (struct kept){fd, role, size};
 }
 
 /*
@@ -477,8 +479,8 @@ static void send_chunk(const uint8_t *p, size_t len, const int *fds,
 	} control;
 
 	for (unsigned int tries = 0; tries < 16 && (len || nfds); tries++) {
-		struct iovec iov = { (void *)p, len };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+		struct iovec iov = {(void *)p, len};
+		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 		ssize_t n;
 
 		if (nfds) {
@@ -521,10 +523,10 @@ static void record_message(struct fz_in *in, uint8_t ctl)
 	if (ctl & FZ_MSG_RAW) {
 		want = fz_u16(in);
 	} else {
-		struct vhost_user_header hdr = { 0, 0, 0 };
+		struct vhost_user_header hdr = {0, 0, 0};
 
-		memcpy(&hdr, in->p, in->left < sizeof(hdr) ? in->left
-							   : sizeof(hdr));
+		memcpy(&hdr, in->p,
+		       in->left < sizeof(hdr) ? in->left : sizeof(hdr));
 		want = sizeof(hdr) + hdr.size;
 	}
 	body = fz_bytes(in, want, &got);
@@ -688,8 +690,8 @@ static void session_begin(uint8_t mode)
 		h.dev.reset = con_reset;
 		h.dev.get_config = con_get_config;
 		h.dev.set_config = con_set_config;
-		if (console_init(&h.con, 0, MIN_OUTPUT_BUFFER,
-				 FZ_MAX_QUEUE) < 0)
+		if (console_init(&h.con, 0, MIN_OUTPUT_BUFFER, FZ_MAX_QUEUE) <
+		    0)
 			fuzz_fail("console_init failed");
 	}
 	vu_init(&h.vu, &h.loop, &h.dev, FZ_MAX_QUEUE);
@@ -769,7 +771,7 @@ static void session_end(void)
  */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
 	(void)argc;
 	(void)argv;
@@ -807,7 +809,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
  */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct fz_in in = { data, size };
+	struct fz_in in = {data, size};
 	int fds = fuzz_count_fds();
 
 	session_begin(fz_u8(&in));

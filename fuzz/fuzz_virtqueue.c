@@ -50,8 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  *
  * Return: the number of regions mapped (0 when the header's are invalid)
  */
-static unsigned int map_memory(struct vq_run *r, const uint8_t *mem,
-			       size_t len)
+static unsigned int map_memory(struct vq_run *r, const uint8_t *mem, size_t len)
 {
 	uint64_t size = 1 + r->h.region_size % FZ_VQ_MAX_REGION;
 	uint64_t off = r->h.mmap_offset % FZ_VQ_MAX_OFFSET;

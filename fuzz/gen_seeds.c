@@ -39,11 +39,11 @@
 #include "sock.h"
 #include "worker.h"
 
-#define MAX_FD	      1024
-#define MAX_CHUNKS    255
-#define CHUNK_MAX     1024 /* bytes per chunk */
-#define CHUNK_GAP     8	   /* equal bytes a chunk may span */
-#define MAX_KEPT      64   /* the harness's slots */
+#define MAX_FD	   1024
+#define MAX_CHUNKS 255
+#define CHUNK_MAX  1024 /* bytes per chunk */
+#define CHUNK_GAP  8 /* equal bytes a chunk may span */
+#define MAX_KEPT   64 /* the harness's slots */
 
 struct chunk {
 	size_t off, len;
@@ -53,11 +53,11 @@ struct chunk {
 struct recorder {
 	bool on;
 	struct fe *fe;
-	int client;	 /* the console client's fd, -1 */
-	uint8_t *buf;	 /* the seed so far */
+	int client; /* the console client's fd, -1 */
+	uint8_t *buf; /* the seed so far */
 	size_t len, cap;
-	uint8_t *snap;	 /* guest memory as the seed last described it */
-	int mem_slot;	 /* the harness slot of the memfd, -1 */
+	uint8_t *snap; /* guest memory as the seed last described it */
+	int mem_slot; /* the harness slot of the memfd, -1 */
 	int slot_of[MAX_FD]; /* harness slot of each frontend fd, -1 */
 	unsigned int n_slots;
 };
@@ -217,7 +217,7 @@ static enum fz_fd_kind kind_of(int fd)
 	if (S_ISREG(st.st_mode))
 		return FZ_FD_MEMFD;
 	if (S_ISFIFO(st.st_mode)) {
-		struct pollfd p = { fd, POLLIN, 0 };
+		struct pollfd p = {fd, POLLIN, 0};
 
 		if ((fcntl(fd, F_GETFL) & O_ACCMODE) == O_WRONLY)
 			return FZ_FD_PIPE_WRITE;
@@ -307,7 +307,7 @@ static void put_fd(int fd)
  */
 ssize_t __wrap_sendmsg(int fd, const struct msghdr *mh, int flags)
 {
-	struct vhost_user_header hdr = { 0, 0, UINT32_MAX };
+	struct vhost_user_header hdr = {0, 0, UINT32_MAX};
 	struct cmsghdr *c;
 	unsigned int nfds = 0;
 	size_t total = 0;
@@ -384,7 +384,7 @@ struct scenario {
 static pid_t start_worker(const char *vu_path, const char *con_path)
 {
 	static struct options opts;
-	struct worker_spec spec = { .opts = &opts };
+	struct worker_spec spec = {.opts = &opts};
 	char err[SOCK_ERR_LEN];
 	pid_t pid;
 
@@ -397,8 +397,8 @@ static pid_t start_worker(const char *vu_path, const char *con_path)
 		.log_level = LOG_LEVEL_WARN,
 	};
 	spec.vu_listen_fd = sock_listen_unix(vu_path, 0, err, sizeof(err));
-	spec.backend_listen_fd = sock_listen_unix(con_path, 0, err,
-						  sizeof(err));
+	spec.backend_listen_fd =
+		sock_listen_unix(con_path, 0, err, sizeof(err));
 	if (spec.vu_listen_fd < 0 || spec.backend_listen_fd < 0) {
 		fprintf(stderr, "gen_seeds: %s\n", err);
 		exit(1);
@@ -424,7 +424,7 @@ static pid_t start_worker(const char *vu_path, const char *con_path)
 /* connect_client() - a console client on the uds backend */
 static int connect_client(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
@@ -489,7 +489,7 @@ static void add_region(struct fe *fe, uint64_t gpa, uint64_t uva,
 	int fd = memfd_create("fe-extra-ram", MFD_CLOEXEC);
 
 	*m = (struct vhost_user_mem_single){
-		.region = { gpa, FZ_PAGE, uva, 0 },
+		.region = {gpa, FZ_PAGE, uva, 0},
 	};
 	if (fd < 0 || ftruncate(fd, FZ_PAGE) < 0 ||
 	    pwrite(fd, text, sizeof(text), 0) < 0) {
@@ -517,8 +517,8 @@ static void vring_fd(struct fe *fe, uint32_t req, unsigned int q, int fd)
  */
 static int play_tour(struct fe *fe, const char *con_path)
 {
-	struct vhost_user_config cfg = { .offset = 0, .size = 4 };
-	struct vhost_user_vring_state base = { 1, 0 };
+	struct vhost_user_config cfg = {.offset = 0, .size = 4};
+	struct vhost_user_vring_state base = {1, 0};
 	struct vhost_user_mem_single m;
 	uint8_t buf[16];
 	uint64_t v;
@@ -590,10 +590,10 @@ static int play_tour_overflow(struct fe *fe, const char *con_path)
  */
 static int play_tour_truncated(struct fe *fe, const char *con_path)
 {
-	struct vhost_user_header hdr = { VHOST_USER_SET_FEATURES,
-					 VHOST_USER_VERSION, 8 };
-	struct iovec iov = { &hdr, sizeof(hdr) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct vhost_user_header hdr = {VHOST_USER_SET_FEATURES,
+					VHOST_USER_VERSION, 8};
+	struct iovec iov = {&hdr, sizeof(hdr)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 
 	if (play_tour(fe, con_path) < 0)
 		return -1;
@@ -613,8 +613,8 @@ static int play_tour_truncated(struct fe *fe, const char *con_path)
  */
 static int record_session(const struct scenario *s)
 {
-	static const uint8_t modes[] = { FZ_MODE_CONSOLE, 0,
-					 FZ_MODE_SMALL_IOV | FZ_MODE_UNPOP };
+	static const uint8_t modes[] = {FZ_MODE_CONSOLE, 0,
+					FZ_MODE_SMALL_IOV | FZ_MODE_UNPOP};
 	char dir[] = "/tmp/vdc-seeds.XXXXXX", vu_path[64], con_path[64];
 	struct fe_config cfg = s->cfg;
 	static struct fe fe;
@@ -674,9 +674,9 @@ out:
 
 /* --- rings by hand ------------------------------------------------------- */
 
-#define VQ_MEM	    (1u << 16)
-#define VQ_GPA	    FE_GPA_BASE
-#define VQ_UVA	    FE_UVA_BASE
+#define VQ_MEM (1u << 16)
+#define VQ_GPA FE_GPA_BASE
+#define VQ_UVA FE_UVA_BASE
 
 struct vq_seed {
 	struct fz_vq_header h;
@@ -729,7 +729,7 @@ static uint64_t vq_buf(size_t len, int fill)
 static void vq_desc(size_t table, unsigned int i, uint64_t addr, uint32_t len,
 		    uint16_t flags, uint16_t next)
 {
-	struct vring_desc d = { addr, len, flags, next };
+	struct vring_desc d = {addr, len, flags, next};
 
 	memcpy(vs.mem + table + 16 * i, &d, sizeof(d));
 }
@@ -775,8 +775,8 @@ static void vq_seeds(void)
 	vq_desc(0, 0, vq_buf(sizeof(hello), 'h'), sizeof(hello), 0, 0);
 	vq_avail(0);
 	for (uint16_t i = 1; i <= 3; i++)
-		vq_desc(0, i, vq_buf(5, 'c'), 5,
-			i < 3 ? VRING_DESC_F_NEXT : 0, (uint16_t)(i + 1));
+		vq_desc(0, i, vq_buf(5, 'c'), 5, i < 3 ? VRING_DESC_F_NEXT : 0,
+			(uint16_t)(i + 1));
 	vq_avail(1);
 	table = vs.data;
 	vq_buf(4 * 16, 0);
@@ -800,8 +800,8 @@ static void vq_seeds(void)
 	vq_desc(0, 0, vq_buf(12, 'o'), 12, VRING_DESC_F_NEXT, 1);
 	vq_desc(0, 1, vq_buf(0, 0), 0, VRING_DESC_F_NEXT, 2);
 	vq_desc(0, 2, vq_buf(4, 'o'), 4, VRING_DESC_F_NEXT, 3);
-	vq_desc(0, 3, vq_buf(32, 0), 32,
-		VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 4);
+	vq_desc(0, 3, vq_buf(32, 0), 32, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT,
+		4);
 	vq_desc(0, 4, vq_buf(32, 0), 32, VRING_DESC_F_WRITE, 0);
 	vq_avail(0);
 	vq_write("mixed-chain");
@@ -835,12 +835,11 @@ static void vq_seeds(void)
 	/* Control messages both ways, as the console's queues 2 and 3. */
 	vq_begin(5, FZ_VQ_EVENT_IDX, 0, act_mixed);
 	for (uint16_t i = 0; i < 8; i++) {
-		struct virtio_console_control m = { 0, 3 + i % 4, 1 };
+		struct virtio_console_control m = {0, 3 + i % 4, 1};
 		uint64_t at = vq_buf(sizeof(m), 0);
 
 		memcpy(vs.mem + (at - VQ_GPA), &m, sizeof(m));
-		vq_desc(0, i, at, sizeof(m),
-			i % 2 ? VRING_DESC_F_WRITE : 0, 0);
+		vq_desc(0, i, at, sizeof(m), i % 2 ? VRING_DESC_F_WRITE : 0, 0);
 		vq_avail(i);
 	}
 	vq_write("control-messages");
@@ -867,24 +866,27 @@ static void vq_seeds(void)
 int main(int argc, char *argv[])
 {
 	static const struct scenario sessions[] = {
-		{ "qemu", { .style = FE_STYLE_QEMU }, play_console },
-		{ "uml", { .style = FE_STYLE_UML }, play_console },
-		{ "qemu-no-protocol-features",
-		  { .style = FE_STYLE_QEMU, .no_protocol_features = true },
-		  play_console },
-		{ "qemu-small-plain",
-		  { .style = FE_STYLE_QEMU, .queue_size = 8, .buf_size = 256,
-		    .features = (1ULL << VIRTIO_F_VERSION_1) |
-				(1ULL << VIRTIO_CONSOLE_F_MULTIPORT) },
-		  play_console },
-		{ "uml-128", { .style = FE_STYLE_UML, .queue_size = 128 },
-		  play_console },
-		{ "qemu-tour-overflow",
-		  { .style = FE_STYLE_QEMU, .queue_size = 8 },
-		  play_tour_overflow },
-		{ "uml-tour-truncated",
-		  { .style = FE_STYLE_UML, .queue_size = 8 },
-		  play_tour_truncated },
+		{"qemu", {.style = FE_STYLE_QEMU}, play_console},
+		{"uml", {.style = FE_STYLE_UML}, play_console},
+		{"qemu-no-protocol-features",
+		 {.style = FE_STYLE_QEMU, .no_protocol_features = true},
+		 play_console},
+		{"qemu-small-plain",
+		 {.style = FE_STYLE_QEMU,
+		  .queue_size = 8,
+		  .buf_size = 256,
+		  .features = (1ULL << VIRTIO_F_VERSION_1) |
+			      (1ULL << VIRTIO_CONSOLE_F_MULTIPORT)},
+		 play_console},
+		{"uml-128",
+		 {.style = FE_STYLE_UML, .queue_size = 128},
+		 play_console},
+		{"qemu-tour-overflow",
+		 {.style = FE_STYLE_QEMU, .queue_size = 8},
+		 play_tour_overflow},
+		{"uml-tour-truncated",
+		 {.style = FE_STYLE_UML, .queue_size = 8},
+		 play_tour_truncated},
 	};
 	int failed = 0;
 

@@ -26,9 +26,9 @@ struct backend_events {
 	void *opaque;
 	void (*connected)(void *opaque);
 	void (*disconnected)(void *opaque);
-	void (*input)(void *opaque);	/* the client has bytes for the guest */
+	void (*input)(void *opaque); /* the client has bytes for the guest */
 	void (*writable)(void *opaque); /* the client takes output again */
-	void (*quit)(void *opaque);	/* the user asked to quit */
+	void (*quit)(void *opaque); /* the user asked to quit */
 };
 
 struct backend_ops {
@@ -55,12 +55,12 @@ struct backend {
 	struct ev_watch listen_watch;
 	bool tcp;
 
-	int in_fd;  /* client input; -1 when none */
+	int in_fd; /* client input; -1 when none */
 	int out_fd; /* client output; may equal in_fd */
 	struct ev_watch in_watch;
 	struct ev_watch out_watch; /* unused when out_fd == in_fd */
 	bool owns_client_fds; /* sockets yes, the terminal no */
-	bool peer_shut;	      /* the socket client sends no more */
+	bool peer_shut; /* the socket client sends no more */
 	bool want_input;
 	bool want_output;
 	bool out_pollable;

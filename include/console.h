@@ -20,7 +20,8 @@
 
 struct console_ctrl_msg {
 	struct virtio_console_control hdr;
-	uint8_t extra[CONSOLE_PORT_NAME_MAX]; /* PORT_NAME's name, RESIZE's size */
+	uint8_t extra[CONSOLE_PORT_NAME_MAX]; /* PORT_NAME's name, RESIZE's size
+					       */
 	uint32_t extra_len;
 };
 
@@ -62,8 +63,8 @@ void console_queue_kick(struct console *c, struct virtqueue *vq);
 void console_reset(struct console *c);
 void console_get_config(struct console *c, uint32_t offset, uint8_t *buf,
 			uint32_t len);
-int console_set_config(struct console *c, uint32_t offset,
-		       const uint8_t *buf, uint32_t len);
+int console_set_config(struct console *c, uint32_t offset, const uint8_t *buf,
+		       uint32_t len);
 
 /* What the backend's client did. */
 void console_client_connected(struct console *c);

@@ -19,7 +19,7 @@
 typedef void (*ev_callback)(void *arg, uint32_t events);
 
 struct ev_watch {
-	int fd;		 /* -1 when not in the loop */
+	int fd; /* -1 when not in the loop */
 	uint32_t events; /* what epoll is asked for now */
 	ev_callback cb;
 	void *arg;

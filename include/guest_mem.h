@@ -19,12 +19,12 @@
 #define GUEST_MEM_MAX_SLOTS 32
 
 struct guest_region {
-	uint64_t gpa;	  /* guest-physical start */
+	uint64_t gpa; /* guest-physical start */
 	uint64_t size;
-	uint64_t uva;	  /* frontend-virtual start */
-	uint64_t offset;  /* mmap offset into the fd */
-	uint8_t *host;	  /* where gpa lands in this process */
-	void *map;	  /* what munmap() takes */
+	uint64_t uva; /* frontend-virtual start */
+	uint64_t offset; /* mmap offset into the fd */
+	uint8_t *host; /* where gpa lands in this process */
+	void *map; /* what munmap() takes */
 	size_t map_len;
 	size_t page; /* the backing file's page size */
 	int fd;
@@ -38,8 +38,8 @@ struct guest_mem {
 
 void guest_mem_init(struct guest_mem *mem);
 void guest_mem_clear(struct guest_mem *mem);
-int guest_mem_add(struct guest_mem *mem,
-		  const struct vhost_user_mem_region *r, int fd);
+int guest_mem_add(struct guest_mem *mem, const struct vhost_user_mem_region *r,
+		  int fd);
 int guest_mem_remove(struct guest_mem *mem,
 		     const struct vhost_user_mem_region *r);
 void *guest_mem_gpa(struct guest_mem *mem, uint64_t gpa, uint64_t len);

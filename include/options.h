@@ -44,8 +44,8 @@ struct options {
 };
 
 enum options_result {
-	OPTIONS_RUN,	   /* start the daemon */
-	OPTIONS_EXIT_OK,   /* --help, --version, --print-capabilities done */
+	OPTIONS_RUN, /* start the daemon */
+	OPTIONS_EXIT_OK, /* --help, --version, --print-capabilities done */
 	OPTIONS_EXIT_FAIL, /* bad command line; message already printed */
 };
 

@@ -20,14 +20,14 @@ struct outbuf {
 	size_t cap;
 	size_t head; /* oldest byte */
 	size_t len;
-	uint64_t dropped;	 /* bytes overwritten since last report */
+	uint64_t dropped; /* bytes overwritten since last report */
 	uint64_t dropped_total;
 };
 
 int outbuf_init(struct outbuf *ob, size_t cap);
 void outbuf_fini(struct outbuf *ob);
-void outbuf_append(struct outbuf *ob, const struct iovec *iov,
-		   unsigned int n, size_t skip);
+void outbuf_append(struct outbuf *ob, const struct iovec *iov, unsigned int n,
+		   size_t skip);
 unsigned int outbuf_peek(const struct outbuf *ob, struct iovec iov[2]);
 void outbuf_consume(struct outbuf *ob, size_t n);
 

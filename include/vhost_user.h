@@ -61,8 +61,8 @@ struct vu_dev {
 
 	int fd; /* the frontend connection, -1 when none */
 	struct ev_watch watch;
-	struct vu_msg in;  /* message being received */
-	size_t in_have;	   /* bytes of it so far */
+	struct vu_msg in; /* message being received */
+	size_t in_have; /* bytes of it so far */
 	bool in_fd_overflow;
 
 	uint64_t acked_features;

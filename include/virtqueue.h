@@ -21,7 +21,7 @@
 struct vq_chain {
 	uint16_t head;
 	unsigned int n_out; /* readable iovecs, first */
-	unsigned int n_in;  /* writable iovecs, after them */
+	unsigned int n_in; /* writable iovecs, after them */
 	uint32_t out_len;
 	uint32_t in_len;
 	struct iovec *iov;
@@ -51,7 +51,7 @@ struct virtqueue {
 	struct vring_used *used;
 
 	uint16_t last_avail_idx; /* next entry to pop */
-	uint16_t used_idx;	 /* next used entry to fill */
+	uint16_t used_idx; /* next used entry to fill */
 	uint16_t signalled_used;
 	bool signalled_used_valid;
 	unsigned int inflight;

@@ -12,14 +12,14 @@
 enum worker_exit {
 	WORKER_EXIT_STOPPED = 0, /* asked to stop, or the user quit */
 	WORKER_EXIT_STARTUP = 3, /* could not start; restarting won't help */
-	WORKER_EXIT_FAILED = 4,	 /* failed while running; restart it */
+	WORKER_EXIT_FAILED = 4, /* failed while running; restart it */
 };
 
 /* The fds a worker serves; created by the supervisor, which keeps them so
  * that a restarted worker finds its sockets where they were. */
 struct worker_spec {
 	unsigned int index;
-	int vu_listen_fd;      /* vhost-user listening socket */
+	int vu_listen_fd; /* vhost-user listening socket */
 	int backend_listen_fd; /* network or uds listener; -1 for nested */
 	const struct options *opts;
 };

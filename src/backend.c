@@ -180,9 +180,8 @@ int backend_attach_client(struct backend *b, int in_fd, int out_fd)
 	b->out_fd = out_fd;
 	b->out_pollable = true;
 	b->peer_shut = false;
-	if (in_fd >= 0 &&
-	    ev_add(b->loop, &b->in_watch, in_fd, 0,
-		   in_fd == out_fd ? on_both : on_input, b) < 0) {
+	if (in_fd >= 0 && ev_add(b->loop, &b->in_watch, in_fd, 0,
+				 in_fd == out_fd ? on_both : on_input, b) < 0) {
 		/* /dev/null or a regular file: nothing will ever be typed. */
 		if (errno != EPERM || in_fd == out_fd) {
 			log_error("cannot watch the client: %s",
@@ -198,7 +197,8 @@ int backend_attach_client(struct backend *b, int in_fd, int out_fd)
 	    ev_add(b->loop, &b->out_watch, out_fd, 0, on_output, b) < 0) {
 		/* A regular file: always writable, never waits. */
 		if (errno != EPERM) {
-			log_error("cannot watch the output: %s", strerror(errno));
+			log_error("cannot watch the output: %s",
+				  strerror(errno));
 			ev_del(b->loop, &b->in_watch);
 			b->in_fd = b->out_fd = -1;
 			return -1;
@@ -251,8 +251,7 @@ ssize_t backend_readv(struct backend *b, const struct iovec *iov,
 	return -1;
 }
 
-ssize_t backend_read(struct backend *b, const struct iovec *iov,
-		     unsigned int n)
+ssize_t backend_read(struct backend *b, const struct iovec *iov, unsigned int n)
 {
 	return b->ops->read(b, iov, n);
 }

@@ -44,7 +44,8 @@ static int nested_start(struct backend *b)
 	struct termios raw;
 
 	b->owns_client_fds = false;
-	if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &b->saved_tty) == 0) {
+	if (isatty(STDIN_FILENO) &&
+	    tcgetattr(STDIN_FILENO, &b->saved_tty) == 0) {
 		raw = b->saved_tty;
 		cfmakeraw(&raw);
 		if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0) {
@@ -136,7 +137,8 @@ static void nested_readable(struct backend *b)
 			r = read(b->in_fd, in, room);
 		while (r < 0 && errno == EINTR);
 		if (r == 0 || (r < 0 && errno != EAGAIN))
-			end_of_input(b, r == 0 ? "end of input" : strerror(errno));
+			end_of_input(b,
+				     r == 0 ? "end of input" : strerror(errno));
 		if (r > 0) {
 			len = filter_escapes(b, in, (size_t)r,
 					     b->pending + b->pending_len);

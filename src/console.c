@@ -18,19 +18,19 @@
 #include "console.h"
 #include "log.h"
 
-#define IOV_BATCH      1024	     /* iovecs per writev()/readv() batch */
-#define RX_BATCH_BYTES (256u << 10) /* guest buffer space per readv() */
-#define RX_ROUNDS      16	     /* batches before yielding to the loop */
-#define TX_ROUNDS      16
-#define DROP_REPORT_MS 1000
+#define IOV_BATCH	     1024 /* iovecs per writev()/readv() batch */
+#define RX_BATCH_BYTES	     (256u << 10) /* guest buffer space per readv() */
+#define RX_ROUNDS	     16 /* batches before yielding to the loop */
+#define TX_ROUNDS	     16
+#define DROP_REPORT_MS	     1000
 #define CONSOLE_DEFAULT_COLS 20
 #define CONSOLE_DEFAULT_ROWS 20
 
-const uint64_t console_device_features =
-	(1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_NOTIFY_ON_EMPTY) |
-	(1ULL << VIRTIO_RING_F_EVENT_IDX) |
-	(1ULL << VIRTIO_RING_F_INDIRECT_DESC) |
-	(1ULL << VIRTIO_CONSOLE_F_MULTIPORT);
+const uint64_t console_device_features = (1ULL << VIRTIO_F_VERSION_1) |
+					 (1ULL << VIRTIO_F_NOTIFY_ON_EMPTY) |
+					 (1ULL << VIRTIO_RING_F_EVENT_IDX) |
+					 (1ULL << VIRTIO_RING_F_INDIRECT_DESC) |
+					 (1ULL << VIRTIO_CONSOLE_F_MULTIPORT);
 
 static uint64_t now_ms(void)
 {
@@ -86,7 +86,8 @@ static void ctrl_flush(struct console *c)
 			break;
 		in = ch.iov + ch.n_out;
 		if (ch.in_len < need) {
-			log_error("control buffer of %u bytes cannot hold event "
+			log_error("control buffer of %u bytes cannot hold "
+				  "event "
 				  "%u (%u bytes); event dropped",
 				  ch.in_len, m->hdr.event, need);
 			vq_push(vq, ch.head, 0);
@@ -137,7 +138,8 @@ static void handle_port_ready(struct console *c, uint16_t value)
 {
 	if (value != 1) {
 		log_error("guest failed to set up console port 0 "
-			  "(PORT_READY %u)", value);
+			  "(PORT_READY %u)",
+			  value);
 		return;
 	}
 	c->port_ready = true;
@@ -147,7 +149,8 @@ static void handle_port_ready(struct console *c, uint16_t value)
 	ctrl_send(c, VIRTIO_CONSOLE_PORT_OPEN, 1, NULL, 0);
 }
 
-static void handle_ctrl(struct console *c, const struct virtio_console_control *m)
+static void handle_ctrl(struct console *c,
+			const struct virtio_console_control *m)
 {
 	log_debug("control event %u port %u value %u", m->event, m->id,
 		  m->value);
@@ -155,7 +158,8 @@ static void handle_ctrl(struct console *c, const struct virtio_console_control *
 	case VIRTIO_CONSOLE_DEVICE_READY:
 		if (m->value != 1) {
 			log_error("guest driver failed to set up the device "
-				  "(DEVICE_READY %u)", m->value);
+				  "(DEVICE_READY %u)",
+				  m->value);
 			return;
 		}
 		c->device_ready = true;
@@ -164,20 +168,23 @@ static void handle_ctrl(struct console *c, const struct virtio_console_control *
 	case VIRTIO_CONSOLE_PORT_READY:
 		if (m->id != 0) {
 			log_warn("PORT_READY for port %u, which was never "
-				 "added; ignored", m->id);
+				 "added; ignored",
+				 m->id);
 			return;
 		}
 		handle_port_ready(c, m->value);
 		return;
 	case VIRTIO_CONSOLE_PORT_OPEN:
 		if (m->id != 0) {
-			log_warn("PORT_OPEN for port %u, which was never added; "
-				 "ignored", m->id);
+			log_warn("PORT_OPEN for port %u, which was never "
+				 "added; "
+				 "ignored",
+				 m->id);
 			return;
 		}
 		c->guest_open = m->value != 0;
-		log_info("guest %s the console", c->guest_open ? "opened"
-							       : "closed");
+		log_info("guest %s the console",
+			 c->guest_open ? "opened" : "closed");
 		if (c->guest_open)
 			console_rx(c);
 		else if (backend_connected(c->backend))
@@ -191,7 +198,7 @@ static void handle_ctrl(struct console *c, const struct virtio_console_control *
 
 static void ctrl_tx(struct console *c, struct virtqueue *vq)
 {
-	struct virtio_console_control m = { 0 };
+	struct virtio_console_control m = {0};
 	bool pushed = false;
 	struct vq_chain ch;
 
@@ -207,7 +214,8 @@ static void ctrl_tx(struct console *c, struct virtqueue *vq)
 		if (whole)
 			handle_ctrl(c, &m);
 		else
-			log_warn("control message of %u bytes ignored (needs %zu)",
+			log_warn("control message of %u bytes ignored (needs "
+				 "%zu)",
 				 ch.out_len, sizeof(m));
 	}
 	if (pushed) {
@@ -244,8 +252,7 @@ static void report_drops(struct console *c)
  * from guest memory; only what the client does not take now is copied
  * into the buffer.
  */
-static void deliver_output(struct console *c, struct iovec *iov,
-			   unsigned int n)
+static void deliver_output(struct console *c, struct iovec *iov, unsigned int n)
 {
 	size_t written = 0;
 
@@ -327,8 +334,8 @@ static void complete_rx(struct virtqueue *vq, struct console *c,
 	unsigned int used = 0;
 
 	for (; used < n_chains && got; used++) {
-		uint32_t len = got < c->lens[used] ? (uint32_t)got
-						   : c->lens[used];
+		uint32_t len =
+			got < c->lens[used] ? (uint32_t)got : c->lens[used];
 
 		vq_push(vq, c->heads[used], len);
 		got -= len;
@@ -474,8 +481,8 @@ void console_get_config(struct console *c, uint32_t offset, uint8_t *buf,
 	memcpy(buf, (const uint8_t *)&cfg + offset, len);
 }
 
-int console_set_config(struct console *c, uint32_t offset,
-		       const uint8_t *buf, uint32_t len)
+int console_set_config(struct console *c, uint32_t offset, const uint8_t *buf,
+		       uint32_t len)
 {
 	(void)c;
 	(void)buf;

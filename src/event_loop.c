@@ -42,7 +42,7 @@ void ev_watch_init(struct ev_watch *w)
 int ev_add(struct ev_loop *loop, struct ev_watch *w, int fd, uint32_t events,
 	   ev_callback cb, void *arg)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = w };
+	struct epoll_event ev = {.events = events, .data.ptr = w};
 
 	w->fd = fd;
 	w->events = events;
@@ -62,7 +62,7 @@ int ev_add(struct ev_loop *loop, struct ev_watch *w, int fd, uint32_t events,
  */
 int ev_mod(struct ev_loop *loop, struct ev_watch *w, uint32_t events)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = w };
+	struct epoll_event ev = {.events = events, .data.ptr = w};
 
 	if (w->fd < 0 || w->events == events)
 		return 0;

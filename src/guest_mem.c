@@ -38,8 +38,7 @@ void guest_mem_clear(struct guest_mem *mem)
 	mem->last_hit = 0;
 }
 
-static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b,
-			   uint64_t blen)
+static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 {
 	return a < b + blen && b < a + alen;
 }
@@ -89,8 +88,8 @@ static bool region_valid(const struct guest_mem *mem,
  *
  * Return: 0, or -1 after logging why
  */
-int guest_mem_add(struct guest_mem *mem,
-		  const struct vhost_user_mem_region *r, int fd)
+int guest_mem_add(struct guest_mem *mem, const struct vhost_user_mem_region *r,
+		  int fd)
 {
 	struct guest_region *g;
 	struct stat st;
@@ -137,9 +136,10 @@ int guest_mem_add(struct guest_mem *mem,
 	g->host = (uint8_t *)map + r->mmap_offset;
 	g->fd = fd;
 	/* hugetlbfs reports its page size here; a fault covers a page. */
-	g->page = st.st_blksize >= 4096 && !(st.st_blksize & (st.st_blksize - 1))
-			  ? (size_t)st.st_blksize
-			  : 4096;
+	g->page =
+		st.st_blksize >= 4096 && !(st.st_blksize & (st.st_blksize - 1))
+			? (size_t)st.st_blksize
+			: 4096;
 	log_debug("memory region gpa %#llx size %#llx uva %#llx offset %#llx",
 		  (unsigned long long)g->gpa, (unsigned long long)g->size,
 		  (unsigned long long)g->uva, (unsigned long long)g->offset);

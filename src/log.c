@@ -15,9 +15,9 @@
 #include "log.h"
 
 /*
- * At most LOG_BURST info, warning and error lines a second: the guest and the frontend can cause
- * log lines at will, and a stalled stderr reader must not stall the
- * worker for long. What is held back is counted and reported.
+ * At most LOG_BURST info, warning and error lines a second: the guest and the
+ * frontend can cause log lines at will, and a stalled stderr reader must not
+ * stall the worker for long. What is held back is counted and reported.
  */
 #define LOG_BURST 200
 
@@ -68,7 +68,8 @@ bool log_enabled(enum log_level level)
  */
 bool log_level_parse(const char *name, enum log_level *level)
 {
-	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]);
+	     i++) {
 		if (strcmp(name, level_names[i]) == 0) {
 			*level = (enum log_level)i;
 			return true;
@@ -131,11 +132,13 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	gmtime_r(&ts.tv_sec, &tm);
 	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
 	if (log_worker >= 0)
-		r = snprintf(line + n, sizeof(line) - n, ".%03ldZ w%d %s: ",
-			     ts.tv_nsec / 1000000, log_worker, level_names[level]);
+		r = snprintf(line + n, sizeof(line) - n,
+			     ".%03ldZ w%d %s: ", ts.tv_nsec / 1000000,
+			     log_worker, level_names[level]);
 	else
-		r = snprintf(line + n, sizeof(line) - n, ".%03ldZ main %s: ",
-			     ts.tv_nsec / 1000000, level_names[level]);
+		r = snprintf(line + n, sizeof(line) - n,
+			     ".%03ldZ main %s: ", ts.tv_nsec / 1000000,
+			     level_names[level]);
 	if (r > 0)
 		n += (size_t)r;
 

@@ -25,28 +25,31 @@ enum {
 };
 
 static const struct option long_options[] = {
-	{ "socket-path", required_argument, NULL, 's' },
-	{ "socket-count", required_argument, NULL, 'c' },
-	{ "backend", required_argument, NULL, 'b' },
-	{ "tcp-port", required_argument, NULL, 'p' },
-	{ "uds-path", required_argument, NULL, OPT_UDS_PATH },
-	{ "max-queue-size", required_argument, NULL, 'q' },
-	{ "output-buffer", required_argument, NULL, OPT_OUTPUT_BUFFER },
-	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
-	{ "print-capabilities", no_argument, NULL, OPT_PRINT_CAPABILITIES },
-	{ "fd", required_argument, NULL, OPT_FD },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+	{"socket-path", required_argument, NULL, 's'},
+	{"socket-count", required_argument, NULL, 'c'},
+	{"backend", required_argument, NULL, 'b'},
+	{"tcp-port", required_argument, NULL, 'p'},
+	{"uds-path", required_argument, NULL, OPT_UDS_PATH},
+	{"max-queue-size", required_argument, NULL, 'q'},
+	{"output-buffer", required_argument, NULL, OPT_OUTPUT_BUFFER},
+	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+	{"print-capabilities", no_argument, NULL, OPT_PRINT_CAPABILITIES},
+	{"fd", required_argument, NULL, OPT_FD},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
 };
 
 static const char usage_text[] =
 	"Usage: " PROGRAM_NAME " --socket-path=PATH [OPTION]...\n"
-	"vhost-user backend that emulates a VirtIO console device (virtio id 3)\n"
-	"and hands each guest's console to the host: this terminal, a TCP port\n"
+	"vhost-user backend that emulates a VirtIO console device (virtio id "
+	"3)\n"
+	"and hands each guest's console to the host: this terminal, a TCP "
+	"port\n"
 	"or a unix socket.\n"
 	"\n"
-	"  -s, --socket-path=PATH    vhost-user socket; with --socket-count=N the\n"
+	"  -s, --socket-path=PATH    vhost-user socket; with --socket-count=N "
+	"the\n"
 	"                            daemon listens on PATH0 .. PATH<N-1>\n"
 	"  -c, --socket-count=N      number of guests served, one worker each\n"
 	"                            (default 1)\n"
@@ -55,29 +58,40 @@ static const char usage_text[] =
 	"                            socket); default nested\n"
 	"  -p, --tcp-port=PORT       network: guest i is on port PORT+i\n"
 	"                            (default 12345)\n"
-	"      --uds-path=PATH       uds, required: guest i is on socket PATH+i\n"
-	"  -q, --max-queue-size=N    largest virtqueue a frontend may set up; a\n"
-	"                            power of two from 1 to 32768 (default 128;\n"
+	"      --uds-path=PATH       uds, required: guest i is on socket "
+	"PATH+i\n"
+	"  -q, --max-queue-size=N    largest virtqueue a frontend may set up; "
+	"a\n"
+	"                            power of two from 1 to 32768 (default "
+	"128;\n"
 	"                            User Mode Linux needs 256)\n"
-	"      --output-buffer=SIZE  guest output kept while the client is slow\n"
-	"                            or absent, in bytes or with a K or M suffix;\n"
+	"      --output-buffer=SIZE  guest output kept while the client is "
+	"slow\n"
+	"                            or absent, in bytes or with a K or M "
+	"suffix;\n"
 	"                            4K to 1024M (default 1M)\n"
 	"      --log-level=LEVEL     error, warn, info, debug or trace\n"
 	"                            (default info); logs go to stderr\n"
-	"      --fd=FD               serve the listening unix socket FD instead\n"
+	"      --fd=FD               serve the listening unix socket FD "
+	"instead\n"
 	"                            of --socket-path (one guest)\n"
 	"      --print-capabilities  print the backend's capabilities as JSON\n"
 	"                            and exit\n"
 	"  -h, --help                show this help and exit\n"
 	"  -V, --version             show the version and exit\n"
 	"\n"
-	"Nested backend: the terminal is in raw mode and every key goes to the\n"
-	"guest. The escape key is Ctrl-a: Ctrl-a x quits, Ctrl-a Ctrl-a sends a\n"
+	"Nested backend: the terminal is in raw mode and every key goes to "
+	"the\n"
+	"guest. The escape key is Ctrl-a: Ctrl-a x quits, Ctrl-a Ctrl-a sends "
+	"a\n"
 	"literal Ctrl-a to the guest.\n"
-	"Network and uds backends: one client at a time; guest output waits in\n"
-	"the output buffer while no client is connected and goes to the next one.\n"
+	"Network and uds backends: one client at a time; guest output waits "
+	"in\n"
+	"the output buffer while no client is connected and goes to the next "
+	"one.\n"
 	"\n"
-	"Exit status: 0 on a signal or a requested quit, 1 on a bad command line\n"
+	"Exit status: 0 on a signal or a requested quit, 1 on a bad command "
+	"line\n"
 	"or a failure to start.\n"
 	"See vhost-device-console(1) for more.\n";
 
@@ -165,7 +179,8 @@ static bool parse_size(const char *opt, const char *arg, uint64_t min,
 	v <<= shift;
 	if (v < min) {
 		fail("%s: %" PRIu64 " bytes is too small (at least %" PRIu64
-		     ")", opt, v, min);
+		     ")",
+		     opt, v, min);
 		return false;
 	}
 	*out = v;
@@ -309,7 +324,7 @@ static void set_defaults(struct options *o)
  */
 enum options_result options_parse(int argc, char *argv[], struct options *opts)
 {
-	struct given given = { 0 };
+	struct given given = {0};
 	bool print_capabilities = false;
 	uint64_t v;
 	int c;
@@ -348,7 +363,8 @@ enum options_result options_parse(int argc, char *argv[], struct options *opts)
 					  MAX_QUEUE_SIZE_LIMIT, &v))
 				return OPTIONS_EXIT_FAIL;
 			if (v & (v - 1)) {
-				fail("--max-queue-size: %s is not a power of two",
+				fail("--max-queue-size: %s is not a power of "
+				     "two",
 				     optarg);
 				return OPTIONS_EXIT_FAIL;
 			}
@@ -388,7 +404,8 @@ enum options_result options_parse(int argc, char *argv[], struct options *opts)
 			fail("%s: needs a value", argv[optind - 1]);
 			return OPTIONS_EXIT_FAIL;
 		default:
-			fail("%s: unknown option; see --help", argv[optind - 1]);
+			fail("%s: unknown option; see --help",
+			     argv[optind - 1]);
 			return OPTIONS_EXIT_FAIL;
 		}
 	}

@@ -42,8 +42,8 @@ static void put(struct outbuf *ob, const uint8_t *p, size_t len)
  *
  * Drops the oldest bytes when full, counting them in ob->dropped.
  */
-void outbuf_append(struct outbuf *ob, const struct iovec *iov,
-		   unsigned int n, size_t skip)
+void outbuf_append(struct outbuf *ob, const struct iovec *iov, unsigned int n,
+		   size_t skip)
 {
 	size_t total = 0;
 

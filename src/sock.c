@@ -62,8 +62,10 @@ static int clear_stale_socket(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	if (!S_ISSOCK(st.st_mode)) {
-		snprintf(err, errlen, "%s: exists and is not a socket; "
-				      "refusing to replace it", path);
+		snprintf(err, errlen,
+			 "%s: exists and is not a socket; "
+			 "refusing to replace it",
+			 path);
 		return -1;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -75,8 +77,10 @@ static int clear_stale_socket(const char *path, char *err, size_t errlen)
 	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
 	close(fd);
 	if (r == 0) {
-		snprintf(err, errlen, "%s: another process is listening on "
-				      "this socket", path);
+		snprintf(err, errlen,
+			 "%s: another process is listening on "
+			 "this socket",
+			 path);
 		return -1;
 	}
 	if (unlink(path) < 0 && errno != ENOENT) {
@@ -180,7 +184,7 @@ err:
  */
 int sock_check_listening_unix(int fd, char *err, size_t errlen)
 {
-	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_storage ss = {0};
 	socklen_t len = sizeof(ss);
 	int listening = 0, type = 0;
 	socklen_t ilen = sizeof(int);

@@ -40,10 +40,10 @@ struct child {
 	struct worker_spec spec;
 	char vu_path[108];
 	char backend_path[108];
-	pid_t pid;		/* 0 when not running */
+	pid_t pid; /* 0 when not running */
 	uint64_t started_ms;
 	uint64_t restart_at_ms; /* 0 when no restart is due */
-	bool restarted;	/* has run before: start-up failures are transient */
+	bool restarted; /* has run before: start-up failures are transient */
 	unsigned int delay_ms;
 };
 
@@ -75,7 +75,7 @@ static uint64_t now_ms(void)
 
 static void arm_timer(struct supervisor *s, uint64_t at_ms)
 {
-	struct itimerspec its = { 0 };
+	struct itimerspec its = {0};
 	uint64_t now = now_ms();
 	uint64_t in_ms = at_ms > now ? at_ms - now : 1;
 
@@ -127,8 +127,10 @@ static int open_backend_listener(struct child *c, char *err, size_t errlen)
 	case BACKEND_NESTED:
 		return 0;
 	case BACKEND_NETWORK:
-		c->spec.backend_listen_fd = sock_listen_tcp_loopback(
-			(uint16_t)(o->tcp_port + c->spec.index), err, errlen);
+		c->spec.backend_listen_fd =
+			sock_listen_tcp_loopback((uint16_t)(o->tcp_port +
+							    c->spec.index),
+						 err, errlen);
 		break;
 	case BACKEND_UDS:
 		snprintf(c->backend_path, sizeof(c->backend_path), "%s%u",
@@ -169,7 +171,8 @@ static int open_listeners(struct supervisor *s)
 			snprintf(c->vu_path, sizeof(c->vu_path), "%s%u",
 				 s->opts->socket_path, i);
 			c->spec.vu_listen_fd =
-				sock_listen_unix(c->vu_path, 0, err, sizeof(err));
+				sock_listen_unix(c->vu_path, 0, err,
+						 sizeof(err));
 			if (c->spec.vu_listen_fd < 0)
 				goto fail;
 		}
@@ -268,7 +271,8 @@ static void schedule_restart(struct supervisor *s, struct child *c)
 	if (now - c->started_ms >= STABLE_RUN_MS)
 		c->delay_ms = RESTART_DELAY_MIN_MS;
 	else if (c->delay_ms < RESTART_DELAY_MAX_MS)
-		c->delay_ms = c->delay_ms ? c->delay_ms * 2 : RESTART_DELAY_MIN_MS;
+		c->delay_ms =
+			c->delay_ms ? c->delay_ms * 2 : RESTART_DELAY_MIN_MS;
 	c->restart_at_ms = now + c->delay_ms;
 	log_warn("worker %u: restarting in %u ms", c->spec.index, c->delay_ms);
 	rearm_timer(s);
@@ -376,13 +380,16 @@ static int setup_loop(struct supervisor *s)
 	sigaddset(&mask, SIGCHLD);
 	signal(SIGPIPE, SIG_IGN);
 	s->sigfd = ev_signalfd_open(&mask);
-	s->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	s->timerfd =
+		timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (s->sigfd < 0 || s->timerfd < 0 || ev_loop_init(&s->loop) < 0)
 		return -1;
 	ev_watch_init(&s->sig_watch);
 	ev_watch_init(&s->timer_watch);
-	if (ev_add(&s->loop, &s->sig_watch, s->sigfd, EPOLLIN, on_signal, s) < 0 ||
-	    ev_add(&s->loop, &s->timer_watch, s->timerfd, EPOLLIN, on_timer, s) < 0)
+	if (ev_add(&s->loop, &s->sig_watch, s->sigfd, EPOLLIN, on_signal, s) <
+		    0 ||
+	    ev_add(&s->loop, &s->timer_watch, s->timerfd, EPOLLIN, on_timer,
+		   s) < 0)
 		return -1;
 	return 0;
 }
@@ -395,8 +402,11 @@ static int setup_loop(struct supervisor *s)
  */
 int supervisor_run(const struct options *opts)
 {
-	struct supervisor s = { .opts = opts, .count = opts->socket_count,
-				.sigfd = -1, .timerfd = -1, .pid = getpid() };
+	struct supervisor s = {.opts = opts,
+			       .count = opts->socket_count,
+			       .sigfd = -1,
+			       .timerfd = -1,
+			       .pid = getpid()};
 
 	s.children = calloc(s.count, sizeof(*s.children));
 	if (!s.children) {

@@ -27,7 +27,7 @@
 #define HDR_SIZE sizeof(struct vhost_user_header)
 
 enum vu_result {
-	VU_OK,	  /* done; ack if the frontend asked */
+	VU_OK, /* done; ack if the frontend asked */
 	VU_REPLY, /* done; the handler filled the reply payload */
 	VU_ERROR, /* failed; nack if asked, the session goes on */
 	VU_CLOSE, /* the session cannot go on */
@@ -259,7 +259,8 @@ static enum vu_result set_mem_table(struct vu_dev *vu, struct vu_msg *msg,
 	/* Replaced regions go, and with them every ring pointer into them. */
 	guest_mem_clear(&vu->mem);
 	for (unsigned int i = 0; i < t->nregions; i++)
-		if (guest_mem_add(&vu->mem, &t->regions[i], take_fd(msg, i)) < 0)
+		if (guest_mem_add(&vu->mem, &t->regions[i], take_fd(msg, i)) <
+		    0)
 			r = VU_ERROR;
 	if (r == VU_ERROR) {
 		for (unsigned int i = 0; i < msg->nfds; i++)
@@ -294,8 +295,8 @@ static enum vu_result rem_mem_reg(struct vu_dev *vu, struct vu_msg *msg,
 static enum vu_result set_vring_num(struct vu_dev *vu, struct vu_msg *msg,
 				    struct vu_msg *reply)
 {
-	struct virtqueue *vq = queue_at(vu, "SET_VRING_NUM",
-					msg->payload.state.index);
+	struct virtqueue *vq =
+		queue_at(vu, "SET_VRING_NUM", msg->payload.state.index);
 	uint32_t num = msg->payload.state.num;
 
 	(void)reply;
@@ -328,7 +329,8 @@ static enum vu_result set_vring_addr(struct vu_dev *vu, struct vu_msg *msg,
 		return VU_ERROR;
 	if (a->flags & (1u << VHOST_VRING_F_LOG)) {
 		log_error("SET_VRING_ADDR: queue %u asks for dirty logging, "
-			  "which was never offered", vq->index);
+			  "which was never offered",
+			  vq->index);
 		return VU_ERROR;
 	}
 	if (vq_set_addr(vq, a->desc_user_addr, a->avail_user_addr,
@@ -340,15 +342,16 @@ static enum vu_result set_vring_addr(struct vu_dev *vu, struct vu_msg *msg,
 static enum vu_result set_vring_base(struct vu_dev *vu, struct vu_msg *msg,
 				     struct vu_msg *reply)
 {
-	struct virtqueue *vq = queue_at(vu, "SET_VRING_BASE",
-					msg->payload.state.index);
+	struct virtqueue *vq =
+		queue_at(vu, "SET_VRING_BASE", msg->payload.state.index);
 
 	(void)reply;
 	if (!vq)
 		return VU_ERROR;
 	if (msg->payload.state.num > UINT16_MAX) {
 		log_error("SET_VRING_BASE: queue %u base %u is not a split "
-			  "ring index", vq->index, msg->payload.state.num);
+			  "ring index",
+			  vq->index, msg->payload.state.num);
 		return VU_ERROR;
 	}
 	vq->last_avail_idx = (uint16_t)msg->payload.state.num;
@@ -361,8 +364,8 @@ static enum vu_result set_vring_base(struct vu_dev *vu, struct vu_msg *msg,
 static enum vu_result get_vring_base(struct vu_dev *vu, struct vu_msg *msg,
 				     struct vu_msg *reply)
 {
-	struct virtqueue *vq = queue_at(vu, "GET_VRING_BASE",
-					msg->payload.state.index);
+	struct virtqueue *vq =
+		queue_at(vu, "GET_VRING_BASE", msg->payload.state.index);
 
 	if (!vq)
 		return VU_CLOSE; /* the frontend waits for an answer */
@@ -417,15 +420,18 @@ static struct virtqueue *vring_fd_request(struct vu_dev *vu, const char *what,
 	}
 	if (!nofd && !notifier_fd_ok(msg->fds[0])) {
 		log_error("%s: queue %u: the fd is not an eventfd, pipe or "
-			  "socket", what, vq->index);
+			  "socket",
+			  what, vq->index);
 		return NULL;
 	}
 	if (!nofd) {
 		*fd = take_fd(msg, 0);
 		/* A full or idle pipe must never block the worker. */
 		if (sock_set_nonblock(*fd) < 0)
-			log_warn("%s: queue %u: cannot make the fd non-blocking: "
-				 "%s", what, vq->index, strerror(errno));
+			log_warn("%s: queue %u: cannot make the fd "
+				 "non-blocking: "
+				 "%s",
+				 what, vq->index, strerror(errno));
 	}
 	return vq;
 }
@@ -445,7 +451,8 @@ static enum vu_result set_vring_kick(struct vu_dev *vu, struct vu_msg *msg,
 	stop_queue(vu, vq);
 	if (fd < 0) {
 		log_error("SET_VRING_KICK: queue %u: polling mode (no kick fd) "
-			  "is not supported", vq->index);
+			  "is not supported",
+			  vq->index);
 		return VU_ERROR;
 	}
 	if (ev_add(vu->loop, &vu->kick_watch[vq->index], fd, EPOLLIN, on_kick,
@@ -498,15 +505,15 @@ static enum vu_result set_vring_err(struct vu_dev *vu, struct vu_msg *msg,
 static enum vu_result set_vring_enable(struct vu_dev *vu, struct vu_msg *msg,
 				       struct vu_msg *reply)
 {
-	struct virtqueue *vq = queue_at(vu, "SET_VRING_ENABLE",
-					msg->payload.state.index);
+	struct virtqueue *vq =
+		queue_at(vu, "SET_VRING_ENABLE", msg->payload.state.index);
 
 	(void)reply;
 	if (!vq)
 		return VU_ERROR;
 	if (msg->payload.state.num > 1) {
-		log_error("SET_VRING_ENABLE: queue %u: bad value %u",
-			  vq->index, msg->payload.state.num);
+		log_error("SET_VRING_ENABLE: queue %u: bad value %u", vq->index,
+			  msg->payload.state.num);
 		return VU_ERROR;
 	}
 	vq->enabled = msg->payload.state.num;
@@ -598,49 +605,81 @@ static enum vu_result get_status(struct vu_dev *vu, struct vu_msg *msg,
 	return VU_REPLY;
 }
 
-#define U64 sizeof(uint64_t)
-#define STATE sizeof(struct vhost_user_vring_state)
+#define U64    sizeof(uint64_t)
+#define STATE  sizeof(struct vhost_user_vring_state)
 #define REGION sizeof(struct vhost_user_mem_single)
 
+/* clang-format off: one request a line reads best as a table */
 static const struct vu_request requests[VHOST_USER_MAX_REQUEST] = {
-	[VHOST_USER_GET_FEATURES] = { "GET_FEATURES", get_features, 0, U64, 0, 0, true },
-	[VHOST_USER_SET_FEATURES] = { "SET_FEATURES", set_features, U64, U64, 0, 0, false },
-	[VHOST_USER_SET_OWNER] = { "SET_OWNER", set_owner, 0, U64, 0, 0, false },
-	[VHOST_USER_RESET_OWNER] = { "RESET_OWNER", reset_owner, 0, U64, 0, 0, false },
-	[VHOST_USER_SET_MEM_TABLE] = { "SET_MEM_TABLE", set_mem_table,
-		offsetof(struct vhost_user_mem_table, regions) + sizeof(struct vhost_user_mem_region),
-		sizeof(struct vhost_user_mem_table), 1, VHOST_USER_MEMORY_MAX_NREGIONS, false },
-	[VHOST_USER_SET_VRING_NUM] = { "SET_VRING_NUM", set_vring_num, STATE, STATE, 0, 0, false },
-	[VHOST_USER_SET_VRING_ADDR] = { "SET_VRING_ADDR", set_vring_addr,
-		sizeof(struct vhost_user_vring_addr), sizeof(struct vhost_user_vring_addr), 0, 0, false },
-	[VHOST_USER_SET_VRING_BASE] = { "SET_VRING_BASE", set_vring_base, STATE, STATE, 0, 0, false },
-	[VHOST_USER_GET_VRING_BASE] = { "GET_VRING_BASE", get_vring_base, STATE, STATE, 0, 0, true },
-	[VHOST_USER_SET_VRING_KICK] = { "SET_VRING_KICK", set_vring_kick, U64, U64, 0, 1, false },
-	[VHOST_USER_SET_VRING_CALL] = { "SET_VRING_CALL", set_vring_call, U64, U64, 0, 1, false },
-	[VHOST_USER_SET_VRING_ERR] = { "SET_VRING_ERR", set_vring_err, U64, U64, 0, 1, false },
-	[VHOST_USER_GET_PROTOCOL_FEATURES] = { "GET_PROTOCOL_FEATURES", get_protocol_features, 0, U64, 0, 0, true },
-	[VHOST_USER_SET_PROTOCOL_FEATURES] = { "SET_PROTOCOL_FEATURES", set_protocol_features, U64, U64, 0, 0, false },
-	[VHOST_USER_GET_QUEUE_NUM] = { "GET_QUEUE_NUM", get_queue_num, 0, U64, 0, 0, true },
-	[VHOST_USER_SET_VRING_ENABLE] = { "SET_VRING_ENABLE", set_vring_enable, STATE, STATE, 0, 0, false },
-	[VHOST_USER_GET_CONFIG] = { "GET_CONFIG", get_config, VHOST_USER_CONFIG_HDR_SIZE,
-		sizeof(struct vhost_user_config), 0, 0, true },
-	[VHOST_USER_SET_CONFIG] = { "SET_CONFIG", set_config, VHOST_USER_CONFIG_HDR_SIZE,
-		sizeof(struct vhost_user_config), 0, 0, false },
-	[VHOST_USER_GET_MAX_MEM_SLOTS] = { "GET_MAX_MEM_SLOTS", get_max_mem_slots, 0, U64, 0, 0, true },
-	[VHOST_USER_ADD_MEM_REG] = { "ADD_MEM_REG", add_mem_reg, REGION, REGION, 1, 1, false },
-	[VHOST_USER_REM_MEM_REG] = { "REM_MEM_REG", rem_mem_reg, REGION, REGION, 0, 1, false },
-	[VHOST_USER_SET_STATUS] = { "SET_STATUS", set_status, U64, U64, 0, 0, false },
-	[VHOST_USER_GET_STATUS] = { "GET_STATUS", get_status, 0, U64, 0, 0, true },
+	[VHOST_USER_GET_FEATURES] = {"GET_FEATURES", get_features, 0, U64, 0, 0,
+				     true},
+	[VHOST_USER_SET_FEATURES] = {"SET_FEATURES", set_features, U64, U64, 0,
+				     0, false},
+	[VHOST_USER_SET_OWNER] = {"SET_OWNER", set_owner, 0, U64, 0, 0, false},
+	[VHOST_USER_RESET_OWNER] = {"RESET_OWNER", reset_owner, 0, U64, 0, 0,
+				    false},
+	[VHOST_USER_SET_MEM_TABLE] =
+		{"SET_MEM_TABLE", set_mem_table,
+		 offsetof(struct vhost_user_mem_table, regions) +
+			 sizeof(struct vhost_user_mem_region),
+		 sizeof(struct vhost_user_mem_table), 1,
+		 VHOST_USER_MEMORY_MAX_NREGIONS, false},
+	[VHOST_USER_SET_VRING_NUM] = {"SET_VRING_NUM", set_vring_num, STATE,
+				      STATE, 0, 0, false},
+	[VHOST_USER_SET_VRING_ADDR] = {"SET_VRING_ADDR", set_vring_addr,
+				       sizeof(struct vhost_user_vring_addr),
+				       sizeof(struct vhost_user_vring_addr), 0,
+				       0, false},
+	[VHOST_USER_SET_VRING_BASE] = {"SET_VRING_BASE", set_vring_base, STATE,
+				       STATE, 0, 0, false},
+	[VHOST_USER_GET_VRING_BASE] = {"GET_VRING_BASE", get_vring_base, STATE,
+				       STATE, 0, 0, true},
+	[VHOST_USER_SET_VRING_KICK] = {"SET_VRING_KICK", set_vring_kick, U64,
+				       U64, 0, 1, false},
+	[VHOST_USER_SET_VRING_CALL] = {"SET_VRING_CALL", set_vring_call, U64,
+				       U64, 0, 1, false},
+	[VHOST_USER_SET_VRING_ERR] = {"SET_VRING_ERR", set_vring_err, U64, U64,
+				      0, 1, false},
+	[VHOST_USER_GET_PROTOCOL_FEATURES] = {"GET_PROTOCOL_FEATURES",
+					      get_protocol_features, 0, U64, 0,
+					      0, true},
+	[VHOST_USER_SET_PROTOCOL_FEATURES] = {"SET_PROTOCOL_FEATURES",
+					      set_protocol_features, U64, U64,
+					      0, 0, false},
+	[VHOST_USER_GET_QUEUE_NUM] = {"GET_QUEUE_NUM", get_queue_num, 0, U64, 0,
+				      0, true},
+	[VHOST_USER_SET_VRING_ENABLE] = {"SET_VRING_ENABLE", set_vring_enable,
+					 STATE, STATE, 0, 0, false},
+	[VHOST_USER_GET_CONFIG] = {"GET_CONFIG", get_config,
+				   VHOST_USER_CONFIG_HDR_SIZE,
+				   sizeof(struct vhost_user_config), 0, 0,
+				   true},
+	[VHOST_USER_SET_CONFIG] = {"SET_CONFIG", set_config,
+				   VHOST_USER_CONFIG_HDR_SIZE,
+				   sizeof(struct vhost_user_config), 0, 0,
+				   false},
+	[VHOST_USER_GET_MAX_MEM_SLOTS] = {"GET_MAX_MEM_SLOTS",
+					  get_max_mem_slots, 0, U64, 0, 0,
+					  true},
+	[VHOST_USER_ADD_MEM_REG] = {"ADD_MEM_REG", add_mem_reg, REGION, REGION,
+				    1, 1, false},
+	[VHOST_USER_REM_MEM_REG] = {"REM_MEM_REG", rem_mem_reg, REGION, REGION,
+				    0, 1, false},
+	[VHOST_USER_SET_STATUS] = {"SET_STATUS", set_status, U64, U64, 0, 0,
+				   false},
+	[VHOST_USER_GET_STATUS] = {"GET_STATUS", get_status, 0, U64, 0, 0,
+				   true},
 };
+/* clang-format on */
 
 static int send_reply(struct vu_dev *vu, const struct vu_msg *req,
 		      struct vu_msg *reply)
 {
 	struct iovec iov[2] = {
-		{ &reply->hdr, HDR_SIZE },
-		{ &reply->payload, reply->hdr.size },
+		{&reply->hdr, HDR_SIZE},
+		{&reply->payload, reply->hdr.size},
 	};
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
 	size_t len = HDR_SIZE + reply->hdr.size;
 	ssize_t n;
 
@@ -755,9 +794,10 @@ static int receive_some(struct vu_dev *vu)
 		struct cmsghdr align;
 	} control;
 	struct iovec iov;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = control.buf,
-			     .msg_controllen = sizeof(control.buf) };
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = control.buf,
+			    .msg_controllen = sizeof(control.buf)};
 	ssize_t n;
 
 	/* The header and the payload are apart in struct vu_msg. */
@@ -785,7 +825,8 @@ static int receive_some(struct vu_dev *vu)
 	if (vu->in_have == HDR_SIZE) {
 		if ((vu->in.hdr.flags & VHOST_USER_VERSION_MASK) !=
 		    VHOST_USER_VERSION) {
-			log_error("request %u: protocol version %u, expected %u",
+			log_error("request %u: protocol version %u, expected "
+				  "%u",
 				  vu->in.hdr.request,
 				  vu->in.hdr.flags & VHOST_USER_VERSION_MASK,
 				  VHOST_USER_VERSION);
@@ -799,7 +840,8 @@ static int receive_some(struct vu_dev *vu)
 			return -1;
 		}
 	}
-	if (vu->in_have >= HDR_SIZE && vu->in_have == HDR_SIZE + vu->in.hdr.size)
+	if (vu->in_have >= HDR_SIZE &&
+	    vu->in_have == HDR_SIZE + vu->in.hdr.size)
 		return 1;
 	return 2;
 }
@@ -855,9 +897,9 @@ static void on_kick(void *arg, uint32_t events)
 {
 	struct virtqueue *vq = arg;
 	/* vq is vu->vqs[vq->index]: step back to the array, then to vu. */
-	struct vu_dev *vu = (struct vu_dev *)(void *)((char *)(vq - vq->index) -
-						      offsetof(struct vu_dev,
-							       vqs));
+	struct vu_dev *vu =
+		(struct vu_dev *)(void *)((char *)(vq - vq->index) -
+					  offsetof(struct vu_dev, vqs));
 	uint8_t buf[64];
 	ssize_t n;
 
@@ -871,9 +913,9 @@ static void on_kick(void *arg, uint32_t events)
 	    (n < 0 && (events & (EPOLLERR | EPOLLHUP)))) {
 		/* It would be reported ready forever: stop listening. */
 		log_warn("queue %u: kick fd %s; queue stopped", vq->index,
-			 n == 0 ? "closed by the frontend"
-				: n < 0 && errno != EAGAIN ? strerror(errno)
-							   : "hung up");
+			 n == 0			    ? "closed by the frontend"
+			 : n < 0 && errno != EAGAIN ? strerror(errno)
+						    : "hung up");
 		stop_queue(vu, vq);
 		return;
 	}

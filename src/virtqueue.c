@@ -69,15 +69,18 @@ int vq_map(struct virtqueue *vq)
 	vq->used = NULL;
 	if (!vq->addr_set || vq->num == 0)
 		return 0;
-	if (vq->desc_uva % VRING_DESC_ALIGN || vq->avail_uva % VRING_AVAIL_ALIGN ||
+	if (vq->desc_uva % VRING_DESC_ALIGN ||
+	    vq->avail_uva % VRING_AVAIL_ALIGN ||
 	    vq->used_uva % VRING_USED_ALIGN) {
 		log_error("queue %u: misaligned ring addresses", vq->index);
 		return -1;
 	}
-	vq->desc = guest_mem_uva(vq->mem, vq->desc_uva, vring_desc_bytes(vq->num));
+	vq->desc =
+		guest_mem_uva(vq->mem, vq->desc_uva, vring_desc_bytes(vq->num));
 	vq->avail = guest_mem_uva(vq->mem, vq->avail_uva,
 				  vring_avail_bytes(vq->num));
-	vq->used = guest_mem_uva(vq->mem, vq->used_uva, vring_used_bytes(vq->num));
+	vq->used =
+		guest_mem_uva(vq->mem, vq->used_uva, vring_used_bytes(vq->num));
 	/* An odd mmap offset misaligns what aligned addresses map to. */
 	if (vq->desc && vq->avail && vq->used &&
 	    ((uintptr_t)vq->desc % VRING_DESC_ALIGN ||
@@ -92,7 +95,8 @@ int vq_map(struct virtqueue *vq)
 		return -1;
 	}
 	if (!vq->desc || !vq->avail || !vq->used) {
-		log_error("queue %u: ring addresses desc %#llx avail %#llx used "
+		log_error("queue %u: ring addresses desc %#llx avail %#llx "
+			  "used "
 			  "%#llx (size %u) are not in guest memory",
 			  vq->index, (unsigned long long)vq->desc_uva,
 			  (unsigned long long)vq->avail_uva,
@@ -182,7 +186,7 @@ vq_break(struct virtqueue *vq, const char *fmt, ...)
 
 struct walk {
 	const struct vring_desc *table; /* direct ring or indirect table */
-	unsigned int max;		/* descriptors it holds */
+	unsigned int max; /* descriptors it holds */
 	bool indirect;
 };
 
@@ -260,7 +264,7 @@ static enum vq_pop_result walk_chain(struct virtqueue *vq, uint16_t head,
 				     struct iovec *iov, unsigned int cap,
 				     struct vq_chain *ch)
 {
-	struct walk w = { .table = vq->desc, .max = vq->num };
+	struct walk w = {.table = vq->desc, .max = vq->num};
 	unsigned int i = head, count = 0;
 	struct vring_desc d;
 	int r;
@@ -268,8 +272,10 @@ static enum vq_pop_result walk_chain(struct virtqueue *vq, uint16_t head,
 	for (;;) {
 		memcpy(&d, (const void *)&w.table[i], sizeof(d));
 		if (++count > w.max) {
-			vq_break(vq, "descriptor chain at %u loops or is longer "
-				     "than its table", head);
+			vq_break(vq,
+				 "descriptor chain at %u loops or is longer "
+				 "than its table",
+				 head);
 			return VQ_POP_BROKEN;
 		}
 		if (d.flags & VRING_DESC_F_INDIRECT) {
@@ -398,7 +404,8 @@ static bool should_notify(struct virtqueue *vq)
 	    READ_ONCE(vq->avail->idx) == vq->last_avail_idx)
 		return true;
 	if (!vq->event_idx)
-		return !(READ_ONCE(vq->avail->flags) & VRING_AVAIL_F_NO_INTERRUPT);
+		return !(READ_ONCE(vq->avail->flags) &
+			 VRING_AVAIL_F_NO_INTERRUPT);
 	valid = vq->signalled_used_valid;
 	old = vq->signalled_used;
 	new = vq->signalled_used = vq->used_idx;

@@ -174,7 +174,8 @@ static int setup(struct worker *w)
 	w->sigfd = ev_signalfd_open(&mask);
 	if (w->sigfd < 0 || ev_loop_init(&w->loop) < 0 ||
 	    sock_set_nonblock(w->spec->vu_listen_fd) < 0 ||
-	    ev_add(&w->loop, &w->sig_watch, w->sigfd, EPOLLIN, on_signal, w) < 0) {
+	    ev_add(&w->loop, &w->sig_watch, w->sigfd, EPOLLIN, on_signal, w) <
+		    0) {
 		log_error("cannot set up the worker: %s", strerror(errno));
 		return -1;
 	}

@@ -13,13 +13,13 @@ static const struct {
 	const char *name;
 	Suite *(*make)(void);
 } all_suites[] = {
-	{ "options", options_suite },
-	{ "process", process_suite },
-	{ "vhost_user", vhost_user_suite },
-	{ "bad_input", bad_input_suite },
-	{ "console", console_suite },
-	{ "nested", nested_suite },
-	{ "e2e", e2e_suite },
+	{"options", options_suite},
+	{"process", process_suite},
+	{"vhost_user", vhost_user_suite},
+	{"bad_input", bad_input_suite},
+	{"console", console_suite},
+	{"nested", nested_suite},
+	{"e2e", e2e_suite},
 };
 
 int main(int argc, char *argv[])
@@ -27,7 +27,8 @@ int main(int argc, char *argv[])
 	SRunner *sr = NULL;
 	int failed;
 
-	for (size_t i = 0; i < sizeof(all_suites) / sizeof(all_suites[0]); i++) {
+	for (size_t i = 0; i < sizeof(all_suites) / sizeof(all_suites[0]);
+	     i++) {
 		bool wanted = argc < 2;
 
 		for (int a = 1; a < argc; a++)

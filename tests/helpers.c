@@ -45,7 +45,7 @@ long now_ms(void)
 
 void sleep_ms(int ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
@@ -102,8 +102,7 @@ void run_daemon(const char *const args[], int timeout_ms,
 	close(out[1]);
 	close(err[1]);
 	for (;;) {
-		struct pollfd p[2] = { { out[0], POLLIN, 0 },
-				       { err[0], POLLIN, 0 } };
+		struct pollfd p[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
 		long left = deadline - now_ms();
 
 		if (left <= 0) {
@@ -230,7 +229,7 @@ bool path_exists(const char *path)
 
 int connect_unix(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)

@@ -13,9 +13,9 @@
 #define OUTPUT_MAX 65536
 
 struct run_result {
-	int status;		/* raw wait status */
-	char out[OUTPUT_MAX];	/* stdout */
-	char err[OUTPUT_MAX];	/* stderr */
+	int status; /* raw wait status */
+	char out[OUTPUT_MAX]; /* stdout */
+	char err[OUTPUT_MAX]; /* stderr */
 };
 
 struct daemon_proc {

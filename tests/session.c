@@ -16,8 +16,13 @@
 
 void session_start(struct session *s, const char *const extra[])
 {
-	const char *args[32] = { "-s", NULL, "-b", "uds", "--uds-path", NULL,
-				 "--log-level=debug" };
+	const char *args[32] = {"-s",
+				NULL,
+				"-b",
+				"uds",
+				"--uds-path",
+				NULL,
+				"--log-level=debug"};
 	size_t n = 7;
 	char vu_prefix[96], uds_prefix[96];
 
@@ -66,7 +71,7 @@ int session_client(struct session *s)
 void session_frontend(struct session *s, struct fe *fe, enum fe_style style,
 		      bool negotiate)
 {
-	struct fe_config cfg = { .socket_path = s->vu_path, .style = style };
+	struct fe_config cfg = {.socket_path = s->vu_path, .style = style};
 
 	ck_assert_msg(fe_open(fe, &cfg) == 0, "fe_open: %s", fe->err);
 	if (negotiate)
@@ -87,7 +92,7 @@ bool read_exact(int fd, void *buf, size_t len, int timeout_ms)
 	long deadline = now_ms() + timeout_ms;
 
 	while (len) {
-		struct pollfd pfd = { fd, POLLIN, 0 };
+		struct pollfd pfd = {fd, POLLIN, 0};
 		long left = deadline - now_ms();
 		ssize_t n;
 
@@ -178,7 +183,8 @@ void tx_and_expect(struct session *s, struct fe *fe, const void *data,
 
 	ck_assert(len <= sizeof(got));
 	ck_assert_msg(fe_submit_tx(fe, CONSOLE_QUEUE_TX, data, len, seg,
-				   indirect) == 0, "%s", fe->err);
+				   indirect) == 0,
+		      "%s", fe->err);
 	fe_publish(fe, CONSOLE_QUEUE_TX);
 	ck_assert_msg(read_exact(session_client(s), got, len, 5000),
 		      "client did not get %zu bytes; log:\n%s", len,
@@ -204,8 +210,10 @@ long cpu_ticks(pid_t pid)
 	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), f));
 	fclose(f);
 	p = strrchr(buf, ')');
-	ck_assert_int_eq(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u "
-				"%*u %*u %lu %lu", &ut, &st), 2);
+	ck_assert_int_eq(sscanf(p + 2,
+				"%*c %*d %*d %*d %*d %*d %*u %*u %*u "
+				"%*u %*u %lu %lu",
+				&ut, &st),
+			 2);
 	return (long)(ut + st);
 }
-

@@ -16,7 +16,7 @@
 
 struct session {
 	char dir[64];
-	char vu_path[128];  /* vhost-user socket 0 */
+	char vu_path[128]; /* vhost-user socket 0 */
 	char uds_path[128]; /* console socket 0 */
 	struct daemon_proc d;
 	pid_t worker;

@@ -91,29 +91,35 @@ static void attack(enum ring_attack a)
 	buf = r->data_gpa;
 	table = r->table_gpa;
 	t = fe_gpa(&fe, table);
-	r->desc[0] = (struct vring_desc){ buf, 8, 0, 0 };
+	r->desc[0] = (struct vring_desc){buf, 8, 0, 0};
 	switch (a) {
 	case LOOP:
-		r->desc[0] = (struct vring_desc){ buf, 8, VRING_DESC_F_NEXT, 0 };
+		r->desc[0] = (struct vring_desc){buf, 8, VRING_DESC_F_NEXT, 0};
 		break;
 	case NEXT_OUT_OF_RANGE:
 		r->desc[0].flags = VRING_DESC_F_NEXT;
 		r->desc[0].next = (uint16_t)(r->num + 1);
 		break;
 	case NESTED_INDIRECT:
-		t[0] = (struct vring_desc){ table + 64, 16, VRING_DESC_F_INDIRECT, 0 };
-		r->desc[0] = (struct vring_desc){ table, 16, VRING_DESC_F_INDIRECT, 0 };
+		t[0] = (struct vring_desc){table + 64, 16,
+					   VRING_DESC_F_INDIRECT, 0};
+		r->desc[0] = (struct vring_desc){table, 16,
+						 VRING_DESC_F_INDIRECT, 0};
 		break;
 	case INDIRECT_BAD_LENGTH:
-		r->desc[0] = (struct vring_desc){ table, 24, VRING_DESC_F_INDIRECT, 0 };
+		r->desc[0] = (struct vring_desc){table, 24,
+						 VRING_DESC_F_INDIRECT, 0};
 		break;
 	case INDIRECT_OUTSIDE_MEMORY:
-		r->desc[0] = (struct vring_desc){ 0x1000, 32, VRING_DESC_F_INDIRECT, 0 };
+		r->desc[0] = (struct vring_desc){0x1000, 32,
+						 VRING_DESC_F_INDIRECT, 0};
 		break;
 	case READABLE_AFTER_WRITABLE:
-		r->desc[0] = (struct vring_desc){ buf, 8,
-			VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1 };
-		r->desc[1] = (struct vring_desc){ buf + 8, 8, 0, 0 };
+		r->desc[0] = (struct vring_desc){buf, 8,
+						 VRING_DESC_F_WRITE |
+							 VRING_DESC_F_NEXT,
+						 1};
+		r->desc[1] = (struct vring_desc){buf + 8, 8, 0, 0};
 		break;
 	case ADDRESS_OUTSIDE_MEMORY:
 		r->desc[0].addr = 0xdead00000000ull;
@@ -129,8 +135,9 @@ static void attack(enum ring_attack a)
 		break;
 	}
 	r->avail->ring[r->avail_idx % r->num] = head;
-	r->avail_idx = a == AVAIL_INDEX_JUMP ? (uint16_t)(r->avail_idx + r->num + 1)
-					     : (uint16_t)(r->avail_idx + 1);
+	r->avail_idx = a == AVAIL_INDEX_JUMP
+			       ? (uint16_t)(r->avail_idx + r->num + 1)
+			       : (uint16_t)(r->avail_idx + 1);
 	fe_publish(&fe, CONSOLE_QUEUE_TX);
 	fe_kick(&fe, CONSOLE_QUEUE_TX);
 	ck_assert_msg(log_has(&s, attack_log[a], 3000), "no '%s' in log:\n%s",
@@ -211,9 +218,11 @@ static void expect_nack(uint32_t req, const void *p, uint32_t size,
 	struct vhost_user_header h;
 	uint64_t v = 0;
 
-	ck_assert_int_eq(fe_send(&fe, req, VHOST_USER_VERSION |
-					     VHOST_USER_NEED_REPLY_MASK,
-				 p, size, fds, nfds), 0);
+	ck_assert_int_eq(fe_send(&fe, req,
+				 VHOST_USER_VERSION |
+					 VHOST_USER_NEED_REPLY_MASK,
+				 p, size, fds, nfds),
+			 0);
 	ck_assert_msg(fe_recv(&fe, &h, &v, sizeof(v), 3000) == 0, "%s", fe.err);
 	ck_assert_uint_eq(h.flags, 0x5);
 	ck_assert_uint_eq(h.size, 8);
@@ -261,7 +270,7 @@ START_TEST(test_surplus_fds_are_closed)
 {
 	uint64_t f = 0;
 	int before, efd = eventfd(0, EFD_CLOEXEC);
-	int fds[2] = { efd, efd };
+	int fds[2] = {efd, efd};
 
 	session_frontend(&s, &fe, FE_STYLE_QEMU, false);
 	sleep_ms(100);
@@ -283,7 +292,8 @@ START_TEST(test_more_fds_than_any_request_closes)
 		fds[i] = efd;
 	session_frontend(&s, &fe, FE_STYLE_QEMU, false);
 	ck_assert_int_eq(fe_send(&fe, VHOST_USER_SET_VRING_CALL,
-				 VHOST_USER_VERSION, &v, 8, fds, 9), 0);
+				 VHOST_USER_VERSION, &v, 8, fds, 9),
+			 0);
 	close(efd);
 	expect_closed("more than 8 fds attached");
 	expect_recovery();
@@ -294,7 +304,8 @@ START_TEST(test_bad_version_closes)
 {
 	session_frontend(&s, &fe, FE_STYLE_QEMU, false);
 	ck_assert_int_eq(fe_send(&fe, VHOST_USER_GET_FEATURES, 0x2, NULL, 0,
-				 NULL, 0), 0);
+				 NULL, 0),
+			 0);
 	expect_closed("protocol version 2, expected 1");
 	expect_recovery();
 }
@@ -302,7 +313,7 @@ END_TEST
 
 START_TEST(test_oversized_payload_closes)
 {
-	struct vhost_user_header h = { VHOST_USER_SET_FEATURES, 1, 100000 };
+	struct vhost_user_header h = {VHOST_USER_SET_FEATURES, 1, 100000};
 
 	session_frontend(&s, &fe, FE_STYLE_QEMU, false);
 	ck_assert_int_eq(write(fe.sock, &h, sizeof(h)), (ssize_t)sizeof(h));
@@ -313,13 +324,14 @@ END_TEST
 
 START_TEST(test_disconnect_mid_message)
 {
-	struct vhost_user_header h = { VHOST_USER_SET_VRING_ADDR, 1, 40 };
+	struct vhost_user_header h = {VHOST_USER_SET_VRING_ADDR, 1, 40};
 
 	session_frontend(&s, &fe, FE_STYLE_QEMU, false);
 	ck_assert_int_eq(write(fe.sock, &h, sizeof(h)), (ssize_t)sizeof(h));
 	ck_assert_int_eq(write(fe.sock, "abcd", 4), 4);
 	fe_close(&fe);
-	ck_assert(log_has(&s, "frontend closed the connection mid-message", 3000));
+	ck_assert(log_has(&s, "frontend closed the connection mid-message",
+			  3000));
 	expect_recovery();
 }
 END_TEST
@@ -340,12 +352,12 @@ END_TEST
 
 START_TEST(test_bad_memory_tables_refused)
 {
-	struct vhost_user_mem_table t = { .nregions = 1 };
-	struct vhost_user_mem_single one = { 0 };
+	struct vhost_user_mem_table t = {.nregions = 1};
+	struct vhost_user_mem_single one = {0};
 
 	session_frontend(&s, &fe, FE_STYLE_QEMU, false);
 	/* fd count does not match the region count */
-	t.regions[0] = (struct vhost_user_mem_region){ FE_GPA_BASE, 4096, 0, 0 };
+	t.regions[0] = (struct vhost_user_mem_region){FE_GPA_BASE, 4096, 0, 0};
 	expect_nack(VHOST_USER_SET_MEM_TABLE, &t, 8 + 32, NULL, 0,
 		    "SET_MEM_TABLE: 0 fds attached");
 	/* size zero */
@@ -353,12 +365,12 @@ START_TEST(test_bad_memory_tables_refused)
 	expect_nack(VHOST_USER_SET_MEM_TABLE, &t, 8 + 32, &fe.memfd, 1,
 		    "memory region: bad size 0");
 	/* addresses that wrap */
-	t.regions[0] = (struct vhost_user_mem_region){ ~0ull - 10, 4096, 0, 0 };
+	t.regions[0] = (struct vhost_user_mem_region){~0ull - 10, 4096, 0, 0};
 	expect_nack(VHOST_USER_SET_MEM_TABLE, &t, 8 + 32, &fe.memfd, 1,
 		    "addresses wrap");
 	/* past the end of the memfd: would SIGBUS when touched */
-	t.regions[0] = (struct vhost_user_mem_region){ FE_GPA_BASE,
-						       fe.mem_size, 0, 4096 };
+	t.regions[0] = (struct vhost_user_mem_region){FE_GPA_BASE, fe.mem_size,
+						      0, 4096};
 	expect_nack(VHOST_USER_SET_MEM_TABLE, &t, 8 + 32, &fe.memfd, 1,
 		    "runs past the end of its file");
 	/* nine regions */
@@ -366,7 +378,7 @@ START_TEST(test_bad_memory_tables_refused)
 	expect_nack(VHOST_USER_SET_MEM_TABLE, &t, sizeof(t), &fe.memfd, 1,
 		    "SET_MEM_TABLE: 9 regions");
 	/* removing a region that does not exist */
-	one.region = (struct vhost_user_mem_region){ 0x1000, 4096, 0, 0 };
+	one.region = (struct vhost_user_mem_region){0x1000, 4096, 0, 0};
 	expect_nack(VHOST_USER_REM_MEM_REG, &one, sizeof(one), NULL, 0,
 		    "no such region");
 	expect_recovery();
@@ -375,30 +387,32 @@ END_TEST
 
 START_TEST(test_add_overlapping_region_refused)
 {
-	struct vhost_user_mem_single one = { 0 };
+	struct vhost_user_mem_single one = {0};
 
 	session_frontend(&s, &fe, FE_STYLE_QEMU, true);
-	one.region = (struct vhost_user_mem_region){ FE_GPA_BASE + 4096, 4096,
-						     0x5000000, 0 };
+	one.region = (struct vhost_user_mem_region){FE_GPA_BASE + 4096, 4096,
+						    0x5000000, 0};
 	expect_nack(VHOST_USER_ADD_MEM_REG, &one, sizeof(one), &fe.memfd, 1,
 		    "overlaps");
 	/* A region beside it is fine, and can be removed again. */
 	one.region.guest_phys_addr = FE_GPA_BASE + fe.mem_size;
 	ck_assert_int_eq(fe_request(&fe, VHOST_USER_ADD_MEM_REG, &one,
-				    sizeof(one), &fe.memfd, 1, NULL, 0), 0);
+				    sizeof(one), &fe.memfd, 1, NULL, 0),
+			 0);
 	ck_assert_int_eq(fe_request(&fe, VHOST_USER_REM_MEM_REG, &one,
-				    sizeof(one), NULL, 0, NULL, 0), 0);
+				    sizeof(one), NULL, 0, NULL, 0),
+			 0);
 	expect_recovery();
 }
 END_TEST
 
 START_TEST(test_ring_outside_memory_refused)
 {
-	struct vhost_user_vring_addr a = { .index = 1,
-					   .desc_user_addr = 0x1000,
-					   .avail_user_addr = 0x2000,
-					   .used_user_addr = 0x3000 };
-	struct vhost_user_vring_state st = { 7, 64 };
+	struct vhost_user_vring_addr a = {.index = 1,
+					  .desc_user_addr = 0x1000,
+					  .avail_user_addr = 0x2000,
+					  .used_user_addr = 0x3000};
+	struct vhost_user_vring_state st = {7, 64};
 	uint64_t v = 7;
 	int efd = eventfd(0, EFD_CLOEXEC);
 
@@ -431,11 +445,12 @@ END_TEST
 
 START_TEST(test_failing_request_with_reply_closes)
 {
-	struct vhost_user_vring_state st = { 9, 0 };
+	struct vhost_user_vring_state st = {9, 0};
 
 	session_frontend(&s, &fe, FE_STYLE_QEMU, true);
 	ck_assert_int_eq(fe_send(&fe, VHOST_USER_GET_VRING_BASE,
-				 VHOST_USER_VERSION, &st, sizeof(st), NULL, 0), 0);
+				 VHOST_USER_VERSION, &st, sizeof(st), NULL, 0),
+			 0);
 	expect_closed("GET_VRING_BASE: queue 9 does not exist");
 	expect_recovery();
 }
@@ -455,7 +470,8 @@ START_TEST(test_blocking_full_call_pipe_never_blocks_the_worker)
 		;
 	ck_assert_int_eq(fcntl(p[1], F_SETFL, 0), 0);
 	ck_assert_int_eq(fe_request(&fe, VHOST_USER_SET_VRING_CALL, &v,
-				    sizeof(v), &p[1], 1, NULL, 0), 0);
+				    sizeof(v), &p[1], 1, NULL, 0),
+			 0);
 	/* Chains still complete (the frontend polls for them). */
 	tx_and_expect(&s, &fe, "still here", 10, 10, false);
 	tx_and_expect(&s, &fe, "and here", 8, 8, false);
@@ -475,7 +491,8 @@ START_TEST(test_broken_kick_fd_stops_the_queue_without_spinning)
 	/* A kick fd that is ready forever and cannot be read. */
 	ck_assert_int_eq(pipe(p), 0);
 	ck_assert_int_eq(fe_request(&fe, VHOST_USER_SET_VRING_KICK, &v,
-				    sizeof(v), &p[1], 1, NULL, 0), 0);
+				    sizeof(v), &p[1], 1, NULL, 0),
+			 0);
 	close(p[0]);
 	close(p[1]);
 	ck_assert(log_has(&s, "queue 1: kick fd", 3000));
@@ -569,8 +586,10 @@ Suite *bad_input_suite(void)
 	tcase_add_test(msg, test_add_overlapping_region_refused);
 	tcase_add_test(msg, test_ring_outside_memory_refused);
 	tcase_add_test(msg, test_failing_request_with_reply_closes);
-	tcase_add_test(msg, test_blocking_full_call_pipe_never_blocks_the_worker);
-	tcase_add_test(msg, test_broken_kick_fd_stops_the_queue_without_spinning);
+	tcase_add_test(msg,
+		       test_blocking_full_call_pipe_never_blocks_the_worker);
+	tcase_add_test(msg,
+		       test_broken_kick_fd_stops_the_queue_without_spinning);
 	tcase_add_test(msg, test_guest_memory_shrunk_under_the_worker);
 	tcase_add_test(msg, test_200_sessions_leak_nothing);
 	suite_add_tcase(su, msg);

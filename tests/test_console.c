@@ -51,7 +51,8 @@ static void reap_tx(struct fe *f)
 		if (fe_get_used(f, CONSOLE_QUEUE_TX, &id, &len) == 1) {
 			deadline = now_ms() + 5000; /* progress */
 		} else {
-			ck_assert_msg(now_ms() < deadline, "tx never completed; log:\n%s",
+			ck_assert_msg(now_ms() < deadline,
+				      "tx never completed; log:\n%s",
 				      daemon_log(&s.d));
 			fe_wait_call(f, CONSOLE_QUEUE_TX, 20);
 		}
@@ -68,7 +69,8 @@ static void guest_write(struct fe *f, const uint8_t *p, size_t len,
 		if (fe_ring_free(f, CONSOLE_QUEUE_TX) == 0)
 			reap_tx(f);
 		ck_assert_int_eq(fe_submit_tx(f, CONSOLE_QUEUE_TX, p, k,
-					      (uint32_t)k, false), 0);
+					      (uint32_t)k, false),
+				 0);
 		fe_publish(f, CONSOLE_QUEUE_TX);
 		p += k;
 		len -= k;
@@ -102,16 +104,17 @@ START_TEST(test_control_messages_wait_for_short_buffers)
 {
 	struct virtio_console_control m;
 	char extra[64];
-	uint16_t expect[] = { VIRTIO_CONSOLE_CONSOLE_PORT,
-			      VIRTIO_CONSOLE_PORT_NAME,
-			      VIRTIO_CONSOLE_PORT_OPEN };
+	uint16_t expect[] = {VIRTIO_CONSOLE_CONSOLE_PORT,
+			     VIRTIO_CONSOLE_PORT_NAME,
+			     VIRTIO_CONSOLE_PORT_OPEN};
 
 	session_frontend(&s, &fe, FE_STYLE_QEMU, true);
 	/* One control buffer at a time: three replies must queue up. */
 	ck_assert_int_eq(fe_post_rx(&fe, CONSOLE_QUEUE_CTRL_RX, 1, 4096), 0);
 	fe_publish(&fe, CONSOLE_QUEUE_CTRL_RX);
 	ck_assert_int_eq(fe_ctrl_send(&fe, 0xffffffffu,
-				      VIRTIO_CONSOLE_DEVICE_READY, 1), 0);
+				      VIRTIO_CONSOLE_DEVICE_READY, 1),
+			 0);
 	ck_assert_int_eq(fe_ctrl_recv(&fe, &m, NULL, 0, NULL, 3000), 0);
 	ck_assert_uint_eq(m.event, VIRTIO_CONSOLE_DEVICE_ADD);
 	ck_assert_uint_eq(m.id, 0);
@@ -121,12 +124,13 @@ START_TEST(test_control_messages_wait_for_short_buffers)
 		size_t elen = 0;
 
 		ck_assert_msg(fe_ctrl_recv(&fe, &m, extra, sizeof(extra), &elen,
-					   3000) == 0, "message %d: %s", i,
-			      fe.err);
+					   3000) == 0,
+			      "message %d: %s", i, fe.err);
 		ck_assert_uint_eq(m.event, expect[i]);
 		ck_assert_uint_eq(m.id, 0);
 		if (m.event == VIRTIO_CONSOLE_PORT_NAME)
-			ck_assert_uint_eq(elen, strlen("vhost-device-console.0"));
+			ck_assert_uint_eq(elen,
+					  strlen("vhost-device-console.0"));
 		else
 			ck_assert_uint_eq(m.value, 1);
 	}
@@ -138,17 +142,21 @@ START_TEST(test_guest_failures_and_unknown_events_logged)
 	session_frontend(&s, &fe, FE_STYLE_QEMU, true);
 	ck_assert_int_eq(fe_post_rx(&fe, CONSOLE_QUEUE_CTRL_RX, 8, 4096), 0);
 	fe_publish(&fe, CONSOLE_QUEUE_CTRL_RX);
-	ck_assert_int_eq(fe_ctrl_send(&fe, 0, VIRTIO_CONSOLE_DEVICE_READY, 0), 0);
-	ck_assert(log_has(&s, "guest driver failed to set up the device", 2000));
+	ck_assert_int_eq(fe_ctrl_send(&fe, 0, VIRTIO_CONSOLE_DEVICE_READY, 0),
+			 0);
+	ck_assert(
+		log_has(&s, "guest driver failed to set up the device", 2000));
 	ck_assert_int_eq(fe_ctrl_send(&fe, 0, VIRTIO_CONSOLE_PORT_READY, 0), 0);
 	ck_assert(log_has(&s, "guest failed to set up console port 0", 2000));
 	ck_assert_int_eq(fe_ctrl_send(&fe, 0, 42, 7), 0);
-	ck_assert(log_has(&s, "unknown control event 42 (port 0, value 7)", 2000));
+	ck_assert(log_has(&s, "unknown control event 42 (port 0, value 7)",
+			  2000));
 	ck_assert_int_eq(fe_ctrl_send(&fe, 5, VIRTIO_CONSOLE_PORT_READY, 1), 0);
 	ck_assert(log_has(&s, "PORT_READY for port 5", 2000));
 	/* Still a working device afterwards. */
 	ck_assert_int_eq(fe_ctrl_send(&fe, 0xffffffffu,
-				      VIRTIO_CONSOLE_DEVICE_READY, 1), 0);
+				      VIRTIO_CONSOLE_DEVICE_READY, 1),
+			 0);
 }
 END_TEST
 
@@ -181,7 +189,7 @@ END_TEST
 START_TEST(test_bounded_buffer_keeps_newest_and_counts_drops)
 {
 	struct session small;
-	const char *extra[] = { "--output-buffer=4K", NULL };
+	const char *extra[] = {"--output-buffer=4K", NULL};
 	static uint8_t data[10000];
 	uint8_t got[4096], more;
 
@@ -211,7 +219,8 @@ START_TEST(test_stuck_client_never_stalls_the_guest)
 	fill_pattern(data, sizeof(data), 3);
 	/* 4 MiB into a client that reads nothing: all chains come back. */
 	guest_write(&fe, data, sizeof(data), 4096);
-	ck_assert(log_has(&s, "console client is slow: dropped the oldest", 3000));
+	ck_assert(log_has(&s, "console client is slow: dropped the oldest",
+			  3000));
 }
 END_TEST
 
@@ -291,14 +300,14 @@ START_TEST(test_log_lines_are_rate_limited)
 		ck_assert_int_eq(fe_ctrl_send(&fe, 0, 99, (uint16_t)i), 0);
 	sleep_ms(1100);
 	ck_assert_int_eq(fe_ctrl_send(&fe, 0, 99, 0), 0);
-	ck_assert_msg(log_has(&s, "log lines were suppressed", 3000), "log:\n%s",
-		      daemon_log(&s.d));
+	ck_assert_msg(log_has(&s, "log lines were suppressed", 3000),
+		      "log:\n%s", daemon_log(&s.d));
 }
 END_TEST
 
 START_TEST(test_second_client_told_busy)
 {
-	char line[128] = { 0 }, got[8];
+	char line[128] = {0}, got[8];
 	int second, n;
 
 	session_console(&s, &fe, FE_STYLE_QEMU);
@@ -346,12 +355,11 @@ END_TEST
 START_TEST(test_network_backend)
 {
 	struct session n;
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(23610),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	const char *args[] = { "-s", NULL, "-b", "network", "-p", "23610",
-			       NULL };
-	char path[96], got[8], busy[128] = { 0 };
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons(23610),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	const char *args[] = {"-s", NULL, "-b", "network", "-p", "23610", NULL};
+	char path[96], got[8], busy[128] = {0};
 	int c, c2;
 
 	teardown();
@@ -397,7 +405,8 @@ Suite *console_suite(void)
 	tcase_add_test(tc, test_stuck_client_never_stalls_the_guest);
 	tcase_add_test(tc, test_input_waits_for_guest_buffers);
 	tcase_add_test(tc, test_input_sent_before_hangup_reaches_guest);
-	tcase_add_test(tc, test_half_closed_client_with_pending_output_is_dropped);
+	tcase_add_test(tc,
+		       test_half_closed_client_with_pending_output_is_dropped);
 	tcase_add_test(tc, test_log_lines_are_rate_limited);
 	tcase_add_test(tc, test_second_client_told_busy);
 	tcase_add_test(tc, test_client_reconnects);

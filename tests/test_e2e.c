@@ -23,15 +23,17 @@ static void run_script(const char *name)
 	char cmd[1024];
 	int status, code;
 
-	snprintf(cmd, sizeof(cmd), "cd '%s' && VDC_DAEMON='%s' bash tests/e2e/%s",
-		 srcdir(), daemon_path(), name);
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && VDC_DAEMON='%s' bash tests/e2e/%s", srcdir(),
+		 daemon_path(), name);
 	fprintf(stderr, "e2e: %s\n", name);
 	status = system(cmd);
 	ck_assert_msg(status != -1 && WIFEXITED(status), "cannot run %s", name);
 	code = WEXITSTATUS(status);
 	if (code == E2E_SKIP) {
-		fprintf(stderr, "\n*** SKIPPED %s: User Mode Linux is not "
-				"available (see its output above) ***\n\n",
+		fprintf(stderr,
+			"\n*** SKIPPED %s: User Mode Linux is not "
+			"available (see its output above) ***\n\n",
 			name);
 		return;
 	}

@@ -220,7 +220,8 @@ START_TEST(test_piped_input_longer_than_read_ahead_waits_for_guest)
 	for (size_t i = 0; i < sizeof(data); i++)
 		data[i] = (char)('a' + i % 26);
 	/* More than the read-ahead buffer, then end of input, no guest. */
-	ck_assert_int_eq(write(in[1], data, sizeof(data)), (ssize_t)sizeof(data));
+	ck_assert_int_eq(write(in[1], data, sizeof(data)),
+			 (ssize_t)sizeof(data));
 	close(in[1]);
 	p.d.pid = fork();
 	if (p.d.pid == 0) {
@@ -257,12 +258,15 @@ Suite *nested_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_raw_mode_keys_reach_guest_and_output_reaches_terminal);
+	tcase_add_test(tc,
+		       test_raw_mode_keys_reach_guest_and_output_reaches_terminal);
 	tcase_add_test(tc, test_ctrl_a_x_quits_and_restores_terminal);
 	tcase_add_test(tc, test_signal_restores_terminal);
-	tcase_add_test(tc, test_killed_worker_terminal_restored_and_worker_back);
+	tcase_add_test(tc,
+		       test_killed_worker_terminal_restored_and_worker_back);
 	tcase_add_test(tc, test_stdin_from_a_pipe);
-	tcase_add_test(tc, test_piped_input_longer_than_read_ahead_waits_for_guest);
+	tcase_add_test(tc,
+		       test_piped_input_longer_than_read_ahead_waits_for_guest);
 	suite_add_tcase(su, tc);
 	return su;
 }

@@ -25,8 +25,8 @@ static void expect_rejected(const char *const args[], const char *msg)
 	run_daemon(args, 5000, &res);
 	ck_assert_msg(WIFEXITED(res.status), "daemon did not exit");
 	ck_assert_int_eq(WEXITSTATUS(res.status), 1);
-	ck_assert_msg(strstr(res.err, msg) != NULL,
-		      "stderr '%s' lacks '%s'", res.err, msg);
+	ck_assert_msg(strstr(res.err, msg) != NULL, "stderr '%s' lacks '%s'",
+		      res.err, msg);
 	ck_assert_msg(strncmp(res.err, "vhost-device-console: ", 22) == 0,
 		      "stderr '%s' does not name the program", res.err);
 	nl = strchr(res.err, '\n');
@@ -36,124 +36,126 @@ static void expect_rejected(const char *const args[], const char *msg)
 
 START_TEST(test_missing_socket_path)
 {
-	const char *a[] = { NULL };
+	const char *a[] = {NULL};
 	expect_rejected(a, "--socket-path: is required");
 }
 END_TEST
 
 START_TEST(test_socket_count_zero)
 {
-	const char *a[] = { "-s", "/tmp/x", "--socket-count=0", NULL };
+	const char *a[] = {"-s", "/tmp/x", "--socket-count=0", NULL};
 	expect_rejected(a, "--socket-count: 0 is out of range");
 }
 END_TEST
 
 START_TEST(test_socket_count_not_numeric)
 {
-	const char *a[] = { "-s", "/tmp/x", "-c", "3x", NULL };
+	const char *a[] = {"-s", "/tmp/x", "-c", "3x", NULL};
 	expect_rejected(a, "--socket-count: '3x' is not a number");
 }
 END_TEST
 
 START_TEST(test_socket_count_negative)
 {
-	const char *a[] = { "-s", "/tmp/x", "-c", "-1", NULL };
+	const char *a[] = {"-s", "/tmp/x", "-c", "-1", NULL};
 	expect_rejected(a, "--socket-count: '-1' is not a number");
 }
 END_TEST
 
 START_TEST(test_socket_count_overflow)
 {
-	const char *a[] = { "-s", "/tmp/x", "-c", "99999999999999999999999",
-			    NULL };
-	expect_rejected(a, "--socket-count: 99999999999999999999999 is out of range");
+	const char *a[] = {"-s", "/tmp/x", "-c", "99999999999999999999999",
+			   NULL};
+	expect_rejected(a, "--socket-count: 99999999999999999999999 is out of "
+			   "range");
 }
 END_TEST
 
 START_TEST(test_socket_count_past_u32)
 {
-	const char *a[] = { "-s", "/tmp/x", "-b", "network", "-c",
-			    "4294967296", NULL };
+	const char *a[] = {"-s", "/tmp/x",     "-b", "network",
+			   "-c", "4294967296", NULL};
 	expect_rejected(a, "--socket-count: 4294967296 is out of range");
 }
 END_TEST
 
 START_TEST(test_unknown_backend)
 {
-	const char *a[] = { "-s", "/tmp/x", "--backend=serial", NULL };
+	const char *a[] = {"-s", "/tmp/x", "--backend=serial", NULL};
 	expect_rejected(a, "--backend: unknown backend 'serial'");
 }
 END_TEST
 
 START_TEST(test_nested_with_count_above_one)
 {
-	const char *a[] = { "-s", "/tmp/x", "-c", "2", NULL };
+	const char *a[] = {"-s", "/tmp/x", "-c", "2", NULL};
 	expect_rejected(a, "--backend: nested uses this terminal");
 }
 END_TEST
 
 START_TEST(test_queue_size_not_power_of_two)
 {
-	const char *a[] = { "-s", "/tmp/x", "--max-queue-size=100", NULL };
+	const char *a[] = {"-s", "/tmp/x", "--max-queue-size=100", NULL};
 	expect_rejected(a, "--max-queue-size: 100 is not a power of two");
 }
 END_TEST
 
 START_TEST(test_queue_size_too_large)
 {
-	const char *a[] = { "-s", "/tmp/x", "-q", "65536", NULL };
-	expect_rejected(a, "--max-queue-size: 65536 is out of range (1 to 32768)");
+	const char *a[] = {"-s", "/tmp/x", "-q", "65536", NULL};
+	expect_rejected(a,
+			"--max-queue-size: 65536 is out of range (1 to 32768)");
 }
 END_TEST
 
 START_TEST(test_queue_size_zero)
 {
-	const char *a[] = { "-s", "/tmp/x", "-q", "0", NULL };
+	const char *a[] = {"-s", "/tmp/x", "-q", "0", NULL};
 	expect_rejected(a, "--max-queue-size: 0 is out of range");
 }
 END_TEST
 
 START_TEST(test_tcp_port_with_nested)
 {
-	const char *a[] = { "-s", "/tmp/x", "--tcp-port=2000", NULL };
+	const char *a[] = {"-s", "/tmp/x", "--tcp-port=2000", NULL};
 	expect_rejected(a, "--tcp-port: only the network backend uses it");
 }
 END_TEST
 
 START_TEST(test_tcp_port_with_uds)
 {
-	const char *a[] = { "-s", "/tmp/x", "-b", "uds", "--uds-path=/tmp/u",
-			    "-p", "2000", NULL };
+	const char *a[] = {"-s", "/tmp/x", "-b", "uds", "--uds-path=/tmp/u",
+			   "-p", "2000",   NULL};
 	expect_rejected(a, "--tcp-port: only the network backend uses it");
 }
 END_TEST
 
 START_TEST(test_uds_path_with_network)
 {
-	const char *a[] = { "-s", "/tmp/x", "-b", "network",
-			    "--uds-path=/tmp/u", NULL };
+	const char *a[] = {"-s", "/tmp/x", "-b", "network", "--uds-path=/tmp/u",
+			   NULL};
 	expect_rejected(a, "--uds-path: only the uds backend uses it");
 }
 END_TEST
 
 START_TEST(test_uds_without_uds_path)
 {
-	const char *a[] = { "-s", "/tmp/x", "-b", "uds", NULL };
+	const char *a[] = {"-s", "/tmp/x", "-b", "uds", NULL};
 	expect_rejected(a, "--uds-path: is required with --backend=uds");
 }
 END_TEST
 
 START_TEST(test_socket_path_ends_in_slash)
 {
-	const char *a[] = { "-s", "/tmp/", NULL };
+	const char *a[] = {"-s", "/tmp/", NULL};
 	expect_rejected(a, "--socket-path: '/tmp/' ends in '/'");
 }
 END_TEST
 
 START_TEST(test_uds_path_ends_in_slash)
 {
-	const char *a[] = { "-s", "/tmp/x", "-b", "uds", "--uds-path=/tmp/d/",
-			    NULL };
+	const char *a[] = {"-s", "/tmp/x", "-b", "uds", "--uds-path=/tmp/d/",
+			   NULL};
 	expect_rejected(a, "--uds-path: '/tmp/d/' ends in '/'");
 }
 END_TEST
@@ -161,7 +163,7 @@ END_TEST
 START_TEST(test_socket_path_too_long_with_suffix)
 {
 	char path[120];
-	const char *a[] = { "-s", path, NULL };
+	const char *a[] = {"-s", path, NULL};
 
 	/* 107 bytes fit sun_path; 107 plus the suffix "0" does not. */
 	memset(path, 'a', 107);
@@ -174,7 +176,7 @@ END_TEST
 START_TEST(test_socket_path_suffix_counts_digits)
 {
 	char path[120];
-	const char *a[] = { "-s", path, "-b", "network", "-c", "11", NULL };
+	const char *a[] = {"-s", path, "-b", "network", "-c", "11", NULL};
 
 	/* 105 + "10" = 107 fits; 106 + "10" = 108 does not. */
 	memset(path, 'a', 106);
@@ -187,8 +189,8 @@ END_TEST
 START_TEST(test_uds_path_too_long)
 {
 	char path[120];
-	const char *a[] = { "-s", "/tmp/x", "-b", "uds", "--uds-path", path,
-			    NULL };
+	const char *a[] = {"-s",	 "/tmp/x", "-b", "uds",
+			   "--uds-path", path,	   NULL};
 
 	memset(path, 'u', 110);
 	path[110] = '\0';
@@ -198,105 +200,106 @@ END_TEST
 
 START_TEST(test_port_range_past_65535)
 {
-	const char *a[] = { "-s", "/tmp/x", "-b", "network", "-p", "65535",
-			    "-c", "2", NULL };
+	const char *a[] = {"-s",    "/tmp/x", "-b", "network", "-p",
+			   "65535", "-c",     "2",  NULL};
 	expect_rejected(a, "--tcp-port: ports 65535 to 65536 run past 65535");
 }
 END_TEST
 
 START_TEST(test_port_zero)
 {
-	const char *a[] = { "-s", "/tmp/x", "-b", "network", "-p", "0", NULL };
+	const char *a[] = {"-s", "/tmp/x", "-b", "network", "-p", "0", NULL};
 	expect_rejected(a, "--tcp-port: 0 is out of range (1 to 65535)");
 }
 END_TEST
 
 START_TEST(test_port_too_large)
 {
-	const char *a[] = { "-s", "/tmp/x", "-b", "network", "-p", "70000",
-			    NULL };
+	const char *a[] = {"-s", "/tmp/x", "-b", "network",
+			   "-p", "70000",  NULL};
 	expect_rejected(a, "--tcp-port: 70000 is out of range");
 }
 END_TEST
 
 START_TEST(test_unknown_option)
 {
-	const char *a[] = { "-s", "/tmp/x", "--frobnicate", NULL };
+	const char *a[] = {"-s", "/tmp/x", "--frobnicate", NULL};
 	expect_rejected(a, "--frobnicate: unknown option");
 }
 END_TEST
 
 START_TEST(test_missing_option_value)
 {
-	const char *a[] = { "--socket-path", NULL };
+	const char *a[] = {"--socket-path", NULL};
 	expect_rejected(a, "--socket-path: needs a value");
 }
 END_TEST
 
 START_TEST(test_stray_argument)
 {
-	const char *a[] = { "-s", "/tmp/x", "extra", NULL };
+	const char *a[] = {"-s", "/tmp/x", "extra", NULL};
 	expect_rejected(a, "unexpected argument 'extra'");
 }
 END_TEST
 
 START_TEST(test_unknown_log_level)
 {
-	const char *a[] = { "-s", "/tmp/x", "--log-level=loud", NULL };
+	const char *a[] = {"-s", "/tmp/x", "--log-level=loud", NULL};
 	expect_rejected(a, "--log-level: unknown level 'loud'");
 }
 END_TEST
 
 START_TEST(test_output_buffer_too_small)
 {
-	const char *a[] = { "-s", "/tmp/x", "--output-buffer=100", NULL };
+	const char *a[] = {"-s", "/tmp/x", "--output-buffer=100", NULL};
 	expect_rejected(a, "--output-buffer: 100 bytes is too small");
 }
 END_TEST
 
 START_TEST(test_output_buffer_too_large)
 {
-	const char *a[] = { "-s", "/tmp/x", "--output-buffer=2048M", NULL };
+	const char *a[] = {"-s", "/tmp/x", "--output-buffer=2048M", NULL};
 	expect_rejected(a, "--output-buffer: 2048 is out of range");
 }
 END_TEST
 
 START_TEST(test_output_buffer_bad_suffix)
 {
-	const char *a[] = { "-s", "/tmp/x", "--output-buffer=4G", NULL };
+	const char *a[] = {"-s", "/tmp/x", "--output-buffer=4G", NULL};
 	expect_rejected(a, "--output-buffer: '4G' is not a number");
 }
 END_TEST
 
 START_TEST(test_fd_with_socket_path)
 {
-	const char *a[] = { "-s", "/tmp/x", "--fd=3", NULL };
+	const char *a[] = {"-s", "/tmp/x", "--fd=3", NULL};
 	expect_rejected(a, "--fd: cannot be combined with --socket-path");
 }
 END_TEST
 
 START_TEST(test_fd_with_count)
 {
-	const char *a[] = { "--fd=3", "-b", "network", "-c", "2", NULL };
+	const char *a[] = {"--fd=3", "-b", "network", "-c", "2", NULL};
 	expect_rejected(a, "--fd: serves one socket");
 }
 END_TEST
 
 START_TEST(test_fd_not_open)
 {
-	const char *a[] = { "--fd=200", NULL };
+	const char *a[] = {"--fd=200", NULL};
 
 	run_daemon(a, 5000, &res);
 	ck_assert(WIFEXITED(res.status));
 	ck_assert_int_eq(WEXITSTATUS(res.status), 1);
-	ck_assert_msg(strstr(res.err, "--fd: 200 is not an open file descriptor"),
+	ck_assert_msg(strstr(res.err,
+			     "--fd: 200 is not an open file descriptor"),
 		      "stderr: %s", res.err);
 }
 END_TEST
 
 START_TEST(test_fd_not_a_socket)
 {
-	const char *a[] = { "--fd=0", NULL };
+	const char *a[] = {"--fd=0", NULL};
 
 	run_daemon(a, 5000, &res);
 	ck_assert(WIFEXITED(res.status));
@@ -308,7 +311,7 @@ END_TEST
 
 START_TEST(test_help)
 {
-	const char *a[] = { "--help", NULL };
+	const char *a[] = {"--help", NULL};
 
 	run_daemon(a, 5000, &res);
 	ck_assert(WIFEXITED(res.status));
@@ -331,7 +334,7 @@ END_TEST
 
 START_TEST(test_version)
 {
-	const char *a[] = { "-V", NULL };
+	const char *a[] = {"-V", NULL};
 
 	run_daemon(a, 5000, &res);
 	ck_assert_int_eq(WEXITSTATUS(res.status), 0);
@@ -342,7 +345,7 @@ END_TEST
 
 START_TEST(test_print_capabilities)
 {
-	const char *a[] = { "--print-capabilities", NULL };
+	const char *a[] = {"--print-capabilities", NULL};
 
 	run_daemon(a, 5000, &res);
 	ck_assert_int_eq(WEXITSTATUS(res.status), 0);
@@ -373,11 +376,12 @@ static char *slurp(const char *rel)
 START_TEST(test_help_man_page_and_readme_agree)
 {
 	static const char *const opts[] = {
-		"socket-path", "socket-count", "backend", "tcp-port",
-		"uds-path", "max-queue-size", "output-buffer", "log-level",
-		"fd", "print-capabilities", "help", "version",
+		"socket-path",	      "socket-count", "backend",
+		"tcp-port",	      "uds-path",     "max-queue-size",
+		"output-buffer",      "log-level",    "fd",
+		"print-capabilities", "help",	      "version",
 	};
-	const char *a[] = { "--help", NULL };
+	const char *a[] = {"--help", NULL};
 	char *man, *readme;
 
 	run_daemon(a, 5000, &res);
@@ -391,7 +395,8 @@ START_TEST(test_help_man_page_and_readme_agree)
 		/* The man page escapes every '-' as "\-". */
 		p += sprintf(p, "\\-\\-");
 		for (const char *c = opts[i]; *c; c++)
-			p += *c == '-' ? sprintf(p, "\\-") : sprintf(p, "%c", *c);
+			p += *c == '-' ? sprintf(p, "\\-")
+				       : sprintf(p, "%c", *c);
 		ck_assert_msg(strstr(res.out, plain), "--help lacks %s", plain);
 		ck_assert_msg(strstr(man, roff), "man page lacks %s", plain);
 		ck_assert_msg(strstr(readme, plain), "README lacks %s", plain);
@@ -427,46 +432,52 @@ static void expect_runs(const char *const args[], const char *const socks[])
 
 START_TEST(test_valid_defaults)
 {
-	const char *a[] = { "--socket-path=vu", NULL };
-	const char *s[] = { "vu0", NULL };
+	const char *a[] = {"--socket-path=vu", NULL};
+	const char *s[] = {"vu0", NULL};
 	expect_runs(a, s);
 }
 END_TEST
 
 START_TEST(test_valid_network_count_and_port)
 {
-	const char *a[] = { "-s", "vu", "-b", "network", "-c", "2", "-p",
-			    "23400", "-q", "256", "--log-level=debug", NULL };
-	const char *s[] = { "vu0", "vu1", NULL };
+	const char *a[] =
+		{"-s",	  "vu", "-b",  "network",	    "-c", "2", "-p",
+		 "23400", "-q", "256", "--log-level=debug", NULL};
+	const char *s[] = {"vu0", "vu1", NULL};
 	expect_runs(a, s);
 }
 END_TEST
 
 START_TEST(test_valid_uds)
 {
-	const char *a[] = { "-s", "vu", "-b", "uds", "--uds-path=con",
-			    "--output-buffer=64K", NULL };
-	const char *s[] = { "vu0", "con0", NULL };
+	const char *a[] = {"-s",
+			   "vu",
+			   "-b",
+			   "uds",
+			   "--uds-path=con",
+			   "--output-buffer=64K",
+			   NULL};
+	const char *s[] = {"vu0", "con0", NULL};
 	expect_runs(a, s);
 }
 END_TEST
 
 START_TEST(test_valid_port_range_ends_at_65535)
 {
-	const char *a[] = { "-s", "vu", "-b", "network", "-p", "65534", "-c",
-			    "2", NULL };
-	const char *s[] = { "vu0", "vu1", NULL };
+	const char *a[] = {"-s",    "vu", "-b", "network", "-p",
+			   "65534", "-c", "2",	NULL};
+	const char *s[] = {"vu0", "vu1", NULL};
 	expect_runs(a, s);
 }
 END_TEST
 
 START_TEST(test_valid_fd)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char dir[64], path[128], fdarg[32];
 	struct daemon_proc d;
 	int fd, status, c;
-	const char *a[] = { fdarg, "-b", "network", "-p", "23410", NULL };
+	const char *a[] = {fdarg, "-b", "network", "-p", "23410", NULL};
 
 	make_tmpdir(dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/given.sock", dir);
@@ -483,8 +494,8 @@ START_TEST(test_valid_fd)
 	ck_assert_int_ge(c, 0);
 	close(c);
 	status = daemon_stop(&d, SIGTERM, 5000);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		      "log:\n%s", daemon_log(&d));
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "log:\n%s",
+		      daemon_log(&d));
 	/* The socket was the caller's: it is not unlinked. */
 	ck_assert(path_exists(path));
 	remove_tree(dir);

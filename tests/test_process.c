@@ -37,8 +37,8 @@ static void teardown(void)
 
 static void start_three(struct daemon_proc *d)
 {
-	const char *a[] = { "-s", prefix, "-c", "3", "-b", "network", "-p",
-			    "23500", NULL };
+	const char *a[] = {"-s",      prefix, "-c",    "3", "-b",
+			   "network", "-p",   "23500", NULL};
 
 	daemon_start(d, dir, a);
 	for (int i = 0; i < 3; i++) {
@@ -74,7 +74,7 @@ END_TEST
 
 START_TEST(test_sigint_and_sighup_stop_with_status_zero)
 {
-	int sigs[] = { SIGINT, SIGHUP };
+	int sigs[] = {SIGINT, SIGHUP};
 
 	for (int i = 0; i < 2; i++) {
 		struct daemon_proc d;
@@ -124,8 +124,7 @@ START_TEST(test_second_daemon_on_same_path_refused)
 {
 	struct daemon_proc d;
 	struct run_result *r = malloc(sizeof(*r));
-	const char *a[] = { "-s", prefix, "-b", "network", "-p", "23510",
-			    NULL };
+	const char *a[] = {"-s", prefix, "-b", "network", "-p", "23510", NULL};
 	int status;
 
 	ck_assert_ptr_nonnull(r);
@@ -145,10 +144,10 @@ END_TEST
 
 START_TEST(test_stale_socket_is_replaced)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct daemon_proc d;
 	int fd, status;
-	const char *a[] = { "-s", prefix, NULL };
+	const char *a[] = {"-s", prefix, NULL};
 
 	/* A bound socket nobody listens on: what a dead daemon leaves. */
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -168,7 +167,7 @@ END_TEST
 START_TEST(test_path_that_is_not_a_socket_is_refused)
 {
 	struct run_result *r = malloc(sizeof(*r));
-	const char *a[] = { "-s", prefix, NULL };
+	const char *a[] = {"-s", prefix, NULL};
 	FILE *f = fopen(sock[0], "w");
 
 	ck_assert_ptr_nonnull(r);
@@ -188,8 +187,7 @@ START_TEST(test_bind_failure_exits_nonzero_and_cleans_up)
 {
 	struct run_result *r = malloc(sizeof(*r));
 	char bad[160];
-	const char *a[] = { "-s", prefix, "-b", "uds", "--uds-path", bad,
-			    NULL };
+	const char *a[] = {"-s", prefix, "-b", "uds", "--uds-path", bad, NULL};
 
 	ck_assert_ptr_nonnull(r);
 	snprintf(bad, sizeof(bad), "%s/no-such-dir/con", dir);
@@ -209,7 +207,7 @@ START_TEST(test_port_in_use_exits_nonzero)
 	struct daemon_proc d;
 	struct run_result *r = malloc(sizeof(*r));
 	char other[160];
-	const char *a[] = { "-s", other, "-b", "network", "-p", "23500", NULL };
+	const char *a[] = {"-s", other, "-b", "network", "-p", "23500", NULL};
 
 	ck_assert_ptr_nonnull(r);
 	start_three(&d); /* holds 23500..23502 */
@@ -226,15 +224,21 @@ END_TEST
 START_TEST(test_nothing_on_stdout)
 {
 	struct daemon_proc d;
-	const char *a[] = { "-s", prefix, "-b", "network", "-p", "23520",
-			    "--log-level=trace", NULL };
+	const char *a[] = {"-s",
+			   prefix,
+			   "-b",
+			   "network",
+			   "-p",
+			   "23520",
+			   "--log-level=trace",
+			   NULL};
 	int p[2], status;
 	char buf[64];
 
 	ck_assert_int_eq(pipe(p), 0);
 	d.pid = fork();
 	if (d.pid == 0) {
-		char *argv[16] = { (char *)daemon_path() };
+		char *argv[16] = {(char *)daemon_path()};
 
 		for (int i = 0; a[i]; i++)
 			argv[i + 1] = (char *)a[i];
@@ -259,7 +263,8 @@ Suite *process_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_three_sockets_three_workers_and_sigterm_cleans_up);
+	tcase_add_test(tc,
+		       test_three_sockets_three_workers_and_sigterm_cleans_up);
 	tcase_add_test(tc, test_sigint_and_sighup_stop_with_status_zero);
 	tcase_add_test(tc, test_killed_worker_is_restarted_others_untouched);
 	tcase_add_test(tc, test_second_daemon_on_same_path_refused);

@@ -21,7 +21,7 @@ static struct fe fe;
 
 static void setup(void)
 {
-	const char *extra[] = { "--max-queue-size=256", NULL };
+	const char *extra[] = {"--max-queue-size=256", NULL};
 
 	session_start(&s, extra);
 }
@@ -39,7 +39,8 @@ START_TEST(test_features_offered_exactly)
 	session_frontend(&s, &fe, FE_STYLE_QEMU, false);
 	ck_assert_int_eq(fe_get_u64(&fe, VHOST_USER_GET_FEATURES, &f), 0);
 	ck_assert_uint_eq(f, OFFERED_FEATURES);
-	ck_assert_int_eq(fe_get_u64(&fe, VHOST_USER_GET_PROTOCOL_FEATURES, &p), 0);
+	ck_assert_int_eq(fe_get_u64(&fe, VHOST_USER_GET_PROTOCOL_FEATURES, &p),
+			 0);
 	ck_assert_uint_eq(p, OFFERED_PROTOCOL);
 	ck_assert_int_eq(fe_get_u64(&fe, VHOST_USER_GET_QUEUE_NUM, &p), 0);
 	ck_assert_uint_eq(p, 4);
@@ -73,8 +74,10 @@ START_TEST(test_need_reply_without_reply_ack_negotiated)
 	session_frontend(&s, &fe, FE_STYLE_QEMU, false);
 	/* NEED_REPLY is honoured even before REPLY_ACK is negotiated. */
 	ck_assert_int_eq(fe_send(&fe, VHOST_USER_SET_OWNER,
-				 VHOST_USER_VERSION | VHOST_USER_NEED_REPLY_MASK,
-				 NULL, 0, NULL, 0), 0);
+				 VHOST_USER_VERSION |
+					 VHOST_USER_NEED_REPLY_MASK,
+				 NULL, 0, NULL, 0),
+			 0);
 	ck_assert_int_eq(fe_recv(&fe, &h, &v, sizeof(v), 2000), 0);
 	ck_assert_uint_eq(h.request, VHOST_USER_SET_OWNER);
 	ck_assert_uint_eq(h.flags, 0x5);
@@ -86,7 +89,7 @@ END_TEST
 START_TEST(test_get_config_exact_size_and_range)
 {
 	uint8_t cfg[12], word[4];
-	struct vhost_user_config c = { .offset = 8, .size = 8 };
+	struct vhost_user_config c = {.offset = 8, .size = 8};
 	struct vhost_user_header h;
 	uint64_t f;
 
@@ -94,14 +97,15 @@ START_TEST(test_get_config_exact_size_and_range)
 	ck_assert_int_eq(fe_get_config(&fe, 0, 12, cfg), 0);
 	ck_assert_uint_eq(cfg[0] | cfg[1] << 8, 20); /* cols */
 	ck_assert_uint_eq(cfg[2] | cfg[3] << 8, 20); /* rows */
-	ck_assert_uint_eq(cfg[4], 1);		     /* max_nr_ports */
+	ck_assert_uint_eq(cfg[4], 1); /* max_nr_ports */
 	ck_assert_int_eq(fe_get_config(&fe, 4, 4, word), 0);
 	ck_assert_uint_eq(fe.last_reply.size, 12 + 4);
 	ck_assert_uint_eq(word[0], 1);
 
 	/* Past the 12 bytes: an empty reply, and the session goes on. */
 	ck_assert_int_eq(fe_send(&fe, VHOST_USER_GET_CONFIG, VHOST_USER_VERSION,
-				 &c, 12 + 8, NULL, 0), 0);
+				 &c, 12 + 8, NULL, 0),
+			 0);
 	ck_assert_int_eq(fe_recv(&fe, &h, &c, sizeof(c), 2000), 0);
 	ck_assert_uint_eq(h.size, 0);
 	ck_assert(log_has(&s, "outside the 12-byte config space", 2000));
@@ -111,11 +115,12 @@ END_TEST
 
 START_TEST(test_set_config_refused)
 {
-	struct vhost_user_config c = { .offset = 8, .size = 4 };
+	struct vhost_user_config c = {.offset = 8, .size = 4};
 
 	session_frontend(&s, &fe, FE_STYLE_QEMU, true);
 	ck_assert_int_eq(fe_request(&fe, VHOST_USER_SET_CONFIG, &c, 12 + 4,
-				    NULL, 0, NULL, 0), -1);
+				    NULL, 0, NULL, 0),
+			 -1);
 	ck_assert_ptr_nonnull(strstr(fe.err, "failed"));
 }
 END_TEST
@@ -123,7 +128,7 @@ END_TEST
 /* Data in every direction, for each combination of ring features. */
 static void bytes_through_all_queues(uint64_t drop_features)
 {
-	struct fe_config cfg = { .style = FE_STYLE_QEMU };
+	struct fe_config cfg = {.style = FE_STYLE_QEMU};
 	char in[64], big[3000];
 	int n;
 
@@ -167,17 +172,20 @@ END_TEST
 
 START_TEST(test_indirect_refused_when_not_negotiated)
 {
-	struct fe_config cfg = { .socket_path = s.vu_path,
-				 .style = FE_STYLE_QEMU,
-				 .features = OFFERED_FEATURES &
-					     ~(1ull << VIRTIO_RING_F_INDIRECT_DESC) };
+	struct fe_config cfg = {.socket_path = s.vu_path,
+				.style = FE_STYLE_QEMU,
+				.features =
+					OFFERED_FEATURES &
+					~(1ull << VIRTIO_RING_F_INDIRECT_DESC)};
 	uint64_t st;
 
 	ck_assert_int_eq(fe_open(&fe, &cfg), 0);
 	ck_assert_int_eq(fe_negotiate(&fe), 0);
-	ck_assert_int_eq(fe_submit_tx(&fe, CONSOLE_QUEUE_TX, "x", 1, 1, true), 0);
+	ck_assert_int_eq(fe_submit_tx(&fe, CONSOLE_QUEUE_TX, "x", 1, 1, true),
+			 0);
 	fe_publish(&fe, CONSOLE_QUEUE_TX);
-	ck_assert(log_has(&s, "indirect descriptor without INDIRECT_DESC", 3000));
+	ck_assert(
+		log_has(&s, "indirect descriptor without INDIRECT_DESC", 3000));
 	ck_assert_int_eq(fe_get_u64(&fe, VHOST_USER_GET_STATUS, &st), 0);
 	ck_assert(st & VIRTIO_CONFIG_S_DEVICE_NEEDS_RESET);
 }
@@ -185,9 +193,10 @@ END_TEST
 
 START_TEST(test_rings_wait_for_enable_with_protocol_features)
 {
-	struct fe_config cfg = { .socket_path = s.vu_path,
-				 .style = FE_STYLE_QEMU, .no_enable = true };
-	struct vhost_user_vring_state on = { CONSOLE_QUEUE_TX, 1 };
+	struct fe_config cfg = {.socket_path = s.vu_path,
+				.style = FE_STYLE_QEMU,
+				.no_enable = true};
+	struct vhost_user_vring_state on = {CONSOLE_QUEUE_TX, 1};
 	uint16_t id;
 	uint32_t len;
 	char got[4];
@@ -195,14 +204,17 @@ START_TEST(test_rings_wait_for_enable_with_protocol_features)
 	ck_assert_int_eq(fe_open(&fe, &cfg), 0);
 	ck_assert_int_eq(fe_negotiate(&fe), 0);
 	session_client(&s);
-	ck_assert_int_eq(fe_submit_tx(&fe, CONSOLE_QUEUE_TX, "late", 4, 4, false), 0);
+	ck_assert_int_eq(fe_submit_tx(&fe, CONSOLE_QUEUE_TX, "late", 4, 4,
+				      false),
+			 0);
 	fe_publish(&fe, CONSOLE_QUEUE_TX);
 	fe_kick(&fe, CONSOLE_QUEUE_TX);
 	sleep_ms(200);
 	ck_assert_int_eq(fe_get_used(&fe, CONSOLE_QUEUE_TX, &id, &len), 0);
 
 	ck_assert_int_eq(fe_request(&fe, VHOST_USER_SET_VRING_ENABLE, &on,
-				    sizeof(on), NULL, 0, NULL, 0), 0);
+				    sizeof(on), NULL, 0, NULL, 0),
+			 0);
 	ck_assert(read_exact(s.client, got, 4, 3000));
 	ck_assert(memcmp(got, "late", 4) == 0);
 }
@@ -210,9 +222,9 @@ END_TEST
 
 START_TEST(test_rings_enabled_at_set_features_without_protocol_features)
 {
-	struct fe_config cfg = { .socket_path = s.vu_path,
-				 .style = FE_STYLE_QEMU,
-				 .no_protocol_features = true };
+	struct fe_config cfg = {.socket_path = s.vu_path,
+				.style = FE_STYLE_QEMU,
+				.no_protocol_features = true};
 
 	ck_assert_int_eq(fe_open(&fe, &cfg), 0);
 	ck_assert_msg(fe_negotiate(&fe) == 0, "%s", fe.err);
@@ -224,7 +236,7 @@ END_TEST
 
 START_TEST(test_get_vring_base_stops_ring_returns_next_avail)
 {
-	struct vhost_user_vring_state st = { CONSOLE_QUEUE_TX, 0 };
+	struct vhost_user_vring_state st = {CONSOLE_QUEUE_TX, 0};
 	uint16_t id;
 	uint32_t len;
 
@@ -233,12 +245,14 @@ START_TEST(test_get_vring_base_stops_ring_returns_next_avail)
 	tx_and_expect(&s, &fe, "b", 1, 1, false);
 	tx_and_expect(&s, &fe, "c", 1, 1, false);
 	ck_assert_int_eq(fe_request(&fe, VHOST_USER_GET_VRING_BASE, &st,
-				    sizeof(st), NULL, 0, &st, sizeof(st)), 8);
+				    sizeof(st), NULL, 0, &st, sizeof(st)),
+			 8);
 	ck_assert_uint_eq(st.index, CONSOLE_QUEUE_TX);
 	ck_assert_uint_eq(st.num, 3);
 
 	/* Stopped: a new chain is not taken, even when kicked. */
-	ck_assert_int_eq(fe_submit_tx(&fe, CONSOLE_QUEUE_TX, "d", 1, 1, false), 0);
+	ck_assert_int_eq(fe_submit_tx(&fe, CONSOLE_QUEUE_TX, "d", 1, 1, false),
+			 0);
 	fe_publish(&fe, CONSOLE_QUEUE_TX);
 	fe_kick(&fe, CONSOLE_QUEUE_TX);
 	sleep_ms(200);
@@ -251,7 +265,7 @@ START_TEST(test_running_ring_reconfigured_like_uml_reprobe)
 {
 	struct fe_ring *r = &fe.rings[CONSOLE_QUEUE_TX];
 	struct vhost_user_vring_state num, base;
-	struct vhost_user_vring_addr a = { .index = CONSOLE_QUEUE_TX };
+	struct vhost_user_vring_addr a = {.index = CONSOLE_QUEUE_TX};
 	uint64_t desc, avail, used, v = CONSOLE_QUEUE_TX;
 
 	session_console(&s, &fe, FE_STYLE_UML);
@@ -261,19 +275,23 @@ START_TEST(test_running_ring_reconfigured_like_uml_reprobe)
 	avail = fe_alloc(&fe, vring_avail_bytes(r->num), 4096);
 	used = fe_alloc(&fe, vring_used_bytes(r->num), 4096);
 	ck_assert(desc && avail && used);
-	num = (struct vhost_user_vring_state){ CONSOLE_QUEUE_TX, r->num };
-	base = (struct vhost_user_vring_state){ CONSOLE_QUEUE_TX, 0 };
+	num = (struct vhost_user_vring_state){CONSOLE_QUEUE_TX, r->num};
+	base = (struct vhost_user_vring_state){CONSOLE_QUEUE_TX, 0};
 	a.desc_user_addr = desc;
 	a.avail_user_addr = avail;
 	a.used_user_addr = used;
 	ck_assert_int_eq(fe_request(&fe, VHOST_USER_SET_VRING_NUM, &num,
-				    sizeof(num), NULL, 0, NULL, 0), 0);
+				    sizeof(num), NULL, 0, NULL, 0),
+			 0);
 	ck_assert_int_eq(fe_request(&fe, VHOST_USER_SET_VRING_BASE, &base,
-				    sizeof(base), NULL, 0, NULL, 0), 0);
+				    sizeof(base), NULL, 0, NULL, 0),
+			 0);
 	ck_assert_int_eq(fe_request(&fe, VHOST_USER_SET_VRING_ADDR, &a,
-				    sizeof(a), NULL, 0, NULL, 0), 0);
+				    sizeof(a), NULL, 0, NULL, 0),
+			 0);
 	ck_assert_int_eq(fe_request(&fe, VHOST_USER_SET_VRING_KICK, &v,
-				    sizeof(v), &r->kick_fd, 1, NULL, 0), 0);
+				    sizeof(v), &r->kick_fd, 1, NULL, 0),
+			 0);
 	/* Our side of the ring starts over too. */
 	r->desc = fe_gpa(&fe, desc);
 	r->avail = fe_gpa(&fe, avail);
@@ -306,18 +324,21 @@ END_TEST
 
 START_TEST(test_queue_size_over_limit_names_the_option)
 {
-	struct vhost_user_vring_state num = { 0, 512 };
+	struct vhost_user_vring_state num = {0, 512};
 
 	session_frontend(&s, &fe, FE_STYLE_QEMU, true);
 	ck_assert_int_eq(fe_request(&fe, VHOST_USER_SET_VRING_NUM, &num,
-				    sizeof(num), NULL, 0, NULL, 0), -1);
+				    sizeof(num), NULL, 0, NULL, 0),
+			 -1);
 	ck_assert(log_has(&s, "--max-queue-size=512", 2000));
 	num.num = 100; /* not a power of two */
 	ck_assert_int_eq(fe_request(&fe, VHOST_USER_SET_VRING_NUM, &num,
-				    sizeof(num), NULL, 0, NULL, 0), -1);
+				    sizeof(num), NULL, 0, NULL, 0),
+			 -1);
 	num.num = 256; /* what UML asks for, allowed by -q 256 */
 	ck_assert_int_eq(fe_request(&fe, VHOST_USER_SET_VRING_NUM, &num,
-				    sizeof(num), NULL, 0, NULL, 0), 0);
+				    sizeof(num), NULL, 0, NULL, 0),
+			 0);
 }
 END_TEST
 
@@ -325,14 +346,15 @@ START_TEST(test_default_max_queue_size_refuses_uml_256)
 {
 	struct session d;
 	struct fe f;
-	struct fe_config cfg = { .style = FE_STYLE_UML, .queue_size = 256 };
+	struct fe_config cfg = {.style = FE_STYLE_UML, .queue_size = 256};
 
 	/* A second daemon with the default limit of 128. */
 	session_start(&d, NULL);
 	cfg.socket_path = d.vu_path;
 	ck_assert_int_eq(fe_open(&f, &cfg), 0);
 	ck_assert_int_eq(fe_negotiate(&f), -1);
-	ck_assert(log_has(&d, "start the daemon with --max-queue-size=256", 2000));
+	ck_assert(log_has(&d, "start the daemon with --max-queue-size=256",
+			  2000));
 	fe_close(&f);
 	session_stop(&d);
 }
@@ -353,7 +375,9 @@ Suite *vhost_user_suite(void)
 	tcase_add_test(tc, test_bytes_all_queues_every_ring_feature_mix);
 	tcase_add_test(tc, test_indirect_refused_when_not_negotiated);
 	tcase_add_test(tc, test_rings_wait_for_enable_with_protocol_features);
-	tcase_add_test(tc, test_rings_enabled_at_set_features_without_protocol_features);
+	tcase_add_test(
+		tc,
+		test_rings_enabled_at_set_features_without_protocol_features);
 	tcase_add_test(tc, test_get_vring_base_stops_ring_returns_next_avail);
 	tcase_add_test(tc, test_running_ring_reconfigured_like_uml_reprobe);
 	tcase_add_test(tc, test_call_fd_pipe_gets_whole_8_byte_writes);

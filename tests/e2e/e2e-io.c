@@ -51,7 +51,7 @@
 static const char *prog = "e2e-io";
 
 static void die(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2), noreturn));
+	__attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
 {
 	va_list ap;

@@ -19,10 +19,10 @@
 
 #include "frontend.h"
 
-#define HDR_SIZE     sizeof(struct vhost_user_header)
-#define TABLE_DESCS  64 /* indirect table slots per head */
-#define PAGE	     4096ull
-#define UML_OFFSET   0x200000ull
+#define HDR_SIZE    sizeof(struct vhost_user_header)
+#define TABLE_DESCS 64 /* indirect table slots per head */
+#define PAGE	    4096ull
+#define UML_OFFSET  0x200000ull
 
 static int fail(struct fe *fe, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -70,7 +70,7 @@ uint64_t fe_alloc(struct fe *fe, uint64_t size, uint64_t align)
 
 static int connect_retry(struct fe *fe, const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	long deadline = ms_now() + 5000;
 
 	strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
@@ -83,7 +83,8 @@ static int connect_retry(struct fe *fe, const char *path)
 			return fd;
 		close(fd);
 		if (ms_now() > deadline)
-			return fail(fe, "connect %s: %s", path, strerror(errno));
+			return fail(fe, "connect %s: %s", path,
+				    strerror(errno));
 		usleep(10000);
 	}
 }
@@ -192,13 +193,13 @@ void fe_close(struct fe *fe)
 int fe_send(struct fe *fe, uint32_t req, uint32_t flags, const void *payload,
 	    uint32_t size, const int *fds, unsigned int nfds)
 {
-	struct vhost_user_header hdr = { req, flags, size };
-	struct iovec iov[2] = { { &hdr, HDR_SIZE }, { (void *)payload, size } };
+	struct vhost_user_header hdr = {req, flags, size};
+	struct iovec iov[2] = {{&hdr, HDR_SIZE}, {(void *)payload, size}};
 	union {
 		char buf[CMSG_SPACE(16 * sizeof(int))];
 		struct cmsghdr align;
 	} control;
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = size ? 2 : 1 };
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = size ? 2 : 1};
 	ssize_t n;
 
 	if (nfds > 16)
@@ -228,7 +229,7 @@ static int read_full(struct fe *fe, void *buf, size_t len, int timeout_ms)
 	long deadline = ms_now() + timeout_ms;
 
 	while (len) {
-		struct pollfd pfd = { fe->sock, POLLIN, 0 };
+		struct pollfd pfd = {fe->sock, POLLIN, 0};
 		long left = deadline - ms_now();
 		ssize_t n;
 
@@ -287,7 +288,8 @@ static bool has_reply(uint32_t req)
  * Return: the reply payload size, or -1
  */
 int fe_request(struct fe *fe, uint32_t req, const void *payload, uint32_t size,
-	       const int *fds, unsigned int nfds, void *reply, uint32_t reply_cap)
+	       const int *fds, unsigned int nfds, void *reply,
+	       uint32_t reply_cap)
 {
 	bool native = has_reply(req);
 	bool ack = !native && (fe->protocol_features &
@@ -295,8 +297,8 @@ int fe_request(struct fe *fe, uint32_t req, const void *payload, uint32_t size,
 	struct vhost_user_header hdr;
 	uint64_t v = 0;
 
-	if (fe_send(fe, req, VHOST_USER_VERSION |
-				     (ack ? VHOST_USER_NEED_REPLY_MASK : 0),
+	if (fe_send(fe, req,
+		    VHOST_USER_VERSION | (ack ? VHOST_USER_NEED_REPLY_MASK : 0),
 		    payload, size, fds, nfds) < 0)
 		return -1;
 	if (!native && !ack)
@@ -336,7 +338,7 @@ int fe_set_u64(struct fe *fe, uint32_t req, uint64_t v)
 
 int fe_get_config(struct fe *fe, uint32_t offset, uint32_t size, void *out)
 {
-	struct vhost_user_config c = { .offset = offset, .size = size };
+	struct vhost_user_config c = {.offset = offset, .size = size};
 	int n;
 
 	n = fe_request(fe, VHOST_USER_GET_CONFIG, &c,
@@ -354,7 +356,7 @@ int fe_get_config(struct fe *fe, uint32_t offset, uint32_t size, void *out)
 
 static int send_mem_table(struct fe *fe)
 {
-	struct vhost_user_mem_table t = { .nregions = 1 };
+	struct vhost_user_mem_table t = {.nregions = 1};
 	uint32_t size;
 
 	t.regions[0].guest_phys_addr = FE_GPA_BASE;
@@ -363,8 +365,8 @@ static int send_mem_table(struct fe *fe)
 	t.regions[0].mmap_offset = fe->mmap_offset;
 	/* UML always sends room for two regions. */
 	size = fe->cfg.style == FE_STYLE_UML ? 8 + 2 * 32 : 8 + 32;
-	return fe_request(fe, VHOST_USER_SET_MEM_TABLE, &t, size, &fe->memfd,
-			  1, NULL, 0);
+	return fe_request(fe, VHOST_USER_SET_MEM_TABLE, &t, size, &fe->memfd, 1,
+			  NULL, 0);
 }
 
 static int send_vring_fd(struct fe *fe, uint32_t req, unsigned int q, int fd)
@@ -377,7 +379,7 @@ static int send_vring_fd(struct fe *fe, uint32_t req, unsigned int q, int fd)
 static int setup_vring(struct fe *fe, unsigned int q)
 {
 	struct fe_ring *r = &fe->rings[q];
-	struct vhost_user_vring_state num = { q, r->num }, base = { q, 0 };
+	struct vhost_user_vring_state num = {q, r->num}, base = {q, 0};
 	struct vhost_user_vring_addr a = {
 		.index = q,
 		.desc_user_addr = uva_of(fe, r->desc_gpa),
@@ -398,7 +400,7 @@ static int setup_vring(struct fe *fe, unsigned int q)
 
 static int enable_ring(struct fe *fe, unsigned int q)
 {
-	struct vhost_user_vring_state s = { q, 1 };
+	struct vhost_user_vring_state s = {q, 1};
 
 	if (fe->cfg.no_enable || fe->cfg.no_protocol_features)
 		return 0;
@@ -416,7 +418,8 @@ static int negotiate_features(struct fe *fe)
 		fe->acked &= ~(1ull << VHOST_USER_F_PROTOCOL_FEATURES);
 	else if (fe->features & (1ull << VHOST_USER_F_PROTOCOL_FEATURES)) {
 		fe->acked |= 1ull << VHOST_USER_F_PROTOCOL_FEATURES;
-		if (fe_get_u64(fe, VHOST_USER_GET_PROTOCOL_FEATURES, &proto) < 0)
+		if (fe_get_u64(fe, VHOST_USER_GET_PROTOCOL_FEATURES, &proto) <
+		    0)
 			return -1;
 		/* UML keeps what it knows and asks for an ack right away. */
 		if (fe->cfg.style == FE_STYLE_UML)
@@ -435,7 +438,8 @@ static int negotiate_uml(struct fe *fe)
 {
 	uint8_t cfg[12];
 
-	if (fe_request(fe, VHOST_USER_SET_OWNER, NULL, 0, NULL, 0, NULL, 0) < 0 ||
+	if (fe_request(fe, VHOST_USER_SET_OWNER, NULL, 0, NULL, 0, NULL, 0) <
+		    0 ||
 	    fe_get_u64(fe, VHOST_USER_GET_FEATURES, &fe->features) < 0 ||
 	    negotiate_features(fe) < 0 ||
 	    fe_set_u64(fe, VHOST_USER_SET_FEATURES, fe->acked) < 0)
@@ -469,7 +473,8 @@ static int negotiate_qemu(struct fe *fe)
 	if ((fe->protocol_features & (1ull << VHOST_USER_PROTOCOL_F_MQ)) &&
 	    fe_get_u64(fe, VHOST_USER_GET_QUEUE_NUM, &queues) < 0)
 		return -1;
-	if (fe_request(fe, VHOST_USER_SET_OWNER, NULL, 0, NULL, 0, NULL, 0) < 0 ||
+	if (fe_request(fe, VHOST_USER_SET_OWNER, NULL, 0, NULL, 0, NULL, 0) <
+		    0 ||
 	    fe_get_u64(fe, VHOST_USER_GET_FEATURES, &fe->features) < 0)
 		return -1;
 	for (unsigned int q = 0; q < FE_QUEUES; q++)
@@ -571,8 +576,8 @@ static int take_id(struct fe *fe, struct fe_ring *r, uint16_t *id)
 
 void *fe_buf(struct fe *fe, unsigned int q, uint16_t id)
 {
-	return fe_gpa(fe, fe->rings[q].data_gpa +
-				  (uint64_t)id * fe->cfg.buf_size);
+	return fe_gpa(fe,
+		      fe->rings[q].data_gpa + (uint64_t)id * fe->cfg.buf_size);
 }
 
 static void add_avail(struct fe_ring *r, uint16_t head)
@@ -630,10 +635,13 @@ int fe_submit_tx(struct fe *fe, unsigned int q, const void *data, size_t len,
 		if (take_id(fe, r, &head) < 0)
 			return -1;
 		buf = r->data_gpa + (uint64_t)head * fe->cfg.buf_size;
-		t = fe_gpa(fe, r->table_gpa + (uint64_t)head * TABLE_DESCS * 16);
+		t = fe_gpa(fe,
+			   r->table_gpa + (uint64_t)head * TABLE_DESCS * 16);
 		memcpy(fe_gpa(fe, buf), data, len);
 		for (unsigned int i = 0; i < nseg; i++) {
-			size_t k = len - (size_t)i * seg < seg ? len - (size_t)i * seg : seg;
+			size_t k = len - (size_t)i * seg < seg
+					   ? len - (size_t)i * seg
+					   : seg;
 
 			t[i] = (struct vring_desc){
 				.addr = buf + (uint64_t)i * seg,
@@ -643,7 +651,8 @@ int fe_submit_tx(struct fe *fe, unsigned int q, const void *data, size_t len,
 			};
 		}
 		r->desc[head] = (struct vring_desc){
-			.addr = r->table_gpa + (uint64_t)head * TABLE_DESCS * 16,
+			.addr = r->table_gpa +
+				(uint64_t)head * TABLE_DESCS * 16,
 			.len = nseg * 16,
 			.flags = VRING_DESC_F_INDIRECT,
 		};
@@ -652,10 +661,11 @@ int fe_submit_tx(struct fe *fe, unsigned int q, const void *data, size_t len,
 		return 0;
 	}
 	if (nseg > r->nfree)
-		return fail(fe, "ring %u: %u descriptors free, %u needed",
-			    q, r->nfree, nseg);
+		return fail(fe, "ring %u: %u descriptors free, %u needed", q,
+			    r->nfree, nseg);
 	for (unsigned int i = 0; i < nseg; i++) {
-		size_t k = len - (size_t)i * seg < seg ? len - (size_t)i * seg : seg;
+		size_t k = len - (size_t)i * seg < seg ? len - (size_t)i * seg
+						       : seg;
 
 		take_id(fe, r, &id);
 		memcpy(fe_buf(fe, q, id), p, k);
@@ -716,7 +726,7 @@ int fe_get_used(struct fe *fe, unsigned int q, uint16_t *id, uint32_t *len)
  */
 int fe_wait_call(struct fe *fe, unsigned int q, int timeout_ms)
 {
-	struct pollfd pfd = { fe->rings[q].call_fd, POLLIN, 0 };
+	struct pollfd pfd = {fe->rings[q].call_fd, POLLIN, 0};
 	uint8_t buf[64];
 
 	if (poll(&pfd, 1, timeout_ms) <= 0)
@@ -727,8 +737,8 @@ int fe_wait_call(struct fe *fe, unsigned int q, int timeout_ms)
 }
 
 /* Wait for the next used entry on @q, up to @timeout_ms. */
-static int wait_used(struct fe *fe, unsigned int q, uint16_t *id,
-		     uint32_t *len, int timeout_ms)
+static int wait_used(struct fe *fe, unsigned int q, uint16_t *id, uint32_t *len,
+		     int timeout_ms)
 {
 	long deadline = ms_now() + timeout_ms;
 
@@ -753,7 +763,7 @@ static int wait_used(struct fe *fe, unsigned int q, uint16_t *id,
 
 int fe_ctrl_send(struct fe *fe, uint32_t id, uint16_t event, uint16_t value)
 {
-	struct virtio_console_control m = { id, event, value };
+	struct virtio_console_control m = {id, event, value};
 	uint16_t used_id;
 	uint32_t len;
 
@@ -766,9 +776,8 @@ int fe_ctrl_send(struct fe *fe, uint32_t id, uint16_t event, uint16_t value)
 		       : 0;
 }
 
-int fe_ctrl_recv(struct fe *fe, struct virtio_console_control *m,
-		 char *extra, size_t extra_cap, size_t *extra_len,
-		 int timeout_ms)
+int fe_ctrl_recv(struct fe *fe, struct virtio_console_control *m, char *extra,
+		 size_t extra_cap, size_t *extra_len, int timeout_ms)
 {
 	uint16_t id;
 	uint32_t len;
@@ -803,9 +812,11 @@ static int expect_ctrl(struct fe *fe, uint16_t event, uint16_t value,
 
 	if (fe_ctrl_recv(fe, &m, extra, cap, NULL, 5000) < 0)
 		return -1;
-	if (m.event != event || m.id != 0 || (value != 0xffff && m.value != value))
-		return fail(fe, "control: got event %u id %u value %u, "
-				"expected event %u value %u",
+	if (m.event != event || m.id != 0 ||
+	    (value != 0xffff && m.value != value))
+		return fail(fe,
+			    "control: got event %u id %u value %u, "
+			    "expected event %u value %u",
 			    m.event, m.id, m.value, event, value);
 	return 0;
 }
@@ -835,7 +846,8 @@ int fe_console_handshake(struct fe *fe, char *name, size_t name_cap)
 	fe_publish(fe, CONSOLE_QUEUE_RX);
 	if (fe_ctrl_send(fe, 0, VIRTIO_CONSOLE_PORT_READY, 1) < 0 ||
 	    expect_ctrl(fe, VIRTIO_CONSOLE_CONSOLE_PORT, 1, NULL, 0) < 0 ||
-	    expect_ctrl(fe, VIRTIO_CONSOLE_PORT_NAME, 0xffff, name, name_cap) < 0 ||
+	    expect_ctrl(fe, VIRTIO_CONSOLE_PORT_NAME, 0xffff, name, name_cap) <
+		    0 ||
 	    expect_ctrl(fe, VIRTIO_CONSOLE_PORT_OPEN, 1, NULL, 0) < 0)
 		return -1;
 	return fe_ctrl_send(fe, 0, VIRTIO_CONSOLE_PORT_OPEN, 1);

@@ -18,24 +18,24 @@
 #include "vhost_user_spec.h"
 #include "virtio_spec.h"
 
-#define FE_QUEUES    4
-#define FE_MAX_NUM   1024
-#define FE_GPA_BASE  0x40000000ull
-#define FE_UVA_BASE  0x7f1200000000ull
+#define FE_QUEUES   4
+#define FE_MAX_NUM  1024
+#define FE_GPA_BASE 0x40000000ull
+#define FE_UVA_BASE 0x7f1200000000ull
 
 enum fe_style {
 	FE_STYLE_QEMU, /* vhost-user-base: mmap offset 0, eventfd calls */
-	FE_STYLE_UML,  /* virtio_uml: mmap offset, pipe calls, 72-byte table */
+	FE_STYLE_UML, /* virtio_uml: mmap offset, pipe calls, 72-byte table */
 };
 
 struct fe_config {
 	const char *socket_path;
 	enum fe_style style;
-	uint16_t queue_size;	/* default 64 */
-	uint32_t buf_size;	/* bytes per descriptor buffer; default 4096 */
-	uint64_t features;	/* device features to accept; 0: all offered */
+	uint16_t queue_size; /* default 64 */
+	uint32_t buf_size; /* bytes per descriptor buffer; default 4096 */
+	uint64_t features; /* device features to accept; 0: all offered */
 	bool no_protocol_features; /* do not ack VHOST_USER_F_PROTOCOL_FEATURES */
-	bool no_enable;		/* skip SET_VRING_ENABLE(1) */
+	bool no_enable; /* skip SET_VRING_ENABLE(1) */
 };
 
 struct fe_ring {
@@ -51,8 +51,8 @@ struct fe_ring {
 	uint16_t free_ids[FE_MAX_NUM];
 	unsigned int nfree;
 	uint16_t chain_len[FE_MAX_NUM]; /* direct descriptors per head */
-	int kick_fd;	  /* we write */
-	int call_fd;	  /* we read */
+	int kick_fd; /* we write */
+	int call_fd; /* we read */
 	int call_peer_fd; /* the daemon's end (closed after sending) */
 };
 
@@ -65,8 +65,8 @@ struct fe {
 	uint64_t mmap_offset;
 	uint64_t mem_size;
 	uint64_t alloc_next; /* bump allocator, gpa */
-	uint64_t features;	    /* offered by the daemon */
-	uint64_t acked;		    /* what we set */
+	uint64_t features; /* offered by the daemon */
+	uint64_t acked; /* what we set */
 	uint64_t protocol_features; /* negotiated */
 	bool event_idx;
 	bool indirect;
@@ -86,7 +86,8 @@ int fe_send(struct fe *fe, uint32_t req, uint32_t flags, const void *payload,
 int fe_recv(struct fe *fe, struct vhost_user_header *hdr, void *payload,
 	    uint32_t cap, int timeout_ms);
 int fe_request(struct fe *fe, uint32_t req, const void *payload, uint32_t size,
-	       const int *fds, unsigned int nfds, void *reply, uint32_t reply_cap);
+	       const int *fds, unsigned int nfds, void *reply,
+	       uint32_t reply_cap);
 int fe_get_u64(struct fe *fe, uint32_t req, uint64_t *v);
 int fe_set_u64(struct fe *fe, uint32_t req, uint64_t v);
 int fe_get_config(struct fe *fe, uint32_t offset, uint32_t size, void *out);
@@ -96,8 +97,7 @@ void *fe_gpa(struct fe *fe, uint64_t gpa);
 uint64_t fe_alloc(struct fe *fe, uint64_t size, uint64_t align);
 
 /* Rings. */
-int fe_post_rx(struct fe *fe, unsigned int q, unsigned int count,
-	       uint32_t len);
+int fe_post_rx(struct fe *fe, unsigned int q, unsigned int count, uint32_t len);
 int fe_submit_tx(struct fe *fe, unsigned int q, const void *data, size_t len,
 		 uint32_t seg, bool indirect);
 int fe_publish(struct fe *fe, unsigned int q);
@@ -109,9 +109,8 @@ unsigned int fe_ring_free(const struct fe *fe, unsigned int q);
 
 /* The guest driver's side of the console. */
 int fe_ctrl_send(struct fe *fe, uint32_t id, uint16_t event, uint16_t value);
-int fe_ctrl_recv(struct fe *fe, struct virtio_console_control *m,
-		 char *extra, size_t extra_cap, size_t *extra_len,
-		 int timeout_ms);
+int fe_ctrl_recv(struct fe *fe, struct virtio_console_control *m, char *extra,
+		 size_t extra_cap, size_t *extra_len, int timeout_ms);
 int fe_console_handshake(struct fe *fe, char *name, size_t name_cap);
 int fe_read_rx(struct fe *fe, void *buf, size_t cap, int timeout_ms);
 
