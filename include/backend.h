@@ -38,8 +38,9 @@ struct backend_ops {
 	/* > 0 bytes read, 0 nothing now, -1 the client is gone */
 	ssize_t (*read)(struct backend *b, const struct iovec *iov,
 			unsigned int n);
-	/* Optional: input is readable; read ahead even when the console
-	 * does not want input (the nested escape key must always work). */
+	/* Input is readable; read ahead even when the console does not
+	 * want input (the nested escape key must always work). Required
+	 * when input and output are separate fds. */
 	void (*readable)(struct backend *b);
 };
 

@@ -43,5 +43,6 @@ int ev_run(struct ev_loop *loop);
 void ev_stop(struct ev_loop *loop);
 
 int ev_signalfd_open(const sigset_t *mask);
+uint64_t ev_now_ms(void);
 
 #endif

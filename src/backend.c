@@ -80,12 +80,6 @@ void backend_want_output(struct backend *b, bool on)
 
 #define HANGUP (EPOLLHUP | EPOLLERR)
 
-/*
- * hung_up() - the client hung up while nothing was asked of it
- *
- * With unread input it is parked until the guest can take that input;
- * with none it is gone now, so that the next client can connect.
- */
 static bool unread_input(const struct backend *b)
 {
 	int pending = 0;
@@ -93,38 +87,34 @@ static bool unread_input(const struct backend *b)
 	return ioctl(b->in_fd, FIONREAD, &pending) == 0 && pending > 0;
 }
 
+/*
+ * hung_up() - the client hung up while nothing was asked of it
+ *
+ * A socket client with unread input is parked until the guest can take
+ * that input; otherwise the client is gone now, so that the next one can
+ * connect.
+ */
 static void hung_up(struct backend *b, struct ev_watch *w)
 {
-	if (w == &b->in_watch && unread_input(b)) {
+	if (b->in_fd == b->out_fd && unread_input(b))
 		ev_del(b->loop, w);
-		return;
-	}
-	if (w == &b->out_watch || b->in_fd == b->out_fd) {
+	else
 		backend_drop_client(b, "hung up");
-		return;
-	}
-	/* The terminal's input alone ended; output may go on. */
-	log_info("stdin: end of input; no more input to the guest");
-	ev_del(b->loop, w);
-	b->in_fd = -1;
 }
 
-/* Errors and hang-ups surface as a failing read or write. */
+/*
+ * Input on a watch of its own (the terminal): read ahead through the
+ * backend's readable op, unless the pending buffer is full; then a
+ * hang-up parks the watch until the guest makes room.
+ */
 static void on_input(void *arg, uint32_t events)
 {
 	struct backend *b = arg;
 
-	/* Read ahead, unless the pending buffer is full: then a hang-up
-	 * parks the watch until the guest makes room. */
-	if (b->ops->readable && (events & HANGUP) &&
-	    b->pending_len == BACKEND_PENDING)
+	if ((events & HANGUP) && b->pending_len == BACKEND_PENDING)
 		ev_del(b->loop, &b->in_watch);
-	else if (b->ops->readable)
+	else
 		b->ops->readable(b);
-	else if (b->want_input)
-		b->ev->input(b->ev->opaque);
-	else if (events & HANGUP)
-		hung_up(b, &b->in_watch);
 }
 
 static void on_output(void *arg, uint32_t events)

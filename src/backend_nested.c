@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "iov.h"
 #include "log.h"
 #include "sock.h"
 
@@ -160,16 +161,8 @@ static void nested_readable(struct backend *b)
 static ssize_t nested_read(struct backend *b, const struct iovec *iov,
 			   unsigned int n)
 {
-	size_t done = 0;
+	size_t done = iov_from_buf(iov, n, b->pending, b->pending_len);
 
-	for (unsigned int i = 0; i < n && done < b->pending_len; i++) {
-		size_t k = b->pending_len - done < iov[i].iov_len
-				   ? b->pending_len - done
-				   : iov[i].iov_len;
-
-		memcpy(iov[i].iov_base, b->pending + done, k);
-		done += k;
-	}
 	memmove(b->pending, b->pending + done, b->pending_len - done);
 	b->pending_len -= done;
 	/* Room again: resume reading the terminal. */

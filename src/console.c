@@ -16,6 +16,8 @@
 #include <time.h>
 
 #include "console.h"
+#include "event_loop.h"
+#include "iov.h"
 #include "log.h"
 
 #define IOV_BATCH	     1024 /* iovecs per writev()/readv() batch */
@@ -31,42 +33,6 @@ const uint64_t console_device_features = (1ULL << VIRTIO_F_VERSION_1) |
 					 (1ULL << VIRTIO_RING_F_EVENT_IDX) |
 					 (1ULL << VIRTIO_RING_F_INDIRECT_DESC) |
 					 (1ULL << VIRTIO_CONSOLE_F_MULTIPORT);
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void copy_from_iov(const struct iovec *iov, unsigned int n, void *buf,
-			  size_t len)
-{
-	uint8_t *p = buf;
-
-	for (unsigned int i = 0; i < n && len; i++) {
-		size_t k = iov[i].iov_len < len ? iov[i].iov_len : len;
-
-		memcpy(p, iov[i].iov_base, k);
-		p += k;
-		len -= k;
-	}
-}
-
-static void copy_to_iov(const struct iovec *iov, unsigned int n,
-			const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	for (unsigned int i = 0; i < n && len; i++) {
-		size_t k = iov[i].iov_len < len ? iov[i].iov_len : len;
-
-		memcpy(iov[i].iov_base, p, k);
-		p += k;
-		len -= k;
-	}
-}
 
 /* --- control messages ------------------------------------------------ */
 
@@ -85,19 +51,28 @@ static void ctrl_flush(struct console *c)
 		if (vq_pop(vq, c->iov, c->iov_cap, &ch) != VQ_POP_OK)
 			break;
 		in = ch.iov + ch.n_out;
-		if (ch.in_len < need) {
+		if (ch.in_len < sizeof(m->hdr)) {
+			/* Linux would read stale bytes from a short entry:
+			 * the buffer goes back empty and the event is lost. */
 			log_error("control buffer of %u bytes cannot hold "
 				  "event "
-				  "%u (%u bytes); event dropped",
-				  ch.in_len, m->hdr.event, need);
+				  "%u; event dropped",
+				  ch.in_len, m->hdr.event);
 			vq_push(vq, ch.head, 0);
 		} else {
-			/* The header, then its payload, in one buffer each. */
 			uint8_t tmp[sizeof(m->hdr) + sizeof(m->extra)];
 
+			if (ch.in_len < need) {
+				log_warn("control buffer of %u bytes: event "
+					 "%u's "
+					 "payload cut to fit",
+					 ch.in_len, m->hdr.event);
+				need = ch.in_len;
+			}
+			/* The header, then its payload, in one buffer. */
 			memcpy(tmp, &m->hdr, sizeof(m->hdr));
 			memcpy(tmp + sizeof(m->hdr), m->extra, m->extra_len);
-			copy_to_iov(in, ch.n_in, tmp, need);
+			iov_from_buf(in, ch.n_in, tmp, need);
 			vq_push(vq, ch.head, need);
 		}
 		pushed = true;
@@ -208,7 +183,7 @@ static void ctrl_tx(struct console *c, struct virtqueue *vq)
 		bool whole = ch.out_len >= sizeof(m);
 
 		if (whole)
-			copy_from_iov(ch.iov, ch.n_out, &m, sizeof(m));
+			iov_to_buf(ch.iov, ch.n_out, &m, sizeof(m));
 		vq_push(vq, head, 0);
 		pushed = true;
 		if (whole)
@@ -232,7 +207,7 @@ static void report_drops(struct console *c)
 
 	if (!c->out.dropped || !backend_connected(c->backend))
 		return;
-	now = now_ms();
+	now = ev_now_ms();
 	if (now - c->dropped_reported_ms < DROP_REPORT_MS)
 		return;
 	c->out.dropped_total += c->out.dropped;
@@ -373,8 +348,10 @@ static void console_rx(struct console *c)
 		       vq_pop(vq, c->iov + n_iov, c->iov_cap - n_iov, &ch) ==
 			       VQ_POP_OK) {
 			/* Only the writable part takes input. */
-			memmove(c->iov + n_iov, c->iov + n_iov + ch.n_out,
-				ch.n_in * sizeof(*c->iov));
+			if (ch.n_out)
+				memmove(c->iov + n_iov,
+					c->iov + n_iov + ch.n_out,
+					ch.n_in * sizeof(*c->iov));
 			c->heads[n_chains] = ch.head;
 			c->lens[n_chains++] = ch.in_len;
 			n_iov += ch.n_in;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "event_loop.h"
@@ -134,4 +135,13 @@ int ev_signalfd_open(const sigset_t *mask)
 	if (sigprocmask(SIG_BLOCK, mask, NULL) < 0)
 		return -1;
 	return signalfd(-1, mask, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+/** ev_now_ms() - monotonic milliseconds, for timers and rate limits */
+uint64_t ev_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }

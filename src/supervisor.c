@@ -65,18 +65,10 @@ struct supervisor {
 	int saved_flags[2]; /* nested: stdin, stdout; workers set O_NONBLOCK */
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void arm_timer(struct supervisor *s, uint64_t at_ms)
 {
 	struct itimerspec its = {0};
-	uint64_t now = now_ms();
+	uint64_t now = ev_now_ms();
 	uint64_t in_ms = at_ms > now ? at_ms - now : 1;
 
 	its.it_value.tv_sec = (time_t)(in_ms / 1000);
@@ -231,7 +223,7 @@ static int start_worker(struct supervisor *s, struct child *c)
 	if (c->started_ms)
 		c->restarted = true;
 	c->pid = pid;
-	c->started_ms = now_ms();
+	c->started_ms = ev_now_ms();
 	c->restart_at_ms = 0;
 	s->running++;
 	log_debug("worker %u started, pid %d", c->spec.index, (int)pid);
@@ -243,7 +235,7 @@ static void stop_all(struct supervisor *s, int status)
 	if (!s->stopping) {
 		s->stopping = true;
 		s->exit_status = status;
-		arm_timer(s, now_ms() + STOP_GRACE_MS);
+		arm_timer(s, ev_now_ms() + STOP_GRACE_MS);
 	}
 	for (unsigned int i = 0; i < s->count; i++) {
 		s->children[i].restart_at_ms = 0;
@@ -266,7 +258,7 @@ static void restore_tty(struct supervisor *s)
 
 static void schedule_restart(struct supervisor *s, struct child *c)
 {
-	uint64_t now = now_ms();
+	uint64_t now = ev_now_ms();
 
 	if (now - c->started_ms >= STABLE_RUN_MS)
 		c->delay_ms = RESTART_DELAY_MIN_MS;
@@ -346,7 +338,7 @@ static void on_signal(void *arg, uint32_t events)
 static void on_timer(void *arg, uint32_t events)
 {
 	struct supervisor *s = arg;
-	uint64_t expirations, now = now_ms();
+	uint64_t expirations, now = ev_now_ms();
 
 	(void)events;
 	if (read(s->timerfd, &expirations, sizeof(expirations)) < 0)
