@@ -137,6 +137,73 @@ START_TEST(test_control_messages_wait_for_short_buffers)
 }
 END_TEST
 
+START_TEST(test_short_control_buffers)
+{
+	struct virtio_console_control m;
+	char name[64];
+	size_t len = 0;
+	uint16_t id;
+	uint32_t used_len = 1;
+	long deadline = now_ms() + 3000;
+
+	session_frontend(&s, &fe, FE_STYLE_QEMU, true);
+	/* Too short for a header: the event is lost, the buffer comes back
+	 * empty. */
+	ck_assert_int_eq(fe_post_rx(&fe, CONSOLE_QUEUE_CTRL_RX, 1, 4), 0);
+	fe_publish(&fe, CONSOLE_QUEUE_CTRL_RX);
+	ck_assert_int_eq(fe_ctrl_send(&fe, 0xffffffffu,
+				      VIRTIO_CONSOLE_DEVICE_READY, 1),
+			 0);
+	while (fe_get_used(&fe, CONSOLE_QUEUE_CTRL_RX, &id, &used_len) == 0) {
+		ck_assert(now_ms() < deadline);
+		fe_wait_call(&fe, CONSOLE_QUEUE_CTRL_RX, 20);
+	}
+	ck_assert_uint_eq(used_len, 0);
+	ck_assert(log_has(&s, "control buffer of 4 bytes cannot hold event 1",
+			  2000));
+
+	/* Room for a header and 4 bytes of the name: the name is cut. */
+	ck_assert_int_eq(fe_post_rx(&fe, CONSOLE_QUEUE_CTRL_RX, 1, 4096), 0);
+	ck_assert_int_eq(fe_post_rx(&fe, CONSOLE_QUEUE_CTRL_RX, 1, 12), 0);
+	ck_assert_int_eq(fe_post_rx(&fe, CONSOLE_QUEUE_CTRL_RX, 1, 4096), 0);
+	fe_publish(&fe, CONSOLE_QUEUE_CTRL_RX);
+	ck_assert_int_eq(fe_ctrl_send(&fe, 0, VIRTIO_CONSOLE_PORT_READY, 1), 0);
+	ck_assert_int_eq(fe_ctrl_recv(&fe, &m, NULL, 0, NULL, 3000), 0);
+	ck_assert_uint_eq(m.event, VIRTIO_CONSOLE_CONSOLE_PORT);
+	ck_assert_int_eq(fe_ctrl_recv(&fe, &m, name, sizeof(name), &len, 3000),
+			 0);
+	ck_assert_uint_eq(m.event, VIRTIO_CONSOLE_PORT_NAME);
+	ck_assert_uint_eq(len, 4);
+	ck_assert_str_eq(name, "vhos");
+	ck_assert_int_eq(fe_ctrl_recv(&fe, &m, NULL, 0, NULL, 3000), 0);
+	ck_assert_uint_eq(m.event, VIRTIO_CONSOLE_PORT_OPEN);
+	ck_assert(log_has(&s, "event 7's payload cut to fit", 2000));
+}
+END_TEST
+
+START_TEST(test_control_queue_bounded_and_ordered)
+{
+	struct virtio_console_control m;
+
+	session_frontend(&s, &fe, FE_STYLE_QEMU, true);
+	/* No control buffers: 11 x 3 replies, one more than are kept. */
+	for (int i = 0; i < 11; i++)
+		ck_assert_int_eq(fe_ctrl_send(&fe, 0, VIRTIO_CONSOLE_PORT_READY,
+					      1),
+				 0);
+	ck_assert(log_has(&s, "control event 6 dropped: 32 events wait", 2000));
+	ck_assert_int_eq(fe_post_rx(&fe, CONSOLE_QUEUE_CTRL_RX, 32, 4096), 0);
+	fe_publish(&fe, CONSOLE_QUEUE_CTRL_RX);
+	for (int i = 0; i < 30; i++) {
+		ck_assert_int_eq(fe_ctrl_recv(&fe, &m, NULL, 0, NULL, 3000), 0);
+		ck_assert_uint_eq(m.event,
+				  i % 3 == 0   ? VIRTIO_CONSOLE_CONSOLE_PORT
+				  : i % 3 == 1 ? VIRTIO_CONSOLE_PORT_NAME
+					       : VIRTIO_CONSOLE_PORT_OPEN);
+	}
+}
+END_TEST
+
 START_TEST(test_guest_failures_and_unknown_events_logged)
 {
 	session_frontend(&s, &fe, FE_STYLE_QEMU, true);
@@ -398,6 +465,8 @@ Suite *console_suite(void)
 	tcase_add_test(tc, test_uds_socket_is_private);
 	tcase_add_test(tc, test_port_name_and_control_order);
 	tcase_add_test(tc, test_control_messages_wait_for_short_buffers);
+	tcase_add_test(tc, test_short_control_buffers);
+	tcase_add_test(tc, test_control_queue_bounded_and_ordered);
 	tcase_add_test(tc, test_guest_failures_and_unknown_events_logged);
 	tcase_add_test(tc, test_arbitrary_bytes_in_order);
 	tcase_add_test(tc, test_output_before_client_is_kept_for_it);
