@@ -385,6 +385,7 @@ static pid_t start_worker(const char *vu_path, const char *con_path)
 {
 	static struct options opts;
 	struct worker_spec spec = {.opts = &opts};
+	struct sock_file_id vu_id, con_id;
 	char err[SOCK_ERR_LEN];
 	pid_t pid;
 
@@ -396,9 +397,10 @@ static pid_t start_worker(const char *vu_path, const char *con_path)
 		.listen_fd = -1,
 		.log_level = LOG_LEVEL_WARN,
 	};
-	spec.vu_listen_fd = sock_listen_unix(vu_path, 0, err, sizeof(err));
+	spec.vu_listen_fd =
+		sock_listen_unix(vu_path, 0, &vu_id, err, sizeof(err));
 	spec.backend_listen_fd =
-		sock_listen_unix(con_path, 0, err, sizeof(err));
+		sock_listen_unix(con_path, 0, &con_id, err, sizeof(err));
 	if (spec.vu_listen_fd < 0 || spec.backend_listen_fd < 0) {
 		fprintf(stderr, "gen_seeds: %s\n", err);
 		exit(1);

@@ -35,7 +35,9 @@ struct backend_ops {
 	const char *name;
 	int (*start)(struct backend *b);
 	void (*stop)(struct backend *b);
-	/* > 0 bytes read, 0 nothing now, -1 the client is gone */
+	/* The client's own input, after b->pending: > 0 bytes read, 0
+	 * nothing now, -1 the client is gone; NULL when all input goes
+	 * through b->pending (the terminal). */
 	ssize_t (*read)(struct backend *b, const struct iovec *iov,
 			unsigned int n);
 	/* Input is readable; read ahead even when the console does not
@@ -44,7 +46,13 @@ struct backend_ops {
 	void (*readable)(struct backend *b);
 };
 
-#define BACKEND_PENDING 4096
+/* Input held for the guest: typed ahead on the terminal, or left by a
+ * socket client that has gone. */
+#define BACKEND_PENDING (64u << 10)
+
+/* backend_read()/backend_write(): the guest's memory, not the client,
+ * failed (EFAULT); the client and its input stay. */
+#define BACKEND_IO_FAULT (-2)
 
 struct backend {
 	const struct backend_ops *ops;
@@ -61,7 +69,6 @@ struct backend {
 	struct ev_watch in_watch;
 	struct ev_watch out_watch; /* unused when out_fd == in_fd */
 	bool owns_client_fds; /* sockets yes, the terminal no */
-	bool peer_shut; /* the socket client sends no more */
 	bool want_input;
 	bool want_output;
 	bool out_pollable;
@@ -70,7 +77,7 @@ struct backend {
 	struct termios saved_tty;
 	bool tty_raw;
 	int saved_fl[2]; /* stdin and stdout file status flags */
-	uint8_t pending[BACKEND_PENDING]; /* typed, escapes applied */
+	uint8_t pending[BACKEND_PENDING]; /* see BACKEND_PENDING */
 	size_t pending_len;
 	bool escape; /* Ctrl-a seen, waiting for the next key */
 };
@@ -92,6 +99,7 @@ ssize_t backend_write(struct backend *b, const struct iovec *iov,
 int backend_attach_client(struct backend *b, int in_fd, int out_fd);
 void backend_drop_client(struct backend *b, const char *why);
 void backend_update_watches(struct backend *b);
+void backend_check_hangup(struct backend *b);
 ssize_t backend_readv(struct backend *b, const struct iovec *iov,
 		      unsigned int n);
 

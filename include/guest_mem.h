@@ -46,5 +46,6 @@ void *guest_mem_gpa(struct guest_mem *mem, uint64_t gpa, uint64_t len);
 void *guest_mem_uva(struct guest_mem *mem, uint64_t uva, uint64_t len);
 int guest_mem_guard(struct guest_mem *mem);
 bool guest_mem_fault_taken(void);
+void guest_mem_note_fault(void);
 
 #endif

@@ -19,6 +19,7 @@ enum log_level {
 	LOG_LEVEL_TRACE,
 };
 
+void log_open(void);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 void log_set_worker(int index);

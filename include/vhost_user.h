@@ -80,8 +80,10 @@ void vu_init(struct vu_dev *vu, struct ev_loop *loop,
 int vu_attach(struct vu_dev *vu, int fd);
 void vu_detach(struct vu_dev *vu);
 bool vu_connected(const struct vu_dev *vu);
+bool vu_peer_gone(const struct vu_dev *vu);
 bool vu_feature(const struct vu_dev *vu, unsigned int bit);
 void vu_dispatch(struct vu_dev *vu, struct vu_msg *msg);
 void vu_check_memory(struct vu_dev *vu);
+void vu_note_memory_fault(struct vu_dev *vu);
 
 #endif

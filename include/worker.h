@@ -10,7 +10,9 @@
 
 /* How a worker's exit status reads to the supervisor. */
 enum worker_exit {
-	WORKER_EXIT_STOPPED = 0, /* asked to stop, or the user quit */
+	WORKER_EXIT_STOPPED = 0, /* ended by a signal: the supervisor's, or
+				  * anybody's (then it is restarted) */
+	WORKER_EXIT_QUIT = 2, /* the user quit (Ctrl-a x): stop the daemon */
 	WORKER_EXIT_STARTUP = 3, /* could not start; restarting won't help */
 	WORKER_EXIT_FAILED = 4, /* failed while running; restart it */
 };

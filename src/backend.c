@@ -5,12 +5,14 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "backend.h"
+#include "iov.h"
 #include "log.h"
 #include "sock.h"
 
@@ -53,11 +55,15 @@ void backend_update_watches(struct backend *b)
 	uint32_t in = b->want_input || read_ahead ? EPOLLIN : 0;
 	uint32_t out = b->want_output && b->out_pollable ? EPOLLOUT : 0;
 
-	/* A TCP peer's close shows as RDHUP, long before HUP; once seen it
-	 * is not asked for again (it would be reported forever). */
-	if (b->in_fd >= 0 && b->in_fd == b->out_fd) {
-		watch_fd(b, &b->in_watch, b->in_fd,
-			 in | out | (b->peer_shut ? 0 : EPOLLRDHUP), on_both);
+	/* A socket: one fd, one watch. Its close shows as RDHUP, asked for
+	 * until the client is known to have left (it would be reported
+	 * forever); a client that left with input to hand over has no
+	 * output any more. */
+	if (b->owns_client_fds) {
+		if (b->in_fd >= 0)
+			watch_fd(b, &b->in_watch, b->in_fd,
+				 in | (b->out_fd >= 0 ? out | EPOLLRDHUP : 0),
+				 on_both);
 		return;
 	}
 	if (b->in_fd >= 0)
@@ -88,18 +94,63 @@ static bool unread_input(const struct backend *b)
 }
 
 /*
- * hung_up() - the client hung up while nothing was asked of it
+ * keep_unread_input() - take what a leaving client typed into b->pending
  *
- * A socket client with unread input is parked until the guest can take
- * that input; otherwise the client is gone now, so that the next one can
- * connect.
+ * Return: true if all of it fit
  */
-static void hung_up(struct backend *b, struct ev_watch *w)
+static bool keep_unread_input(struct backend *b)
 {
-	if (b->in_fd == b->out_fd && unread_input(b))
-		ev_del(b->loop, w);
-	else
+	size_t before = b->pending_len;
+	ssize_t r = 0;
+
+	while (b->pending_len < BACKEND_PENDING) {
+		do
+			r = read(b->in_fd, b->pending + b->pending_len,
+				 BACKEND_PENDING - b->pending_len);
+		while (r < 0 && errno == EINTR);
+		if (r <= 0)
+			break;
+		b->pending_len += (size_t)r;
+	}
+	if (b->pending_len > before)
+		log_info("the console client left %zu typed bytes the guest has not read yet; they wait for it", b->pending_len - before);
+	return r <= 0 && !unread_input(b);
+}
+
+/*
+ * client_left() - the socket client hung up or stopped sending
+ *
+ * What it typed belongs to the console, not to the client: the bytes the
+ * guest has not read yet move to b->pending (bounded) and the client is
+ * closed at once, so that the next one can connect. Only a client that
+ * left more than that buffer holds stays, read-only, until the guest has
+ * taken it all: nothing typed is lost.
+ */
+static void client_left(struct backend *b)
+{
+	if (keep_unread_input(b)) {
 		backend_drop_client(b, "hung up");
+		return;
+	}
+	log_info("the console client left more input than the console keeps; it stays until the guest has read it");
+	b->out_fd = -1;
+	b->want_output = false;
+	backend_update_watches(b);
+}
+
+/**
+ * backend_check_hangup() - act now on a socket client's hang-up that the
+ * loop has not reported yet
+ */
+void backend_check_hangup(struct backend *b)
+{
+	struct pollfd p = {.fd = b->in_fd, .events = POLLRDHUP};
+
+	if (!b->owns_client_fds || b->in_fd < 0 || b->out_fd < 0)
+		return;
+	if (poll(&p, 1, 0) == 1 &&
+	    (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+		client_left(b);
 }
 
 /*
@@ -124,27 +175,22 @@ static void on_output(void *arg, uint32_t events)
 	if (b->want_output)
 		b->ev->writable(b->ev->opaque);
 	else if (events & HANGUP)
-		hung_up(b, &b->out_watch);
+		backend_drop_client(b, "output hung up");
 }
 
 /*
  * A socket client: input and output on one fd and one watch. Its close
- * shows first as RDHUP: a client that left input the guest has not read
- * yet stays until it is read; one with nothing left to say is gone (a
- * TCP close and a half-close look alike here, and a console client that
- * stops sending has left).
+ * shows first as RDHUP (a TCP close and a half-close look alike here, and
+ * a console client that stops sending has left).
  */
 static void on_both(void *arg, uint32_t events)
 {
 	struct backend *b = arg;
 
-	if ((events & EPOLLRDHUP) && !b->peer_shut) {
-		if (!unread_input(b)) {
-			backend_drop_client(b, "hung up");
+	if ((events & (EPOLLRDHUP | HANGUP)) && b->out_fd >= 0) {
+		client_left(b);
+		if (!backend_connected(b))
 			return;
-		}
-		b->peer_shut = true;
-		backend_update_watches(b);
 	}
 	if (b->want_input && (events & (EPOLLIN | EPOLLRDHUP | HANGUP)))
 		b->ev->input(b->ev->opaque);
@@ -152,9 +198,9 @@ static void on_both(void *arg, uint32_t events)
 		return;
 	if (b->want_output && (events & (EPOLLOUT | HANGUP)))
 		b->ev->writable(b->ev->opaque);
-	if (backend_connected(b) && !b->want_input && !b->want_output &&
-	    (events & HANGUP))
-		hung_up(b, &b->in_watch);
+	/* Parked with input the guest does not want now: wait for it. */
+	if (backend_connected(b) && !b->want_input && (events & HANGUP))
+		ev_del(b->loop, &b->in_watch);
 }
 
 /**
@@ -169,7 +215,6 @@ int backend_attach_client(struct backend *b, int in_fd, int out_fd)
 	b->in_fd = in_fd;
 	b->out_fd = out_fd;
 	b->out_pollable = true;
-	b->peer_shut = false;
 	if (in_fd >= 0 && ev_add(b->loop, &b->in_watch, in_fd, 0,
 				 in_fd == out_fd ? on_both : on_input, b) < 0) {
 		/* /dev/null or a regular file: nothing will ever be typed. */
@@ -221,7 +266,8 @@ void backend_drop_client(struct backend *b, const char *why)
  * backend_readv() - non-blocking readv() from the client
  *
  * Return: > 0 bytes, 0 when nothing is there now, -1 when the client went
- * away (already dropped)
+ * away (already dropped), BACKEND_IO_FAULT when @iov is not writable
+ * memory (the client and its input stay)
  */
 ssize_t backend_readv(struct backend *b, const struct iovec *iov,
 		      unsigned int n)
@@ -237,20 +283,41 @@ ssize_t backend_readv(struct backend *b, const struct iovec *iov,
 		return r;
 	if (r < 0 && errno == EAGAIN)
 		return 0;
+	/* Not the client's fault: its input stays in the socket. */
+	if (r < 0 && errno == EFAULT)
+		return BACKEND_IO_FAULT;
 	backend_drop_client(b, r == 0 ? "end of input" : strerror(errno));
 	return -1;
 }
 
+/**
+ * backend_read() - input for the guest: first what waits in b->pending
+ * (typed ahead, or left by a client that has gone), then the client's
+ *
+ * Return: > 0 bytes, 0 when nothing is there now, -1 when no input can
+ * come any more, BACKEND_IO_FAULT when @iov is not writable memory
+ */
 ssize_t backend_read(struct backend *b, const struct iovec *iov, unsigned int n)
 {
-	return b->ops->read(b, iov, n);
+	size_t done;
+
+	if (b->pending_len == 0)
+		return b->ops->read ? b->ops->read(b, iov, n)
+				    : (b->in_fd >= 0 ? 0 : -1);
+	done = iov_from_buf(iov, n, b->pending, b->pending_len);
+	memmove(b->pending, b->pending + done, b->pending_len - done);
+	b->pending_len -= done;
+	/* Room again: the terminal may be read ahead again. */
+	backend_update_watches(b);
+	return (ssize_t)done;
 }
 
 /**
  * backend_write() - non-blocking writev() of @iov[0..n) to the client
  *
  * Return: bytes written (0 when the client takes nothing now), -1 when
- * the client went away (already dropped)
+ * the client went away (already dropped), BACKEND_IO_FAULT when @iov is
+ * not readable memory (the client stays)
  */
 ssize_t backend_write(struct backend *b, const struct iovec *iov,
 		      unsigned int n)
@@ -272,6 +339,8 @@ ssize_t backend_write(struct backend *b, const struct iovec *iov,
 		if (r < 0) {
 			if (errno == EAGAIN)
 				return total;
+			if (errno == EFAULT)
+				return total ? total : BACKEND_IO_FAULT;
 			backend_drop_client(b, strerror(errno));
 			return total ? total : -1;
 		}

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "backend.h"
-#include "iov.h"
 #include "log.h"
 #include "sock.h"
 
@@ -157,23 +156,9 @@ static void nested_readable(struct backend *b)
 		b->ev->input(b->ev->opaque);
 }
 
-/* Hand the guest what was typed, oldest first. */
-static ssize_t nested_read(struct backend *b, const struct iovec *iov,
-			   unsigned int n)
-{
-	size_t done = iov_from_buf(iov, n, b->pending, b->pending_len);
-
-	memmove(b->pending, b->pending + done, b->pending_len - done);
-	b->pending_len -= done;
-	/* Room again: resume reading the terminal. */
-	backend_update_watches(b);
-	return (ssize_t)done;
-}
-
 const struct backend_ops backend_nested_ops = {
 	.name = "nested",
 	.start = nested_start,
 	.stop = nested_stop,
-	.read = nested_read,
 	.readable = nested_readable,
 };

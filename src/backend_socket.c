@@ -32,6 +32,9 @@ static void on_listen(void *arg, uint32_t events)
 				 strerror(errno));
 		return;
 	}
+	/* The client before may have left just now, its hang-up not yet
+	 * seen: then this one is not second. */
+	backend_check_hangup(b);
 	if (backend_connected(b)) {
 		log_info("second console client refused: one at a time");
 		if (send(fd, busy_line, sizeof(busy_line) - 1,

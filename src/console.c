@@ -34,6 +34,19 @@ const uint64_t console_device_features = (1ULL << VIRTIO_F_VERSION_1) |
 					 (1ULL << VIRTIO_RING_F_INDIRECT_DESC) |
 					 (1ULL << VIRTIO_CONSOLE_F_MULTIPORT);
 
+/*
+ * guest_memory_fault() - the kernel could not reach guest memory (EFAULT)
+ *
+ * The frontend shrank or unmapped what it shared: its session ends, as on
+ * SIGBUS. The console client did nothing wrong and stays, and so does the
+ * input it has not sent yet.
+ */
+static void guest_memory_fault(struct console *c, const char *what)
+{
+	log_error("%s guest memory failed (Bad address): the frontend's memory is broken; its session ends, the console client and its unread input stay", what);
+	vu_note_memory_fault(c->vu);
+}
+
 /* --- control messages ------------------------------------------------ */
 
 /* Send what is pending while the guest has ctrl-rx buffers, in order. */
@@ -239,6 +252,11 @@ static void deliver_output(struct console *c, struct iovec *iov, unsigned int n)
 
 		memcpy(iov - k, old, k * sizeof(*old));
 		w = backend_write(c->backend, iov - k, n + k);
+		if (w == BACKEND_IO_FAULT) {
+			/* Nothing of the batch can be read: keep none of it. */
+			guest_memory_fault(c, "writing console output from");
+			return;
+		}
 		if (w > 0 && (size_t)w <= held) {
 			outbuf_consume(&c->out, (size_t)w);
 		} else if (w > 0) {
@@ -322,11 +340,12 @@ static void complete_rx(struct virtqueue *vq, struct console *c,
 	}
 }
 
+/* Input may come from a client, or wait from one that has gone. */
 static bool input_possible(struct console *c, struct virtqueue *vq)
 {
-	return backend_connected(c->backend) && backend_has_input(c->backend) &&
-	       c->guest_open && vq_ready(vq);
+	return backend_has_input(c->backend) && c->guest_open && vq_ready(vq);
 }
+
 
 static void console_rx(struct console *c)
 {
@@ -372,6 +391,11 @@ static void console_rx(struct console *c)
 			continue;
 		}
 		n = backend_read(c->backend, c->iov, n_iov);
+		if (n == BACKEND_IO_FAULT) {
+			vq_unpop(vq, n_chains);
+			guest_memory_fault(c, "reading console input into");
+			return;
+		}
 		if (n <= 0) {
 			vq_unpop(vq, n_chains);
 			if (n == 0 && backend_connected(c->backend) &&

@@ -279,6 +279,12 @@ int guest_mem_guard(struct guest_mem *mem)
 	return sigaction(SIGBUS, &sa, NULL);
 }
 
+/** guest_mem_note_fault() - a system call got EFAULT on guest memory */
+void guest_mem_note_fault(void)
+{
+	fault_seen = 1;
+}
+
 /** guest_mem_fault_taken() - did a guest mapping fault? (clears it) */
 bool guest_mem_fault_taken(void)
 {

@@ -4,11 +4,23 @@
  *
  * One line per call, written with a single write(2) so that lines from the
  * supervisor and its workers, which share stderr, never interleave.
+ *
+ * The log never blocks: a reader that stops reading (a pipe nobody drains,
+ * a terminal on hold) would otherwise stall a worker, and with it a guest.
+ * stderr's own file status flags are shared with whoever started us and,
+ * for a terminal, with the nested backend, so O_NONBLOCK is not set on it:
+ * the log writes through a private open file description of the same pipe
+ * or terminal, or with MSG_DONTWAIT on a socket. A line that cannot be
+ * written now is dropped and counted, and the count is reported with the
+ * next line that gets through.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +39,16 @@ static unsigned int burst_lines;
 static unsigned long suppressed;
 static int log_worker = -1;
 static bool log_crlf;
+
+/* Where lines go and how; see log_open(). */
+enum log_sink {
+	LOG_SINK_FD, /* write(2) on log_fd: a private O_NONBLOCK description */
+	LOG_SINK_SOCKET, /* send(2) with MSG_DONTWAIT on stderr */
+	LOG_SINK_FILE, /* write(2) on stderr: a regular file never waits */
+};
+static enum log_sink log_sink = LOG_SINK_FILE;
+static int log_fd = STDERR_FILENO;
+static unsigned long dropped; /* lines the log could not take */
 
 static const char *const level_names[] = {
 	[LOG_LEVEL_ERROR] = "error", [LOG_LEVEL_WARN] = "warn",
@@ -78,31 +100,82 @@ bool log_level_parse(const char *name, enum log_level *level)
 	return false;
 }
 
-static void write_line(const char *line, size_t n)
+/**
+ * log_open() - make stderr safe to log to without ever blocking
+ *
+ * Called once at start, before any worker is forked (they inherit the
+ * choice). A pipe, FIFO or terminal is reopened through /proc as a new
+ * open file description of its own, which may be non-blocking without
+ * touching stderr's flags; a socket (journald) takes MSG_DONTWAIT; a
+ * regular file is written as it is.
+ */
+void log_open(void)
 {
-	while (write(STDERR_FILENO, line, n) < 0 && errno == EINTR)
-		;
+	struct stat st;
+	int fd;
+
+	if (fstat(STDERR_FILENO, &st) < 0 || S_ISREG(st.st_mode))
+		return;
+	if (S_ISSOCK(st.st_mode)) {
+		log_sink = LOG_SINK_SOCKET;
+		return;
+	}
+	fd = open("/proc/self/fd/2",
+		  O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | O_APPEND);
+	if (fd >= 0) {
+		log_fd = fd;
+		log_sink = LOG_SINK_FD;
+		return;
+	}
+	/* No /proc: stderr as it is, and a warning that it may block. */
+	log_warn("cannot reopen stderr (%s); a log reader that stops reading may stall the daemon",
+		 strerror(errno));
 }
 
-/* Is there room in this second's burst? Reports what was held back. */
+/* One write of a whole line, never waiting. */
+static bool write_line(const char *line, size_t n)
+{
+	ssize_t r;
+
+	do {
+		if (log_sink == LOG_SINK_SOCKET)
+			r = send(STDERR_FILENO, line, n,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+		else
+			r = write(log_fd, line, n);
+	} while (r < 0 && errno == EINTR);
+	/* A pipe takes a line whole or not at all (n < PIPE_BUF); a
+	 * terminal may take part of it, and the rest is lost with it. */
+	return r > 0;
+}
+
+/* Say what was held back or dropped, once the log takes lines again. */
+static void report_losses(void)
+{
+	char note[160];
+	int n;
+
+	if (!suppressed && !dropped)
+		return;
+	if (!dropped)
+		n = snprintf(note, sizeof(note), "(%lu log lines were suppressed by the rate limit)%s\n",
+			     suppressed, log_crlf ? "\r" : "");
+	else
+		n = snprintf(note, sizeof(note), "(%lu log lines were dropped because the log was not being read, %lu suppressed by the rate limit)%s\n",
+			     dropped, suppressed, log_crlf ? "\r" : "");
+	if (n > 0 && write_line(note, (size_t)n))
+		suppressed = dropped = 0;
+}
+
+/* Is there room in this second's burst? */
 static bool within_burst(void)
 {
 	struct timespec now;
-	char note[96];
-	int n;
 
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
 	if (now.tv_sec != burst_second) {
 		burst_second = now.tv_sec;
 		burst_lines = 0;
-		if (suppressed) {
-			n = snprintf(note, sizeof(note),
-				     "(%lu log lines were suppressed)%s\n",
-				     suppressed, log_crlf ? "\r" : "");
-			if (n > 0)
-				write_line(note, (size_t)n);
-			suppressed = 0;
-		}
 	}
 	if (burst_lines >= LOG_BURST) {
 		suppressed++;
@@ -154,6 +227,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		line[n++] = '\r';
 	line[n++] = '\n';
 
-	write_line(line, n);
+	report_losses();
+	if (!write_line(line, n))
+		dropped++;
 	errno = saved_errno;
 }

@@ -21,5 +21,6 @@ int main(int argc, char *argv[])
 		break;
 	}
 	log_set_level(opts.log_level);
+	log_open();
 	return supervisor_run(&opts);
 }

@@ -47,7 +47,8 @@ static void fill_unix_addr(struct sockaddr_un *sa, const char *path)
  *
  * A socket file that refuses connections was left by a dead daemon and is
  * replaced. Anything else at the path is somebody's data or a live daemon,
- * and is refused.
+ * and is refused. The probe never waits: a live listener whose backlog is
+ * full answers EAGAIN to a non-blocking connect, and is in use all the same.
  */
 static int clear_stale_socket(const char *path, char *err, size_t errlen)
 {
@@ -62,25 +63,23 @@ static int clear_stale_socket(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	if (!S_ISSOCK(st.st_mode)) {
-		snprintf(err, errlen,
-			 "%s: exists and is not a socket; "
-			 "refusing to replace it",
-			 path);
+		snprintf(err, errlen, "%s: exists and is not a socket; refusing to replace it", path);
 		return -1;
 	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
 		snprintf(err, errlen, "socket: %s", strerror(errno));
 		return -1;
 	}
 	fill_unix_addr(&sa, path);
 	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (r < 0 && errno == EINPROGRESS)
+		r = 0;
+	if (r < 0 && errno == EAGAIN)
+		r = 0; /* listening, with a full backlog */
 	close(fd);
 	if (r == 0) {
-		snprintf(err, errlen,
-			 "%s: another process is listening on "
-			 "this socket",
-			 path);
+		snprintf(err, errlen, "%s: another process is listening on this socket", path);
 		return -1;
 	}
 	if (unlink(path) < 0 && errno != ENOENT) {
@@ -92,16 +91,54 @@ static int clear_stale_socket(const char *path, char *err, size_t errlen)
 }
 
 /**
+ * sock_file_id() - which file is at @path now
+ * @path:	a file name
+ * @id:		its device and inode, set on success
+ *
+ * Return: 0, or -1 if nothing is there
+ */
+int sock_file_id(const char *path, struct sock_file_id *id)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return -1;
+	id->dev = st.st_dev;
+	id->ino = st.st_ino;
+	return 0;
+}
+
+/**
+ * sock_unlink_ours() - remove the socket file we bound, and nothing else
+ * @path:	where we bound it
+ * @id:		what sock_file_id() said right after the bind
+ *
+ * Somebody may have put another file, or another program's socket, at
+ * @path meanwhile; that one stays.
+ */
+void sock_unlink_ours(const char *path, const struct sock_file_id *id)
+{
+	struct sock_file_id now;
+
+	if (sock_file_id(path, &now) < 0)
+		return;
+	if (now.dev != id->dev || now.ino != id->ino)
+		return;
+	unlink(path);
+}
+
+/**
  * sock_listen_unix() - listen on a unix stream socket at @path
  * @path:	file name; a stale socket there is replaced
  * @mode:	permission bits for the socket file, 0 to keep the umask's
+ * @id:		set to the socket file's identity, for sock_unlink_ours()
  * @err:	human error on failure
  * @errlen:	size of @err
  *
  * Return: the listening fd (close-on-exec, blocking), or -1
  */
-int sock_listen_unix(const char *path, unsigned int mode, char *err,
-		     size_t errlen)
+int sock_listen_unix(const char *path, unsigned int mode,
+		     struct sock_file_id *id, char *err, size_t errlen)
 {
 	struct sockaddr_un sa;
 	int fd;
@@ -116,6 +153,11 @@ int sock_listen_unix(const char *path, unsigned int mode, char *err,
 	fill_unix_addr(&sa, path);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		snprintf(err, errlen, "%s: bind: %s", path, strerror(errno));
+		goto err;
+	}
+	if (sock_file_id(path, id) < 0) {
+		snprintf(err, errlen, "%s: gone right after bind: %s", path,
+			 strerror(errno));
 		goto err;
 	}
 	if (mode && chmod(path, (mode_t)mode) < 0) {

@@ -40,6 +40,8 @@ struct child {
 	struct worker_spec spec;
 	char vu_path[108];
 	char backend_path[108];
+	struct sock_file_id vu_id; /* the socket files we bound there */
+	struct sock_file_id backend_id;
 	pid_t pid; /* 0 when not running */
 	uint64_t started_ms;
 	uint64_t restart_at_ms; /* 0 when no restart is due */
@@ -102,10 +104,10 @@ static void close_listeners(struct supervisor *s, bool unlink_paths)
 		if (c->spec.backend_listen_fd >= 0)
 			close(c->spec.backend_listen_fd);
 		if (unlink_paths && c->vu_path[0] && c->spec.vu_listen_fd >= 0)
-			unlink(c->vu_path);
+			sock_unlink_ours(c->vu_path, &c->vu_id);
 		if (unlink_paths && c->backend_path[0] &&
 		    c->spec.backend_listen_fd >= 0)
-			unlink(c->backend_path);
+			sock_unlink_ours(c->backend_path, &c->backend_id);
 		c->spec.vu_listen_fd = -1;
 		c->spec.backend_listen_fd = -1;
 	}
@@ -128,7 +130,8 @@ static int open_backend_listener(struct child *c, char *err, size_t errlen)
 		snprintf(c->backend_path, sizeof(c->backend_path), "%s%u",
 			 o->uds_path, c->spec.index);
 		c->spec.backend_listen_fd =
-			sock_listen_unix(c->backend_path, 0600, err, errlen);
+			sock_listen_unix(c->backend_path, 0600, &c->backend_id,
+					 err, errlen);
 		break;
 	}
 	return c->spec.backend_listen_fd < 0 ? -1 : 0;
@@ -163,7 +166,7 @@ static int open_listeners(struct supervisor *s)
 			snprintf(c->vu_path, sizeof(c->vu_path), "%s%u",
 				 s->opts->socket_path, i);
 			c->spec.vu_listen_fd =
-				sock_listen_unix(c->vu_path, 0, err,
+				sock_listen_unix(c->vu_path, 0, &c->vu_id, err,
 						 sizeof(err));
 			if (c->spec.vu_listen_fd < 0)
 				goto fail;
@@ -283,7 +286,7 @@ static void reaped(struct supervisor *s, struct child *c, int status)
 			ev_stop(&s->loop);
 		return;
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_STOPPED) {
+	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_QUIT) {
 		log_info("worker %u: quit requested; stopping", idx);
 		stop_all(s, EXIT_SUCCESS);
 		return;
@@ -294,7 +297,11 @@ static void reaped(struct supervisor *s, struct child *c, int status)
 		stop_all(s, EXIT_FAILURE);
 		return;
 	}
-	if (WIFSIGNALED(status))
+	/* Only our own signals stop the daemon; a worker that somebody else
+	 * signalled is one guest's console gone, and it comes back. */
+	if (WIFEXITED(status) && WEXITSTATUS(status) == WORKER_EXIT_STOPPED)
+		log_error("worker %u (pid %d) was stopped by a signal the supervisor did not send", idx, pid);
+	else if (WIFSIGNALED(status))
 		log_error("worker %u (pid %d) killed by signal %d (%s)", idx,
 			  pid, WTERMSIG(status), strsignal(WTERMSIG(status)));
 	else

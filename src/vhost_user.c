@@ -13,6 +13,7 @@
  * served on the same listening socket.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -846,6 +847,27 @@ static int receive_some(struct vu_dev *vu)
 	return 2;
 }
 
+/** vu_peer_gone() - has the frontend hung up (its close not yet read)? */
+bool vu_peer_gone(const struct vu_dev *vu)
+{
+	struct pollfd p = {.fd = vu->fd, .events = POLLRDHUP};
+
+	if (vu->fd < 0)
+		return true;
+	return poll(&p, 1, 0) == 1 &&
+	       (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+/**
+ * vu_note_memory_fault() - the kernel found guest memory unreachable
+ * (EFAULT); the session ends at the next vu_check_memory()
+ */
+void vu_note_memory_fault(struct vu_dev *vu)
+{
+	(void)vu;
+	guest_mem_note_fault();
+}
+
 /**
  * vu_check_memory() - end the session if guest memory faulted
  *
@@ -862,12 +884,17 @@ void vu_check_memory(struct vu_dev *vu)
 	vu_detach(vu);
 }
 
+#define VU_READ_BUDGET 64 /* recvmsg() calls per wake-up */
+
 static void on_frontend(void *arg, uint32_t events)
 {
 	struct vu_dev *vu = arg;
 
 	(void)events;
-	while (vu_connected(vu)) {
+	/* A frontend that never stops sending must not starve the console:
+	 * after a budget of reads the level-triggered loop comes back. */
+	for (unsigned int reads = 0; vu_connected(vu) && reads < VU_READ_BUDGET;
+	     reads++) {
 		int r = receive_some(vu);
 
 		if (r == 0)

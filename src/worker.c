@@ -33,6 +33,7 @@ struct worker {
 	struct console console;
 	struct backend backend;
 	struct backend_events backend_events;
+	bool quit; /* the user asked to quit, not a signal */
 };
 
 static void on_listen(void *arg, uint32_t events);
@@ -45,13 +46,11 @@ static void watch_listener(struct worker *w)
 			  strerror(errno));
 }
 
-static void on_frontend_gone(void *opaque)
-{
-	struct worker *w = opaque;
-
-	watch_listener(w);
-}
-
+/*
+ * A second frontend on a served socket is refused at once: left in the
+ * backlog it would wait for replies that never come (QEMU hangs at start).
+ * A frontend that has just hung up does not count as served.
+ */
 static void on_listen(void *arg, uint32_t events)
 {
 	struct worker *w = arg;
@@ -65,11 +64,14 @@ static void on_listen(void *arg, uint32_t events)
 			log_warn("accept: %s", strerror(errno));
 		return;
 	}
+	if (vu_connected(&w->vu) && !vu_peer_gone(&w->vu)) {
+		log_warn("frontend refused: this socket already serves a frontend");
+		close(fd);
+		return;
+	}
+	vu_detach(&w->vu);
 	log_info("frontend connected");
-	/* One frontend at a time: the next one waits in the backlog. */
-	ev_del(&w->loop, &w->listen_watch);
-	if (vu_attach(&w->vu, fd) < 0)
-		watch_listener(w);
+	vu_attach(&w->vu, fd);
 }
 
 static void on_signal(void *arg, uint32_t events)
@@ -79,7 +81,12 @@ static void on_signal(void *arg, uint32_t events)
 
 	(void)events;
 	while (read(w->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		log_debug("%s: stopping", strsignal((int)si.ssi_signo));
+		if (si.ssi_pid == (uint32_t)getppid())
+			log_debug("%s from the supervisor: stopping",
+				  strsignal((int)si.ssi_signo));
+		else
+			log_info("%s from pid %u: stopping this worker",
+				 strsignal((int)si.ssi_signo), si.ssi_pid);
 		ev_stop(&w->loop);
 	}
 }
@@ -92,6 +99,7 @@ static void on_quit(void *opaque)
 {
 	struct worker *w = opaque;
 
+	w->quit = true;
 	ev_stop(&w->loop);
 }
 
@@ -151,7 +159,6 @@ static void wire_up(struct worker *w)
 		.reset = on_device_reset,
 		.get_config = on_get_config,
 		.set_config = on_set_config,
-		.disconnected = on_frontend_gone,
 	};
 	w->backend_events = (struct backend_events){
 		.opaque = w,
@@ -215,6 +222,8 @@ int worker_main(const struct worker_spec *spec)
 		status = WORKER_EXIT_STARTUP;
 	else if (ev_run(&w.loop) < 0)
 		status = WORKER_EXIT_FAILED;
+	else if (w.quit)
+		status = WORKER_EXIT_QUIT;
 	vu_detach(&w.vu);
 	backend_fini(&w.backend);
 	console_fini(&w.console);

@@ -18,6 +18,7 @@ static const struct {
 	{"vhost_user", vhost_user_suite},
 	{"bad_input", bad_input_suite},
 	{"console", console_suite},
+	{"reliability", reliability_suite},
 	{"nested", nested_suite},
 	{"e2e", e2e_suite},
 };

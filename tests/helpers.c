@@ -127,18 +127,28 @@ void run_daemon(const char *const args[], int timeout_ms,
 void daemon_start(struct daemon_proc *d, const char *dir,
 		  const char *const args[])
 {
-	char **argv = build_argv(args);
 	static int seq;
 	int fd;
 
 	snprintf(d->log_path, sizeof(d->log_path), "%s/daemon-%d.log", dir,
 		 seq++);
+	fd = open(d->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	daemon_start_stderr(d, fd, args);
+	close(fd);
+}
+
+/* Start the daemon with its stderr on @err_fd (a pipe, a socket, ...). */
+void daemon_start_stderr(struct daemon_proc *d, int err_fd,
+			 const char *const args[])
+{
+	char **argv = build_argv(args);
+	int fd;
+
 	d->pid = fork();
 	ck_assert_int_ge(d->pid, 0);
 	if (d->pid == 0) {
-		fd = open(d->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (fd >= 0)
-			dup2(fd, 2);
+		dup2(err_fd, 2);
 		fd = open("/dev/null", O_RDWR);
 		if (fd >= 0) {
 			dup2(fd, 0);

@@ -34,6 +34,8 @@ void run_daemon(const char *const args[], int timeout_ms,
 /* Start the daemon in the background, stderr to a file in @dir. */
 void daemon_start(struct daemon_proc *d, const char *dir,
 		  const char *const args[]);
+void daemon_start_stderr(struct daemon_proc *d, int err_fd,
+			 const char *const args[]);
 /* SIGTERM, then wait; returns the raw wait status (or -1 on timeout). */
 int daemon_stop(struct daemon_proc *d, int sig, int timeout_ms);
 int wait_pid_timeout(pid_t pid, int timeout_ms);

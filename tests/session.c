@@ -162,10 +162,25 @@ int count_maps(pid_t pid)
 
 bool log_has(struct session *s, const char *text, int timeout_ms)
 {
+	return log_has_since(s, 0, text, timeout_ms);
+}
+
+/* Where the log ends now: for log_has_since(). */
+size_t log_mark(struct session *s)
+{
+	return strlen(daemon_log(&s->d));
+}
+
+/* Does the log say @text after @mark, within @timeout_ms? */
+bool log_has_since(struct session *s, size_t mark, const char *text,
+		   int timeout_ms)
+{
 	long deadline = now_ms() + timeout_ms;
 
 	do {
-		if (strstr(daemon_log(&s->d), text))
+		const char *log = daemon_log(&s->d);
+
+		if (strlen(log) >= mark && strstr(log + mark, text))
 			return true;
 		sleep_ms(10);
 	} while (now_ms() < deadline);

@@ -35,6 +35,9 @@ int count_fds(pid_t pid);
 int count_maps(pid_t pid);
 long cpu_ticks(pid_t pid);
 bool log_has(struct session *s, const char *text, int timeout_ms);
+size_t log_mark(struct session *s);
+bool log_has_since(struct session *s, size_t mark, const char *text,
+		   int timeout_ms);
 void tx_and_expect(struct session *s, struct fe *fe, const void *data,
 		   size_t len, uint32_t seg, bool indirect);
 
