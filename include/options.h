@@ -25,6 +25,16 @@
 #define MIN_OUTPUT_BUFFER      4096u
 #define MAX_OUTPUT_BUFFER      (1u << 30)
 
+/* Ports besides the console: the device has at most 32 (QEMU's limit). */
+#define MAX_EXTRA_PORTS 31u
+#define PORT_NAME_MAX	63u
+
+/* --port=NAME:PATH: port n (1..) of every guest's device. */
+struct port_option {
+	char name[PORT_NAME_MAX + 1];
+	const char *path; /* socket of guest i is PATH + i */
+};
+
 enum backend_kind {
 	BACKEND_NESTED,
 	BACKEND_NETWORK,
@@ -41,6 +51,8 @@ struct options {
 	size_t output_buffer;
 	int listen_fd; /* -1 unless --fd */
 	enum log_level log_level;
+	struct port_option ports[MAX_EXTRA_PORTS];
+	unsigned int port_count;
 };
 
 enum options_result {

@@ -23,6 +23,7 @@ struct worker_spec {
 	unsigned int index;
 	int vu_listen_fd; /* vhost-user listening socket */
 	int backend_listen_fd; /* network or uds listener; -1 for nested */
+	int port_listen_fd[MAX_EXTRA_PORTS]; /* --port sockets, in order */
 	const struct options *opts;
 };
 

@@ -22,6 +22,7 @@ enum {
 	OPT_FD,
 	OPT_LOG_LEVEL,
 	OPT_OUTPUT_BUFFER,
+	OPT_PORT,
 };
 
 static const struct option long_options[] = {
@@ -35,6 +36,7 @@ static const struct option long_options[] = {
 	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 	{"print-capabilities", no_argument, NULL, OPT_PRINT_CAPABILITIES},
 	{"fd", required_argument, NULL, OPT_FD},
+	{"port", required_argument, NULL, OPT_PORT},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -72,6 +74,11 @@ static const char usage_text[] =
 	"                            4K to 1024M (default 1M)\n"
 	"      --log-level=LEVEL     error, warn, info, debug or trace\n"
 	"                            (default info); logs go to stderr\n"
+	"      --port=NAME:PATH      one more port of the device, named NAME in "
+	"the\n"
+	"                            guest (/dev/virtio-ports/NAME), served on "
+	"the\n"
+	"                            unix socket PATH+i; repeatable, up to 31\n"
 	"      --fd=FD               serve the listening unix socket FD "
 	"instead\n"
 	"                            of --socket-path (one guest)\n"
@@ -245,6 +252,51 @@ static bool parse_backend(const char *arg, enum backend_kind *kind)
 	return true;
 }
 
+/*
+ * parse_port() - --port=NAME:PATH, NAME as the guest will see it
+ *
+ * The guest's udev makes /dev/virtio-ports/NAME of it, so a name must be a
+ * usable file name: printable, no '/', and unique; ':' ends it.
+ */
+static bool parse_port(const char *arg, struct options *o)
+{
+	const char *colon = strchr(arg, ':');
+	struct port_option *p;
+	size_t len;
+
+	if (o->port_count == MAX_EXTRA_PORTS) {
+		fail("--port: at most %u ports besides the console", MAX_EXTRA_PORTS);
+		return false;
+	}
+	if (!colon || colon == arg || colon[1] == '\0') {
+		fail("--port: '%s' is not NAME:PATH", arg);
+		return false;
+	}
+	len = (size_t)(colon - arg);
+	if (len > PORT_NAME_MAX) {
+		fail("--port: the name '%.*s' is longer than %u bytes", (int)len, arg, PORT_NAME_MAX);
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (arg[i] <= ' ' || arg[i] > '~' || arg[i] == '/') {
+			fail("--port: the name '%.*s' may hold only printable characters other than blank and '/'", (int)len, arg);
+			return false;
+		}
+	}
+	p = &o->ports[o->port_count];
+	memcpy(p->name, arg, len);
+	p->name[len] = '\0';
+	for (unsigned int i = 0; i < o->port_count; i++) {
+		if (strcmp(o->ports[i].name, p->name) == 0) {
+			fail("--port: the name '%s' is given twice", p->name);
+			return false;
+		}
+	}
+	p->path = colon + 1;
+	o->port_count++;
+	return true;
+}
+
 /* What was given explicitly, so that cross-option rules can be checked. */
 struct given {
 	bool count, tcp_port, fd;
@@ -299,6 +351,23 @@ static bool validate(const struct options *o, const struct given *g)
 	if (o->uds_path &&
 	    !check_suffixed_path("--uds-path", o->uds_path, o->socket_count))
 		return false;
+	for (unsigned int i = 0; i < o->port_count; i++) {
+		const char *path = o->ports[i].path;
+
+		if (!check_suffixed_path("--port", path, o->socket_count))
+			return false;
+		if ((o->uds_path && strcmp(path, o->uds_path) == 0) ||
+		    (o->socket_path && strcmp(path, o->socket_path) == 0)) {
+			fail("--port: '%s' is already the path of another socket", path);
+			return false;
+		}
+		for (unsigned int j = 0; j < i; j++) {
+			if (strcmp(path, o->ports[j].path) == 0) {
+				fail("--port: '%s' is the path of two ports", path);
+				return false;
+			}
+		}
+	}
 	return true;
 }
 
@@ -390,6 +459,10 @@ enum options_result options_parse(int argc, char *argv[], struct options *opts)
 				return OPTIONS_EXIT_FAIL;
 			opts->listen_fd = (int)v;
 			given.fd = true;
+			break;
+		case OPT_PORT:
+			if (!parse_port(optarg, opts))
+				return OPTIONS_EXIT_FAIL;
 			break;
 		case OPT_PRINT_CAPABILITIES:
 			print_capabilities = true;

@@ -42,6 +42,8 @@ struct child {
 	char backend_path[108];
 	struct sock_file_id vu_id; /* the socket files we bound there */
 	struct sock_file_id backend_id;
+	char port_path[MAX_EXTRA_PORTS][108];
+	struct sock_file_id port_id[MAX_EXTRA_PORTS];
 	pid_t pid; /* 0 when not running */
 	uint64_t started_ms;
 	uint64_t restart_at_ms; /* 0 when no restart is due */
@@ -110,7 +112,32 @@ static void close_listeners(struct supervisor *s, bool unlink_paths)
 			sock_unlink_ours(c->backend_path, &c->backend_id);
 		c->spec.vu_listen_fd = -1;
 		c->spec.backend_listen_fd = -1;
+		for (unsigned int p = 0; p < s->opts->port_count; p++) {
+			if (c->spec.port_listen_fd[p] < 0)
+				continue;
+			close(c->spec.port_listen_fd[p]);
+			if (unlink_paths)
+				sock_unlink_ours(c->port_path[p],
+						 &c->port_id[p]);
+			c->spec.port_listen_fd[p] = -1;
+		}
 	}
+}
+
+/* The --port sockets of one index: PATH + i, private to the user. */
+static int open_port_listeners(struct child *c, char *err, size_t errlen)
+{
+	const struct options *o = c->spec.opts;
+
+	for (unsigned int p = 0; p < o->port_count; p++) {
+		snprintf(c->port_path[p], sizeof(c->port_path[p]), "%s%u",
+			 o->ports[p].path, c->spec.index);
+		c->spec.port_listen_fd[p] = sock_listen_unix(
+			c->port_path[p], 0600, &c->port_id[p], err, errlen);
+		if (c->spec.port_listen_fd[p] < 0)
+			return -1;
+	}
+	return 0;
 }
 
 static int open_backend_listener(struct child *c, char *err, size_t errlen)
@@ -153,6 +180,8 @@ static int open_listeners(struct supervisor *s)
 		c->spec.opts = s->opts;
 		c->spec.vu_listen_fd = -1;
 		c->spec.backend_listen_fd = -1;
+		for (unsigned int p = 0; p < MAX_EXTRA_PORTS; p++)
+			c->spec.port_listen_fd[p] = -1;
 	}
 	for (unsigned int i = 0; i < s->count; i++) {
 		struct child *c = &s->children[i];
@@ -171,7 +200,8 @@ static int open_listeners(struct supervisor *s)
 			if (c->spec.vu_listen_fd < 0)
 				goto fail;
 		}
-		if (open_backend_listener(c, err, sizeof(err)) < 0)
+		if (open_backend_listener(c, err, sizeof(err)) < 0 ||
+		    open_port_listeners(c, err, sizeof(err)) < 0)
 			goto fail;
 	}
 	return 0;
@@ -200,6 +230,9 @@ static void worker_process(struct supervisor *s, struct child *c)
 			close(o->spec.vu_listen_fd);
 		if (o->spec.backend_listen_fd >= 0)
 			close(o->spec.backend_listen_fd);
+		for (unsigned int p = 0; p < s->opts->port_count; p++)
+			if (o->spec.port_listen_fd[p] >= 0)
+				close(o->spec.port_listen_fd[p]);
 	}
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	/* The supervisor may have died before the line above took effect. */
