@@ -18,6 +18,7 @@ static const struct {
 	{"vhost_user", vhost_user_suite},
 	{"bad_input", bad_input_suite},
 	{"console", console_suite},
+	{"console_size", console_size_suite},
 	{"nested", nested_suite},
 	{"e2e", e2e_suite},
 };

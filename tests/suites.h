@@ -10,6 +10,7 @@ Suite *process_suite(void);
 Suite *vhost_user_suite(void);
 Suite *bad_input_suite(void);
 Suite *console_suite(void);
+Suite *console_size_suite(void);
 Suite *nested_suite(void);
 Suite *e2e_suite(void);
 
