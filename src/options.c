@@ -237,7 +237,7 @@ static bool parse_console_size(const char *arg, uint16_t *cols,
 			       uint16_t *rows)
 {
 	const char *x = strchr(arg, 'x');
-	char num[2][16];
+	char num[2][32];
 	uint64_t v[2];
 
 	if (!x || x == arg || !x[1] || (size_t)(x - arg) >= sizeof(num[0]) ||
