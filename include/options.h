@@ -33,7 +33,7 @@ enum backend_kind {
 
 /* The order of the two numbers in a VIRTIO_CONSOLE_RESIZE message. */
 enum console_size_order {
-	CONSOLE_SIZE_ORDER_SPEC, /* cols, then rows: the virtio spec, Linux 6.15+ */
+	CONSOLE_SIZE_ORDER_SPEC, /* cols, then rows: virtio spec, Linux 6.15+ */
 	CONSOLE_SIZE_ORDER_ROWS_FIRST, /* rows, then cols: older Linux guests */
 };
 

@@ -490,7 +490,8 @@ int console_set_config(struct console *c, uint32_t offset, const uint8_t *buf,
 		emergency_write(c, buf[0]);
 		return 0;
 	}
-	log_error("SET_CONFIG: offset %u size %u refused: only emerg_wr (offset 8, 4 bytes) is writable; cols, rows and max_nr_ports are read-only", offset, len);
+	log_error("SET_CONFIG: offset %u size %u refused: only emerg_wr (offset 8, 4 bytes) is writable; cols, rows and max_nr_ports are read-only",
+		  offset, len);
 	return -1;
 }
 
@@ -537,7 +538,8 @@ static void announce_size(struct console *c)
 		return;
 	}
 	if (vu_notify_config_change(c->vu) < 0)
-		log_debug("console size %ux%u: no config change notification possible; the driver sees it when it next reads the config space", c->cols, c->rows);
+		log_debug("console size %ux%u: no config change notification possible; the driver sees it when it next reads the config space",
+			  c->cols, c->rows);
 }
 
 /**

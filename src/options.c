@@ -233,8 +233,7 @@ static bool check_suffixed_path(const char *opt, const char *path,
  * parse_console_size() - "COLSxROWS", each a decimal number from 1 to 65535
  * (what a terminal's and the virtio console's 16-bit fields can hold)
  */
-static bool parse_console_size(const char *arg, uint16_t *cols,
-			       uint16_t *rows)
+static bool parse_console_size(const char *arg, uint16_t *cols, uint16_t *rows)
 {
 	const char *x = strchr(arg, 'x');
 	char num[2][32];
@@ -242,7 +241,8 @@ static bool parse_console_size(const char *arg, uint16_t *cols,
 
 	if (!x || x == arg || !x[1] || (size_t)(x - arg) >= sizeof(num[0]) ||
 	    strlen(x + 1) >= sizeof(num[1])) {
-		fail("--console-size: '%s' is not COLSxROWS (for example 80x24)", arg);
+		fail("--console-size: '%s' is not COLSxROWS (for example 80x24)",
+		     arg);
 		return false;
 	}
 	memcpy(num[0], arg, (size_t)(x - arg));
@@ -252,17 +252,20 @@ static bool parse_console_size(const char *arg, uint16_t *cols,
 		char *end;
 
 		if (num[i][0] < '0' || num[i][0] > '9') {
-			fail("--console-size: '%s' is not COLSxROWS (for example 80x24)", arg);
+			fail("--console-size: '%s' is not COLSxROWS (for example 80x24)",
+			     arg);
 			return false;
 		}
 		errno = 0;
 		v[i] = strtoull(num[i], &end, 10);
 		if (*end != '\0') {
-			fail("--console-size: '%s' is not COLSxROWS (for example 80x24)", arg);
+			fail("--console-size: '%s' is not COLSxROWS (for example 80x24)",
+			     arg);
 			return false;
 		}
 		if (errno == ERANGE || v[i] < 1 || v[i] > UINT16_MAX) {
-			fail("--console-size: %s: columns and rows must each be 1 to 65535", arg);
+			fail("--console-size: %s: columns and rows must each be 1 to 65535",
+			     arg);
 			return false;
 		}
 	}
@@ -278,7 +281,8 @@ static bool parse_size_order(const char *arg, enum console_size_order *order)
 	else if (strcmp(arg, "rows-first") == 0)
 		*order = CONSOLE_SIZE_ORDER_ROWS_FIRST;
 	else {
-		fail("--console-size-order: unknown order '%s' (spec or rows-first)", arg);
+		fail("--console-size-order: unknown order '%s' (spec or rows-first)",
+		     arg);
 		return false;
 	}
 	return true;
@@ -442,7 +446,8 @@ enum options_result options_parse(int argc, char *argv[], struct options *opts)
 				return OPTIONS_EXIT_FAIL;
 			break;
 		case OPT_CONSOLE_SIZE_ORDER:
-			if (!parse_size_order(optarg, &opts->console_size_order))
+			if (!parse_size_order(optarg,
+					      &opts->console_size_order))
 				return OPTIONS_EXIT_FAIL;
 			break;
 		case OPT_LOG_LEVEL:

@@ -227,8 +227,7 @@ static enum vu_result set_protocol_features(struct vu_dev *vu,
 	return VU_OK;
 }
 
-static enum vu_result set_backend_req_fd(struct vu_dev *vu,
-					 struct vu_msg *msg,
+static enum vu_result set_backend_req_fd(struct vu_dev *vu, struct vu_msg *msg,
 					 struct vu_msg *reply)
 {
 	bool ack = vu->protocol_features &
@@ -237,7 +236,8 @@ static enum vu_result set_backend_req_fd(struct vu_dev *vu,
 	(void)reply;
 	if (!(vu->protocol_features &
 	      (1ULL << VHOST_USER_PROTOCOL_F_BACKEND_REQ))) {
-		log_error("SET_BACKEND_REQ_FD: VHOST_USER_PROTOCOL_F_BACKEND_REQ was not negotiated");
+		log_error(
+			"SET_BACKEND_REQ_FD: VHOST_USER_PROTOCOL_F_BACKEND_REQ was not negotiated");
 		return VU_ERROR;
 	}
 	if (vu_chan_attach(&vu->chan, take_fd(msg, 0), ack) < 0)

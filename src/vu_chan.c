@@ -52,7 +52,8 @@ void vu_chan_close(struct vu_chan *ch)
 /* The frontend broke the channel: say why once, then carry on without. */
 static void drop(struct vu_chan *ch, const char *why)
 {
-	log_warn("back-end channel: %s; dropped (no more config change notifications this session)", why);
+	log_warn("back-end channel: %s; dropped (no more config change notifications this session)",
+		 why);
 	vu_chan_close(ch);
 }
 
@@ -68,11 +69,13 @@ static void take_answer(struct vu_chan *ch)
 	ch->acks_due--;
 	if (v == 0) {
 		ch->acked++;
-		log_debug("back-end channel: the frontend took the config change");
+		log_debug(
+			"back-end channel: the frontend took the config change");
 		return;
 	}
 	ch->refused++;
-	log_warn("back-end channel: the frontend answered %llu (failure) to a config change notification", (unsigned long long)v);
+	log_warn("back-end channel: the frontend answered %llu (failure) to a config change notification",
+		 (unsigned long long)v);
 }
 
 /* Is the header just read an answer we wait for? Logs why not. */
@@ -109,9 +112,14 @@ static void on_chan(void *arg, uint32_t events)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return;
-		if (n <= 0) {
-			drop(ch, n == 0 ? "closed by the frontend"
-					: strerror(errno));
+		if (n == 0) {
+			/* Most often the frontend is going away altogether. */
+			log_info("back-end channel: closed by the frontend");
+			vu_chan_close(ch);
+			return;
+		}
+		if (n < 0) {
+			drop(ch, strerror(errno));
 			return;
 		}
 		ch->in_have += (unsigned int)n;
@@ -177,7 +185,8 @@ int vu_chan_config_changed(struct vu_chan *ch)
 		n = send(ch->fd, &h, HDR_SIZE, MSG_DONTWAIT | MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
 	if (n < 0 && errno == EAGAIN) {
-		log_warn("back-end channel: the frontend does not read it; config change notification not sent");
+		log_warn(
+			"back-end channel: the frontend does not read it; config change notification not sent");
 		return -1;
 	}
 	if (n != (ssize_t)HDR_SIZE) {

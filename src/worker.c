@@ -222,8 +222,7 @@ static int setup(struct worker *w)
 	 * exactly when there is a size to tell. */
 	console_set_size_order(&w->console, o->console_size_order);
 	if (o->console_cols)
-		console_set_size(&w->console, o->console_cols,
-				 o->console_rows);
+		console_set_size(&w->console, o->console_cols, o->console_rows);
 	else if (o->backend == BACKEND_NESTED)
 		take_terminal_size(w, "start-up");
 	w->dev.features = console_features(&w->console);

@@ -9,6 +9,8 @@
 
 #include "suites.h"
 
+/* One suite a line. */
+/* clang-format off */
 static const struct {
 	const char *name;
 	Suite *(*make)(void);
@@ -22,6 +24,7 @@ static const struct {
 	{"nested", nested_suite},
 	{"e2e", e2e_suite},
 };
+/* clang-format on */
 
 int main(int argc, char *argv[])
 {

@@ -61,8 +61,8 @@ static void frontend(enum fe_style style, uint64_t want, bool backend_req)
 				.no_backend_req = !backend_req};
 
 	ck_assert_msg(fe_open(&fe, &cfg) == 0, "%s", fe.err);
-	ck_assert_msg(fe_negotiate(&fe) == 0, "negotiate: %s\nlog:\n%s",
-		      fe.err, daemon_log(&s.d));
+	ck_assert_msg(fe_negotiate(&fe) == 0, "negotiate: %s\nlog:\n%s", fe.err,
+		      daemon_log(&s.d));
 }
 
 /* The next control message is a RESIZE of port 0 carrying @a then @b. */
@@ -73,8 +73,8 @@ static void expect_resize(uint16_t a, uint16_t b)
 	size_t len = 0;
 	uint8_t *p = (uint8_t *)extra;
 
-	ck_assert_msg(fe_ctrl_recv(&fe, &m, extra, sizeof(extra), &len,
-				   3000) == 0,
+	ck_assert_msg(fe_ctrl_recv(&fe, &m, extra, sizeof(extra), &len, 3000) ==
+			      0,
 		      "no RESIZE: %s\nlog:\n%s", fe.err, daemon_log(&s.d));
 	ck_assert_uint_eq(m.event, VIRTIO_CONSOLE_RESIZE);
 	ck_assert_uint_eq(m.id, 0);
@@ -122,12 +122,11 @@ static bool channel_quiet(int ms)
 START_TEST(test_size_offered_only_with_a_size)
 {
 	const char *sized[] = {"--console-size=100x30", NULL};
-	uint64_t base = F(VIRTIO_F_VERSION_1) | F(VIRTIO_F_NOTIFY_ON_EMPTY) |
-			F(VIRTIO_RING_F_EVENT_IDX) |
-			F(VIRTIO_RING_F_INDIRECT_DESC) |
-			F(VHOST_USER_F_PROTOCOL_FEATURES) |
-			F(VIRTIO_CONSOLE_F_MULTIPORT) |
-			F(VIRTIO_CONSOLE_F_EMERG_WRITE);
+	uint64_t base =
+		F(VIRTIO_F_VERSION_1) | F(VIRTIO_F_NOTIFY_ON_EMPTY) |
+		F(VIRTIO_RING_F_EVENT_IDX) | F(VIRTIO_RING_F_INDIRECT_DESC) |
+		F(VHOST_USER_F_PROTOCOL_FEATURES) |
+		F(VIRTIO_CONSOLE_F_MULTIPORT) | F(VIRTIO_CONSOLE_F_EMERG_WRITE);
 
 	start(NULL);
 	ck_assert_uint_eq(features_offered(), base);
@@ -253,8 +252,8 @@ START_TEST(test_no_multiport_without_channel_gets_no_notification)
 	start(a);
 	frontend(FE_STYLE_QEMU, NO_MULTIPORT, false);
 	ck_assert_int_eq(fe.chan_fd, -1);
-	ck_assert(!(fe.protocol_features &
-		    F(VHOST_USER_PROTOCOL_F_BACKEND_REQ)));
+	ck_assert(
+		!(fe.protocol_features & F(VHOST_USER_PROTOCOL_F_BACKEND_REQ)));
 	ck_assert(log_has(&s, "no config change notification possible", 2000));
 	/* The size is in the config space all the same. */
 	expect_config_size(90, 33);
@@ -279,8 +278,7 @@ END_TEST
 /* Another config change: the driver sets its features again. */
 static void provoke_config_change(struct vhost_user_header *h)
 {
-	ck_assert_int_eq(fe_set_u64(&fe, VHOST_USER_SET_FEATURES, fe.acked),
-			 0);
+	ck_assert_int_eq(fe_set_u64(&fe, VHOST_USER_SET_FEATURES, fe.acked), 0);
 	expect_config_change(h);
 }
 
@@ -305,8 +303,7 @@ START_TEST(test_channel_answers_checked)
 	ck_assert_ptr_nonnull(strstr(fe.err, "closed by the daemon"));
 	/* The session goes on without it. */
 	ck_assert_int_eq(fe_get_u64(&fe, VHOST_USER_GET_FEATURES, &f), 0);
-	ck_assert_int_eq(fe_set_u64(&fe, VHOST_USER_SET_FEATURES, fe.acked),
-			 0);
+	ck_assert_int_eq(fe_set_u64(&fe, VHOST_USER_SET_FEATURES, fe.acked), 0);
 	ck_assert(log_has(&s, "no config change notification possible", 2000));
 }
 END_TEST
@@ -329,8 +326,8 @@ START_TEST(test_channel_unasked_message_and_hangup)
 	expect_config_change(&h);
 	close(fe.chan_fd);
 	fe.chan_fd = -1;
-	ck_assert(log_has(&s, "back-end channel: closed by the frontend",
-			  2000));
+	ck_assert(
+		log_has(&s, "back-end channel: closed by the frontend", 2000));
 	ck_assert_int_eq(fe_get_u64(&fe, VHOST_USER_GET_FEATURES, &f), 0);
 }
 END_TEST
@@ -350,7 +347,10 @@ START_TEST(test_set_backend_req_fd_refusals)
 	ck_assert_int_eq(fe_request(&fe, VHOST_USER_SET_BACKEND_REQ_FD, NULL, 0,
 				    &p[1], 1, NULL, 0),
 			 -1);
-	ck_assert(log_has(&s, "VHOST_USER_PROTOCOL_F_BACKEND_REQ was not negotiated", 2000));
+	ck_assert(
+		log_has(&s,
+			"VHOST_USER_PROTOCOL_F_BACKEND_REQ was not negotiated",
+			2000));
 	fe_close(&fe);
 
 	/* Negotiated, but a pipe is no channel. */

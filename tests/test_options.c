@@ -272,9 +272,10 @@ END_TEST
 
 START_TEST(test_console_size_malformed)
 {
-	static const char *const bad[] = {"80",	  "x24",  "80x",    "80x24x1",
-					  "-80x24", "80X24", "80x 24", " 80x24",
-					  "axb",    "",	   "80x+24"};
+	static const char *const bad[] = {"80",	     "x24",    "80x",
+					  "80x24x1", "-80x24", "80X24",
+					  "80x 24",  " 80x24", "axb",
+					  "",	     "80x+24"};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char arg[64];
@@ -282,7 +283,9 @@ START_TEST(test_console_size_malformed)
 
 		snprintf(arg, sizeof(arg), "--console-size=%s", bad[i]);
 		expect_rejected(a, "--console-size: '");
-		ck_assert_msg(strstr(res.err, "is not COLSxROWS (for example 80x24)"), "%s", res.err);
+		ck_assert_msg(strstr(res.err,
+				     "is not COLSxROWS (for example 80x24)"),
+			      "%s", res.err);
 	}
 }
 END_TEST
@@ -294,8 +297,9 @@ START_TEST(test_console_size_out_of_range)
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char arg[64];
-		const char *a[] = {"-s", "/tmp/x", "-b", "uds", "--uds-path=/tmp/u",
-				   arg, NULL};
+		const char *a[] =
+			{"-s", "/tmp/x", "-b", "uds", "--uds-path=/tmp/u",
+			 arg,  NULL};
 
 		snprintf(arg, sizeof(arg), "--console-size=%s", bad[i]);
 		expect_rejected(a, "columns and rows must each be 1 to 65535");
@@ -306,7 +310,9 @@ END_TEST
 START_TEST(test_console_size_with_nested)
 {
 	const char *a[] = {"-s", "/tmp/x", "--console-size=80x24", NULL};
-	expect_rejected(a, "--console-size: the nested backend tells the guest this terminal's size");
+	expect_rejected(
+		a,
+		"--console-size: the nested backend tells the guest this terminal's size");
 }
 END_TEST
 
@@ -314,7 +320,9 @@ START_TEST(test_console_size_order_unknown)
 {
 	const char *a[] = {"-s", "/tmp/x", "--console-size-order=cols-first",
 			   NULL};
-	expect_rejected(a, "--console-size-order: unknown order 'cols-first' (spec or rows-first)");
+	expect_rejected(
+		a,
+		"--console-size-order: unknown order 'cols-first' (spec or rows-first)");
 }
 END_TEST
 
@@ -426,11 +434,20 @@ static char *slurp(const char *rel)
 START_TEST(test_help_man_page_and_readme_agree)
 {
 	static const char *const opts[] = {
-		"socket-path",	      "socket-count", "backend",
-		"tcp-port",	      "uds-path",     "max-queue-size",
-		"output-buffer",      "log-level",    "fd",
-		"print-capabilities", "help",	      "version",
-		"console-size",	      "console-size-order",
+		"socket-path",
+		"socket-count",
+		"backend",
+		"tcp-port",
+		"uds-path",
+		"max-queue-size",
+		"output-buffer",
+		"log-level",
+		"fd",
+		"print-capabilities",
+		"help",
+		"version",
+		"console-size",
+		"console-size-order",
 	};
 	const char *a[] = {"--help", NULL};
 	char *man, *readme;

@@ -152,7 +152,8 @@ static void apply_resize(void)
 	fclose(f);
 	buf[strcspn(buf, "\n")] = '\0';
 	if (!parse_winsize(buf, &ws)) {
-		fprintf(stderr, "%s: resize: '%s' is not COLSxROWS\n", prog, buf);
+		fprintf(stderr, "%s: resize: '%s' is not COLSxROWS\n", prog,
+			buf);
 		return;
 	}
 	if (ioctl(resize_master, TIOCSWINSZ, &ws) < 0)

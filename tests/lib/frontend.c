@@ -378,10 +378,13 @@ static int chan_read(struct fe *fe, void *buf, size_t len, int timeout_ms)
 		ssize_t n;
 
 		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
-			return fail(fe, "nothing on the back-end channel within %d ms", timeout_ms);
+			return fail(fe,
+				    "nothing on the back-end channel within %d ms",
+				    timeout_ms);
 		n = recv(fe->chan_fd, p, len, 0);
 		if (n <= 0)
-			return fail(fe, "back-end channel closed by the daemon");
+			return fail(fe,
+				    "back-end channel closed by the daemon");
 		p += n;
 		len -= (size_t)n;
 	}
@@ -413,9 +416,9 @@ int fe_backend_reply(struct fe *fe, const struct vhost_user_header *req,
 	struct {
 		struct vhost_user_header h;
 		uint64_t v;
-	} __attribute__((packed)) r = {
-		{req->request, VHOST_USER_VERSION | VHOST_USER_REPLY_MASK, 8},
-		value};
+	} __attribute__((packed))
+	r = {{req->request, VHOST_USER_VERSION | VHOST_USER_REPLY_MASK, 8},
+	     value};
 
 	if (send(fe->chan_fd, &r, sizeof(r), MSG_NOSIGNAL) != sizeof(r))
 		return fail(fe, "back-end channel: reply: %s", strerror(errno));
@@ -522,7 +525,8 @@ static int negotiate_features(struct fe *fe)
 		if (fe->cfg.no_backend_req)
 			proto &= ~(1ull << VHOST_USER_PROTOCOL_F_BACKEND_REQ);
 		fe->protocol_features = proto;
-		if (fe_set_u64(fe, VHOST_USER_SET_PROTOCOL_FEATURES, proto) < 0 ||
+		if (fe_set_u64(fe, VHOST_USER_SET_PROTOCOL_FEATURES, proto) <
+			    0 ||
 		    set_backend_req_fd(fe) < 0)
 			return -1;
 	}
