@@ -31,7 +31,9 @@ struct console {
 	struct outbuf out;
 	unsigned int index;
 	char port_name[CONSOLE_PORT_NAME_MAX];
-	uint16_t cols, rows;
+	uint16_t cols, rows; /* config space; the real size if size_known */
+	bool size_known; /* a backend said the size: F_SIZE is offered */
+	enum console_size_order size_order; /* of RESIZE's two numbers */
 
 	/* What the guest driver has told us. */
 	bool device_ready;
@@ -65,6 +67,12 @@ void console_get_config(struct console *c, uint32_t offset, uint8_t *buf,
 			uint32_t len);
 int console_set_config(struct console *c, uint32_t offset, const uint8_t *buf,
 		       uint32_t len);
+
+/* The console's size, as a backend knows it. */
+void console_set_size(struct console *c, uint16_t cols, uint16_t rows);
+void console_set_size_order(struct console *c, enum console_size_order order);
+uint64_t console_features(const struct console *c);
+void console_features_set(struct console *c);
 
 /* What the backend's client did. */
 void console_client_connected(struct console *c);

@@ -41,6 +41,12 @@ enum backend_kind {
 	BACKEND_UDS,
 };
 
+/* The order of the two numbers in a VIRTIO_CONSOLE_RESIZE message. */
+enum console_size_order {
+	CONSOLE_SIZE_ORDER_SPEC, /* cols, then rows: virtio spec, Linux 6.15+ */
+	CONSOLE_SIZE_ORDER_ROWS_FIRST, /* rows, then cols: older Linux guests */
+};
+
 struct options {
 	const char *socket_path; /* NULL when serving --fd */
 	unsigned int socket_count;
@@ -49,6 +55,8 @@ struct options {
 	const char *uds_path;
 	uint32_t max_queue_size;
 	size_t output_buffer;
+	uint16_t console_cols, console_rows; /* --console-size; 0: not given */
+	enum console_size_order console_size_order;
 	int listen_fd; /* -1 unless --fd */
 	enum log_level log_level;
 	struct port_option ports[MAX_EXTRA_PORTS];

@@ -16,6 +16,7 @@
 #include "guest_mem.h"
 #include "vhost_user_spec.h"
 #include "virtqueue.h"
+#include "vu_chan.h"
 
 #define VU_MAX_QUEUES  8
 #define VU_MAX_PAYLOAD 4096
@@ -37,6 +38,8 @@ struct vu_device {
 			  uint32_t len);
 	/* The frontend is gone; the worker may accept the next one. */
 	void (*disconnected)(void *opaque);
+	/* Optional: SET_FEATURES was accepted (vu->acked_features is set). */
+	void (*features_set)(void *opaque);
 };
 
 struct vu_msg {
@@ -72,6 +75,7 @@ struct vu_dev {
 	struct guest_mem mem;
 	struct virtqueue vqs[VU_MAX_QUEUES];
 	struct ev_watch kick_watch[VU_MAX_QUEUES];
+	struct vu_chan chan; /* the back-end channel, if the frontend gave one */
 };
 
 uint64_t vu_protocol_features(void);
@@ -85,5 +89,6 @@ bool vu_feature(const struct vu_dev *vu, unsigned int bit);
 void vu_dispatch(struct vu_dev *vu, struct vu_msg *msg);
 void vu_check_memory(struct vu_dev *vu);
 void vu_note_memory_fault(struct vu_dev *vu);
+int vu_notify_config_change(struct vu_dev *vu);
 
 #endif

@@ -53,6 +53,14 @@ enum vhost_user_request {
 	VHOST_USER_MAX_REQUEST = 41,
 };
 
+/* Requests the back-end sends on the back-end channel (BACKEND_REQ). */
+enum vhost_user_backend_request {
+	VHOST_USER_BACKEND_NONE = 0,
+	VHOST_USER_BACKEND_IOTLB_MSG = 1,
+	VHOST_USER_BACKEND_CONFIG_CHANGE_MSG = 2,
+	VHOST_USER_BACKEND_VRING_HOST_NOTIFIER_MSG = 3,
+};
+
 /* Header flags. */
 #define VHOST_USER_VERSION_MASK	   0x3u
 #define VHOST_USER_VERSION	   0x1u

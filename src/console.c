@@ -10,6 +10,7 @@
  * into the guest's buffers; while the guest has none, the client is not
  * read at all, so nothing typed is lost.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,8 @@ const uint64_t console_device_features = (1ULL << VIRTIO_F_VERSION_1) |
 					 (1ULL << VIRTIO_F_NOTIFY_ON_EMPTY) |
 					 (1ULL << VIRTIO_RING_F_EVENT_IDX) |
 					 (1ULL << VIRTIO_RING_F_INDIRECT_DESC) |
-					 (1ULL << VIRTIO_CONSOLE_F_MULTIPORT);
+					 (1ULL << VIRTIO_CONSOLE_F_MULTIPORT) |
+					 (1ULL << VIRTIO_CONSOLE_F_EMERG_WRITE);
 
 /*
  * guest_memory_fault() - the kernel could not reach guest memory (EFAULT)
@@ -121,6 +123,7 @@ static void ctrl_send(struct console *c, uint16_t event, uint16_t value,
 }
 
 static void console_rx(struct console *c);
+static void send_resize(struct console *c);
 
 static void handle_port_ready(struct console *c, uint16_t value)
 {
@@ -135,6 +138,9 @@ static void handle_port_ready(struct console *c, uint16_t value)
 	ctrl_send(c, VIRTIO_CONSOLE_PORT_NAME, 0, c->port_name,
 		  (uint32_t)strlen(c->port_name));
 	ctrl_send(c, VIRTIO_CONSOLE_PORT_OPEN, 1, NULL, 0);
+	/* Port 0 is a console port now: Linux takes a size for it. */
+	if (c->size_known && vu_feature(c->vu, VIRTIO_CONSOLE_F_SIZE))
+		send_resize(c);
 }
 
 static void handle_ctrl(struct console *c,
@@ -482,15 +488,121 @@ void console_get_config(struct console *c, uint32_t offset, uint8_t *buf,
 	memcpy(buf, (const uint8_t *)&cfg + offset, len);
 }
 
+/*
+ * emergency_write() - a byte the driver wrote to emerg_wr: guest output
+ * like any other, through the same buffer to the same client
+ */
+static void emergency_write(struct console *c, uint8_t byte)
+{
+	/* Two free slots in front, as deliver_output() wants. */
+	struct iovec v[3] = {[2] = {.iov_base = &byte, .iov_len = 1}};
+
+	log_trace("emergency write of byte %#x", byte);
+	deliver_output(c, &v[2], 1);
+}
+
+/*
+ * Only emerg_wr is writable, and only as a whole (VIRTIO_CONSOLE_F_EMERG_
+ * WRITE is offered, so a driver may use it at any time, before the device
+ * is ready too); the rest of the config space is the device's to say.
+ */
 int console_set_config(struct console *c, uint32_t offset, const uint8_t *buf,
 		       uint32_t len)
 {
-	(void)c;
-	(void)buf;
-	log_error("SET_CONFIG: offset %u size %u: the console config space is "
-		  "read-only (VIRTIO_CONSOLE_F_EMERG_WRITE is not offered)",
+	if (offset == offsetof(struct virtio_console_config, emerg_wr) &&
+	    len == sizeof(uint32_t)) {
+		emergency_write(c, buf[0]);
+		return 0;
+	}
+	log_error("SET_CONFIG: offset %u size %u refused: only emerg_wr (offset 8, 4 bytes) is writable; cols, rows and max_nr_ports are read-only",
 		  offset, len);
 	return -1;
+}
+
+/* --- the console's size ---------------------------------------------- */
+
+/* RESIZE's payload: two le16, in the order the guest reads them. */
+static void send_resize(struct console *c)
+{
+	uint16_t first = c->cols, second = c->rows;
+	uint8_t size[4];
+
+	if (c->size_order == CONSOLE_SIZE_ORDER_ROWS_FIRST) {
+		first = c->rows;
+		second = c->cols;
+	}
+	memcpy(size, &first, sizeof(first));
+	memcpy(size + 2, &second, sizeof(second));
+	/* A RESIZE still waiting for a buffer just gets the newer size. */
+	for (unsigned int i = 0; i < c->ctrl_count; i++) {
+		struct console_ctrl_msg *m =
+			&c->ctrl[(c->ctrl_head + i) % CONSOLE_CTRL_PENDING_MAX];
+
+		if (m->hdr.event == VIRTIO_CONSOLE_RESIZE) {
+			memcpy(m->extra, size, sizeof(size));
+			return;
+		}
+	}
+	ctrl_send(c, VIRTIO_CONSOLE_RESIZE, 0, size, sizeof(size));
+}
+
+/*
+ * announce_size() - tell the driver the size, the way it listens: with
+ * MULTIPORT a RESIZE for the console port (once it is one), without it a
+ * config change notification (it then reads cols and rows)
+ */
+static void announce_size(struct console *c)
+{
+	if (!c->size_known || !c->vu || !vu_connected(c->vu) ||
+	    !vu_feature(c->vu, VIRTIO_CONSOLE_F_SIZE))
+		return;
+	if (vu_feature(c->vu, VIRTIO_CONSOLE_F_MULTIPORT)) {
+		if (c->port_ready)
+			send_resize(c);
+		return;
+	}
+	if (vu_notify_config_change(c->vu) < 0)
+		log_debug("console size %ux%u: no config change notification possible; the driver sees it when it next reads the config space",
+			  c->cols, c->rows);
+}
+
+/**
+ * console_set_size() - the console is @cols x @rows from now on
+ *
+ * Any backend may call this, at any time; the driver hears of it as soon
+ * as it can take a size. Offered as VIRTIO_CONSOLE_F_SIZE to frontends
+ * that connect after the first call (console_features()).
+ */
+void console_set_size(struct console *c, uint16_t cols, uint16_t rows)
+{
+	bool changed = !c->size_known || cols != c->cols || rows != c->rows;
+
+	c->cols = cols;
+	c->rows = rows;
+	c->size_known = true;
+	if (!changed)
+		return;
+	log_debug("console size %ux%u", cols, rows);
+	announce_size(c);
+}
+
+void console_set_size_order(struct console *c, enum console_size_order order)
+{
+	c->size_order = order;
+}
+
+/** console_features() - the virtio features this console offers */
+uint64_t console_features(const struct console *c)
+{
+	return console_device_features |
+	       (c->size_known ? 1ULL << VIRTIO_CONSOLE_F_SIZE : 0);
+}
+
+/* The driver accepted its features: without MULTIPORT, the size now. */
+void console_features_set(struct console *c)
+{
+	if (!vu_feature(c->vu, VIRTIO_CONSOLE_F_MULTIPORT))
+		announce_size(c);
 }
 
 int console_init(struct console *c, unsigned int index, size_t out_buffer,

@@ -23,6 +23,8 @@ enum {
 	OPT_LOG_LEVEL,
 	OPT_OUTPUT_BUFFER,
 	OPT_PORT,
+	OPT_CONSOLE_SIZE,
+	OPT_CONSOLE_SIZE_ORDER,
 };
 
 static const struct option long_options[] = {
@@ -33,6 +35,8 @@ static const struct option long_options[] = {
 	{"uds-path", required_argument, NULL, OPT_UDS_PATH},
 	{"max-queue-size", required_argument, NULL, 'q'},
 	{"output-buffer", required_argument, NULL, OPT_OUTPUT_BUFFER},
+	{"console-size", required_argument, NULL, OPT_CONSOLE_SIZE},
+	{"console-size-order", required_argument, NULL, OPT_CONSOLE_SIZE_ORDER},
 	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 	{"print-capabilities", no_argument, NULL, OPT_PRINT_CAPABILITIES},
 	{"fd", required_argument, NULL, OPT_FD},
@@ -44,14 +48,11 @@ static const struct option long_options[] = {
 
 static const char usage_text[] =
 	"Usage: " PROGRAM_NAME " --socket-path=PATH [OPTION]...\n"
-	"vhost-user backend that emulates a VirtIO console device (virtio id "
-	"3)\n"
-	"and hands each guest's console to the host: this terminal, a TCP "
-	"port\n"
+	"vhost-user backend that emulates a VirtIO console device (virtio id 3)\n"
+	"and hands each guest's console to the host: this terminal, a TCP port\n"
 	"or a unix socket.\n"
 	"\n"
-	"  -s, --socket-path=PATH    vhost-user socket; with --socket-count=N "
-	"the\n"
+	"  -s, --socket-path=PATH    vhost-user socket; with --socket-count=N the\n"
 	"                            daemon listens on PATH0 .. PATH<N-1>\n"
 	"  -c, --socket-count=N      number of guests served, one worker each\n"
 	"                            (default 1)\n"
@@ -60,45 +61,42 @@ static const char usage_text[] =
 	"                            socket); default nested\n"
 	"  -p, --tcp-port=PORT       network: guest i is on port PORT+i\n"
 	"                            (default 12345)\n"
-	"      --uds-path=PATH       uds, required: guest i is on socket "
-	"PATH+i\n"
-	"  -q, --max-queue-size=N    largest virtqueue a frontend may set up; "
-	"a\n"
-	"                            power of two from 1 to 32768 (default "
-	"128;\n"
+	"      --uds-path=PATH       uds, required: guest i is on socket PATH+i\n"
+	"  -q, --max-queue-size=N    largest virtqueue a frontend may set up; a\n"
+	"                            power of two from 1 to 32768 (default 128;\n"
 	"                            User Mode Linux needs 256)\n"
-	"      --output-buffer=SIZE  guest output kept while the client is "
-	"slow\n"
-	"                            or absent, in bytes or with a K or M "
-	"suffix;\n"
+	"      --output-buffer=SIZE  guest output kept while the client is slow\n"
+	"                            or absent, in bytes or with a K or M suffix;\n"
 	"                            4K to 1024M (default 1M)\n"
+	"      --console-size=COLSxROWS\n"
+	"                            network and uds: the console size the guest\n"
+	"                            is told (each 1 to 65535, e.g. 132x43);\n"
+	"                            without it the guest is told no size\n"
+	"      --console-size-order=ORDER\n"
+	"                            spec (default) or rows-first: the order of\n"
+	"                            the two numbers in the resize message;\n"
+	"                            rows-first for Linux guests older than 6.15\n"
+	"                            without the stable fix (cols and rows swap)\n"
 	"      --log-level=LEVEL     error, warn, info, debug or trace\n"
 	"                            (default info); logs go to stderr\n"
-	"      --port=NAME:PATH      one more port of the device, named NAME in "
-	"the\n"
-	"                            guest (/dev/virtio-ports/NAME), served on "
-	"the\n"
+	"      --port=NAME:PATH      one more port of the device, named NAME in the\n"
+	"                            guest (/dev/virtio-ports/NAME), served on the\n"
 	"                            unix socket PATH+i; repeatable, up to 31\n"
-	"      --fd=FD               serve the listening unix socket FD "
-	"instead\n"
+	"      --fd=FD               serve the listening unix socket FD instead\n"
 	"                            of --socket-path (one guest)\n"
 	"      --print-capabilities  print the backend's capabilities as JSON\n"
 	"                            and exit\n"
 	"  -h, --help                show this help and exit\n"
 	"  -V, --version             show the version and exit\n"
 	"\n"
-	"Nested backend: the terminal is in raw mode and every key goes to "
-	"the\n"
-	"guest. The escape key is Ctrl-a: Ctrl-a x quits, Ctrl-a Ctrl-a sends "
-	"a\n"
-	"literal Ctrl-a to the guest.\n"
-	"Network and uds backends: one client at a time; guest output waits "
-	"in\n"
-	"the output buffer while no client is connected and goes to the next "
-	"one.\n"
+	"Nested backend: the terminal is in raw mode and every key goes to the\n"
+	"guest. The escape key is Ctrl-a: Ctrl-a x quits, Ctrl-a Ctrl-a sends a\n"
+	"literal Ctrl-a to the guest. The guest is told this terminal's size,\n"
+	"and every change of it at once.\n"
+	"Network and uds backends: one client at a time; guest output waits in\n"
+	"the output buffer while no client is connected and goes to the next one.\n"
 	"\n"
-	"Exit status: 0 on a signal or a requested quit, 1 on a bad command "
-	"line\n"
+	"Exit status: 0 on a signal or a requested quit, 1 on a bad command line\n"
 	"or a failure to start.\n"
 	"See vhost-device-console(1) for more.\n";
 
@@ -236,6 +234,65 @@ static bool check_suffixed_path(const char *opt, const char *path,
 	return true;
 }
 
+/*
+ * parse_console_size() - "COLSxROWS", each a decimal number from 1 to 65535
+ * (what a terminal's and the virtio console's 16-bit fields can hold)
+ */
+static bool parse_console_size(const char *arg, uint16_t *cols, uint16_t *rows)
+{
+	const char *x = strchr(arg, 'x');
+	char num[2][32];
+	uint64_t v[2];
+
+	if (!x || x == arg || !x[1] || (size_t)(x - arg) >= sizeof(num[0]) ||
+	    strlen(x + 1) >= sizeof(num[1])) {
+		fail("--console-size: '%s' is not COLSxROWS (for example 80x24)",
+		     arg);
+		return false;
+	}
+	memcpy(num[0], arg, (size_t)(x - arg));
+	num[0][x - arg] = '\0';
+	strcpy(num[1], x + 1);
+	for (int i = 0; i < 2; i++) {
+		char *end;
+
+		if (num[i][0] < '0' || num[i][0] > '9') {
+			fail("--console-size: '%s' is not COLSxROWS (for example 80x24)",
+			     arg);
+			return false;
+		}
+		errno = 0;
+		v[i] = strtoull(num[i], &end, 10);
+		if (*end != '\0') {
+			fail("--console-size: '%s' is not COLSxROWS (for example 80x24)",
+			     arg);
+			return false;
+		}
+		if (errno == ERANGE || v[i] < 1 || v[i] > UINT16_MAX) {
+			fail("--console-size: %s: columns and rows must each be 1 to 65535",
+			     arg);
+			return false;
+		}
+	}
+	*cols = (uint16_t)v[0];
+	*rows = (uint16_t)v[1];
+	return true;
+}
+
+static bool parse_size_order(const char *arg, enum console_size_order *order)
+{
+	if (strcmp(arg, "spec") == 0)
+		*order = CONSOLE_SIZE_ORDER_SPEC;
+	else if (strcmp(arg, "rows-first") == 0)
+		*order = CONSOLE_SIZE_ORDER_ROWS_FIRST;
+	else {
+		fail("--console-size-order: unknown order '%s' (spec or rows-first)",
+		     arg);
+		return false;
+	}
+	return true;
+}
+
 static bool parse_backend(const char *arg, enum backend_kind *kind)
 {
 	if (strcmp(arg, "nested") == 0)
@@ -368,6 +425,10 @@ static bool validate(const struct options *o, const struct given *g)
 			}
 		}
 	}
+	if (o->console_cols && o->backend == BACKEND_NESTED) {
+		fail("--console-size: the nested backend tells the guest this terminal's size; use it with network or uds");
+		return false;
+	}
 	return true;
 }
 
@@ -445,6 +506,16 @@ enum options_result options_parse(int argc, char *argv[], struct options *opts)
 					&v))
 				return OPTIONS_EXIT_FAIL;
 			opts->output_buffer = (size_t)v;
+			break;
+		case OPT_CONSOLE_SIZE:
+			if (!parse_console_size(optarg, &opts->console_cols,
+						&opts->console_rows))
+				return OPTIONS_EXIT_FAIL;
+			break;
+		case OPT_CONSOLE_SIZE_ORDER:
+			if (!parse_size_order(optarg,
+					      &opts->console_size_order))
+				return OPTIONS_EXIT_FAIL;
 			break;
 		case OPT_LOG_LEVEL:
 			if (!log_level_parse(optarg, &opts->log_level)) {

@@ -48,6 +48,7 @@ struct vu_request {
 static const uint64_t protocol_features_offered =
 	(1ULL << VHOST_USER_PROTOCOL_F_MQ) |
 	(1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK) |
+	(1ULL << VHOST_USER_PROTOCOL_F_BACKEND_REQ) |
 	(1ULL << VHOST_USER_PROTOCOL_F_CONFIG) |
 	(1ULL << VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |
 	(1ULL << VHOST_USER_PROTOCOL_F_STATUS);
@@ -178,6 +179,8 @@ static enum vu_result set_features(struct vu_dev *vu, struct vu_msg *msg,
 		}
 	}
 	log_debug("features %#llx", (unsigned long long)f);
+	if (vu->dev->features_set)
+		vu->dev->features_set(vu->dev->opaque);
 	return VU_OK;
 }
 
@@ -222,6 +225,24 @@ static enum vu_result set_protocol_features(struct vu_dev *vu,
 		return VU_ERROR;
 	}
 	vu->protocol_features = f;
+	return VU_OK;
+}
+
+static enum vu_result set_backend_req_fd(struct vu_dev *vu, struct vu_msg *msg,
+					 struct vu_msg *reply)
+{
+	bool ack = vu->protocol_features &
+		   (1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK);
+
+	(void)reply;
+	if (!(vu->protocol_features &
+	      (1ULL << VHOST_USER_PROTOCOL_F_BACKEND_REQ))) {
+		log_error(
+			"SET_BACKEND_REQ_FD: VHOST_USER_PROTOCOL_F_BACKEND_REQ was not negotiated");
+		return VU_ERROR;
+	}
+	if (vu_chan_attach(&vu->chan, take_fd(msg, 0), ack) < 0)
+		return VU_ERROR;
 	return VU_OK;
 }
 
@@ -651,6 +672,9 @@ static const struct vu_request requests[VHOST_USER_MAX_REQUEST] = {
 				      0, true},
 	[VHOST_USER_SET_VRING_ENABLE] = {"SET_VRING_ENABLE", set_vring_enable,
 					 STATE, STATE, 0, 0, false},
+	[VHOST_USER_SET_BACKEND_REQ_FD] = {"SET_BACKEND_REQ_FD",
+					   set_backend_req_fd, 0, U64, 1, 1,
+					   false},
 	[VHOST_USER_GET_CONFIG] = {"GET_CONFIG", get_config,
 				   VHOST_USER_CONFIG_HDR_SIZE,
 				   sizeof(struct vhost_user_config), 0, 0,
@@ -869,6 +893,18 @@ void vu_note_memory_fault(struct vu_dev *vu)
 }
 
 /**
+ * vu_notify_config_change() - tell the frontend the device's config space
+ * changed (VHOST_USER_BACKEND_CONFIG_CHANGE_MSG on the back-end channel)
+ *
+ * Return: 0 when sent; -1 when the frontend gave no channel (it then just
+ * gets no notification) or it could not be sent now (logged)
+ */
+int vu_notify_config_change(struct vu_dev *vu)
+{
+	return vu_chan_config_changed(&vu->chan);
+}
+
+/**
  * vu_check_memory() - end the session if guest memory faulted
  *
  * Called after anything that may have touched guest memory: a page past
@@ -973,6 +1009,7 @@ void vu_init(struct vu_dev *vu, struct ev_loop *loop,
 		vq_init(&vu->vqs[i], i, &vu->mem);
 		ev_watch_init(&vu->kick_watch[i]);
 	}
+	vu_chan_init(&vu->chan, loop);
 }
 
 /**
@@ -1007,6 +1044,7 @@ void vu_detach(struct vu_dev *vu)
 	vu->fd = -1;
 	close_fds(&vu->in);
 	vu->in_have = 0;
+	vu_chan_close(&vu->chan);
 	reset_session(vu);
 	if (vu->dev->disconnected)
 		vu->dev->disconnected(vu->dev->opaque);

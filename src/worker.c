@@ -19,6 +19,7 @@
 #include "event_loop.h"
 #include "log.h"
 #include "sock.h"
+#include "term_size.h"
 #include "vhost_user.h"
 #include "worker.h"
 
@@ -74,6 +75,20 @@ static void on_listen(void *arg, uint32_t events)
 	vu_attach(&w->vu, fd);
 }
 
+/* Nested backend: the guest's console is this terminal, so is its size. */
+static void take_terminal_size(struct worker *w, const char *when)
+{
+	uint16_t cols, rows;
+
+	if (term_size_get(&cols, &rows) < 0) {
+		log_debug("%s: the terminal has no size; none is sent", when);
+		return;
+	}
+	log_debug("%s: the terminal is %ux%u", when, cols, rows);
+	console_set_size(&w->console, cols, rows);
+	vu_check_memory(&w->vu);
+}
+
 static void on_signal(void *arg, uint32_t events)
 {
 	struct worker *w = arg;
@@ -81,6 +96,10 @@ static void on_signal(void *arg, uint32_t events)
 
 	(void)events;
 	while (read(w->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGWINCH) {
+			take_terminal_size(w, "SIGWINCH");
+			continue;
+		}
 		if (si.ssi_pid == (uint32_t)getppid())
 			log_debug("%s from the supervisor: stopping",
 				  strsignal((int)si.ssi_signo));
@@ -127,6 +146,11 @@ static int on_set_config(void *opaque, uint32_t offset, const uint8_t *buf,
 				  buf, len);
 }
 
+static void on_features_set(void *opaque)
+{
+	console_features_set(&((struct worker *)opaque)->console);
+}
+
 static void on_client_connected(void *opaque)
 {
 	struct worker *w = opaque;
@@ -159,6 +183,7 @@ static void wire_up(struct worker *w)
 		.reset = on_device_reset,
 		.get_config = on_get_config,
 		.set_config = on_set_config,
+		.features_set = on_features_set,
 	};
 	w->backend_events = (struct backend_events){
 		.opaque = w,
@@ -178,6 +203,8 @@ static int setup(struct worker *w)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
+	if (o->backend == BACKEND_NESTED)
+		sigaddset(&mask, SIGWINCH);
 	w->sigfd = ev_signalfd_open(&mask);
 	if (w->sigfd < 0 || ev_loop_init(&w->loop) < 0 ||
 	    sock_set_nonblock(w->spec->vu_listen_fd) < 0 ||
@@ -198,6 +225,14 @@ static int setup(struct worker *w)
 			 w->spec->backend_listen_fd, w->spec->index,
 			 &w->backend_events) < 0)
 		return -1;
+	/* The size is known before any frontend comes: F_SIZE is offered
+	 * exactly when there is a size to tell. */
+	console_set_size_order(&w->console, o->console_size_order);
+	if (o->console_cols)
+		console_set_size(&w->console, o->console_cols, o->console_rows);
+	else if (o->backend == BACKEND_NESTED)
+		take_terminal_size(w, "start-up");
+	w->dev.features = console_features(&w->console);
 	watch_listener(w);
 	return 0;
 }

@@ -9,6 +9,8 @@
 
 #include "suites.h"
 
+/* One suite a line. */
+/* clang-format off */
 static const struct {
 	const char *name;
 	Suite *(*make)(void);
@@ -19,9 +21,11 @@ static const struct {
 	{"bad_input", bad_input_suite},
 	{"console", console_suite},
 	{"reliability", reliability_suite},
+	{"console_size", console_size_suite},
 	{"nested", nested_suite},
 	{"e2e", e2e_suite},
 };
+/* clang-format on */
 
 int main(int argc, char *argv[])
 {

@@ -65,6 +65,12 @@ START_TEST(test_uml_two_guests)
 }
 END_TEST
 
+START_TEST(test_uml_console_size)
+{
+	run_script("e2e-size.sh");
+}
+END_TEST
+
 START_TEST(test_make_demo_script)
 {
 	run_script("e2e-demo.sh");
@@ -81,6 +87,7 @@ Suite *e2e_suite(void)
 	tcase_add_test(tc, test_uml_uds_backend);
 	tcase_add_test(tc, test_uml_nested_backend);
 	tcase_add_test(tc, test_uml_two_guests);
+	tcase_add_test(tc, test_uml_console_size);
 	tcase_add_test(tc, test_make_demo_script);
 	suite_add_tcase(su, tc);
 	return su;

@@ -270,6 +270,62 @@ START_TEST(test_output_buffer_bad_suffix)
 }
 END_TEST
 
+START_TEST(test_console_size_malformed)
+{
+	static const char *const bad[] = {"80",	     "x24",    "80x",
+					  "80x24x1", "-80x24", "80X24",
+					  "80x 24",  " 80x24", "axb",
+					  "",	     "80x+24"};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char arg[64];
+		const char *a[] = {"-s", "/tmp/x", "-b", "network", arg, NULL};
+
+		snprintf(arg, sizeof(arg), "--console-size=%s", bad[i]);
+		expect_rejected(a, "--console-size: '");
+		ck_assert_msg(strstr(res.err,
+				     "is not COLSxROWS (for example 80x24)"),
+			      "%s", res.err);
+	}
+}
+END_TEST
+
+START_TEST(test_console_size_out_of_range)
+{
+	static const char *const bad[] = {"0x24", "80x0", "65536x24",
+					  "80x99999999999999999999"};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char arg[64];
+		const char *a[] =
+			{"-s", "/tmp/x", "-b", "uds", "--uds-path=/tmp/u",
+			 arg,  NULL};
+
+		snprintf(arg, sizeof(arg), "--console-size=%s", bad[i]);
+		expect_rejected(a, "columns and rows must each be 1 to 65535");
+	}
+}
+END_TEST
+
+START_TEST(test_console_size_with_nested)
+{
+	const char *a[] = {"-s", "/tmp/x", "--console-size=80x24", NULL};
+	expect_rejected(
+		a,
+		"--console-size: the nested backend tells the guest this terminal's size");
+}
+END_TEST
+
+START_TEST(test_console_size_order_unknown)
+{
+	const char *a[] = {"-s", "/tmp/x", "--console-size-order=cols-first",
+			   NULL};
+	expect_rejected(
+		a,
+		"--console-size-order: unknown order 'cols-first' (spec or rows-first)");
+}
+END_TEST
+
 START_TEST(test_fd_with_socket_path)
 {
 	const char *a[] = {"-s", "/tmp/x", "--fd=3", NULL};
@@ -328,6 +384,8 @@ START_TEST(test_help)
 	ck_assert_ptr_nonnull(strstr(res.out, "--log-level=LEVEL"));
 	ck_assert_ptr_nonnull(strstr(res.out, "--fd=FD"));
 	ck_assert_ptr_nonnull(strstr(res.out, "--print-capabilities"));
+	ck_assert_ptr_nonnull(strstr(res.out, "--console-size=COLSxROWS"));
+	ck_assert_ptr_nonnull(strstr(res.out, "--console-size-order=ORDER"));
 	ck_assert_ptr_nonnull(strstr(res.out, "Ctrl-a x"));
 }
 END_TEST
@@ -376,10 +434,20 @@ static char *slurp(const char *rel)
 START_TEST(test_help_man_page_and_readme_agree)
 {
 	static const char *const opts[] = {
-		"socket-path",	      "socket-count", "backend",
-		"tcp-port",	      "uds-path",     "max-queue-size",
-		"output-buffer",      "log-level",    "fd",
-		"print-capabilities", "help",	      "version",
+		"socket-path",
+		"socket-count",
+		"backend",
+		"tcp-port",
+		"uds-path",
+		"max-queue-size",
+		"output-buffer",
+		"log-level",
+		"fd",
+		"print-capabilities",
+		"help",
+		"version",
+		"console-size",
+		"console-size-order",
 	};
 	const char *a[] = {"--help", NULL};
 	char *man, *readme;
@@ -403,6 +471,12 @@ START_TEST(test_help_man_page_and_readme_agree)
 	}
 	ck_assert_ptr_nonnull(strstr(man, "Ctrl-a x"));
 	ck_assert_ptr_nonnull(strstr(readme, "Ctrl-a x"));
+	/* Where the size comes from, and what older guests need. */
+	ck_assert_ptr_nonnull(strstr(res.out, "rows-first"));
+	ck_assert_ptr_nonnull(strstr(man, "rows\\-first"));
+	ck_assert_ptr_nonnull(strstr(readme, "rows-first"));
+	ck_assert_ptr_nonnull(strstr(man, "SIGWINCH"));
+	ck_assert_ptr_nonnull(strstr(readme, "SIGWINCH"));
 }
 END_TEST
 
@@ -456,6 +530,21 @@ START_TEST(test_valid_uds)
 			   "uds",
 			   "--uds-path=con",
 			   "--output-buffer=64K",
+			   NULL};
+	const char *s[] = {"vu0", "con0", NULL};
+	expect_runs(a, s);
+}
+END_TEST
+
+START_TEST(test_valid_console_size)
+{
+	const char *a[] = {"-s",
+			   "vu",
+			   "-b",
+			   "uds",
+			   "--uds-path=con",
+			   "--console-size=65535x1",
+			   "--console-size-order=rows-first",
 			   NULL};
 	const char *s[] = {"vu0", "con0", NULL};
 	expect_runs(a, s);
@@ -538,6 +627,10 @@ Suite *options_suite(void)
 	tcase_add_test(bad, test_output_buffer_too_small);
 	tcase_add_test(bad, test_output_buffer_too_large);
 	tcase_add_test(bad, test_output_buffer_bad_suffix);
+	tcase_add_test(bad, test_console_size_malformed);
+	tcase_add_test(bad, test_console_size_out_of_range);
+	tcase_add_test(bad, test_console_size_with_nested);
+	tcase_add_test(bad, test_console_size_order_unknown);
 	tcase_add_test(bad, test_fd_with_socket_path);
 	tcase_add_test(bad, test_fd_with_count);
 	tcase_add_test(bad, test_fd_not_open);
@@ -552,6 +645,7 @@ Suite *options_suite(void)
 	tcase_add_test(good, test_valid_defaults);
 	tcase_add_test(good, test_valid_network_count_and_port);
 	tcase_add_test(good, test_valid_uds);
+	tcase_add_test(good, test_valid_console_size);
 	tcase_add_test(good, test_valid_port_range_ends_at_65535);
 	tcase_add_test(good, test_valid_fd);
 	suite_add_tcase(s, good);

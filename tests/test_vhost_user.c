@@ -14,8 +14,22 @@
 #include "session.h"
 #include "suites.h"
 
-#define OFFERED_FEATURES 0x171000002ull
-#define OFFERED_PROTOCOL 0x18209ull
+/* VERSION_1, EVENT_IDX, INDIRECT_DESC, PROTOCOL_FEATURES, NOTIFY_ON_EMPTY,
+ * EMERG_WRITE, MULTIPORT; no SIZE: this daemon is given no size. */
+#define OFFERED_FEATURES                                                       \
+	((1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_RING_F_EVENT_IDX) |    \
+	 (1ull << VIRTIO_RING_F_INDIRECT_DESC) |                               \
+	 (1ull << VHOST_USER_F_PROTOCOL_FEATURES) |                            \
+	 (1ull << VIRTIO_F_NOTIFY_ON_EMPTY) |                                  \
+	 (1ull << VIRTIO_CONSOLE_F_EMERG_WRITE) |                              \
+	 (1ull << VIRTIO_CONSOLE_F_MULTIPORT))
+#define OFFERED_PROTOCOL                                                       \
+	((1ull << VHOST_USER_PROTOCOL_F_MQ) |                                  \
+	 (1ull << VHOST_USER_PROTOCOL_F_REPLY_ACK) |                           \
+	 (1ull << VHOST_USER_PROTOCOL_F_BACKEND_REQ) |                         \
+	 (1ull << VHOST_USER_PROTOCOL_F_CONFIG) |                              \
+	 (1ull << VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |                 \
+	 (1ull << VHOST_USER_PROTOCOL_F_STATUS))
 
 static struct session s;
 static struct fe fe;
@@ -40,9 +54,11 @@ START_TEST(test_features_offered_exactly)
 	session_frontend(&s, &fe, FE_STYLE_QEMU, false);
 	ck_assert_int_eq(fe_get_u64(&fe, VHOST_USER_GET_FEATURES, &f), 0);
 	ck_assert_uint_eq(f, OFFERED_FEATURES);
+	ck_assert_uint_eq(f, 0x171000006ull);
 	ck_assert_int_eq(fe_get_u64(&fe, VHOST_USER_GET_PROTOCOL_FEATURES, &p),
 			 0);
 	ck_assert_uint_eq(p, OFFERED_PROTOCOL);
+	ck_assert_uint_eq(p, 0x18229ull);
 	ck_assert_int_eq(fe_get_u64(&fe, VHOST_USER_GET_QUEUE_NUM, &p), 0);
 	ck_assert_uint_eq(p, 4);
 	ck_assert_int_eq(fe_get_u64(&fe, VHOST_USER_GET_MAX_MEM_SLOTS, &p), 0);
@@ -59,7 +75,10 @@ START_TEST(test_uml_negotiation_acks_every_message)
 	session_frontend(&s, &fe, FE_STYLE_UML, true);
 	ck_assert_uint_eq(fe.protocol_features,
 			  (1u << VHOST_USER_PROTOCOL_F_REPLY_ACK) |
+				  (1u << VHOST_USER_PROTOCOL_F_BACKEND_REQ) |
 				  (1u << VHOST_USER_PROTOCOL_F_CONFIG));
+	/* ... and hands over its back-end channel, as UML does. */
+	ck_assert_int_ge(fe.chan_fd, 0);
 	ck_assert_uint_eq(fe.last_reply.flags, 0x5);
 	ck_assert_uint_eq(fe.last_reply.size, 8);
 	ck_assert_int_eq(fe_console_handshake(&fe, NULL, 0), 0);
@@ -116,7 +135,7 @@ END_TEST
 
 START_TEST(test_set_config_refused)
 {
-	struct vhost_user_config c = {.offset = 8, .size = 4};
+	struct vhost_user_config c = {.offset = 0, .size = 4};
 
 	session_frontend(&s, &fe, FE_STYLE_QEMU, true);
 	ck_assert_int_eq(fe_request(&fe, VHOST_USER_SET_CONFIG, &c, 12 + 4,

@@ -9,12 +9,15 @@
  *	and the socket to stdout. At the end of stdin the socket is
  *	closed and the program ends; it also ends when the peer closes.
  *
- *   e2e-io pty [-e] [-s COLSxROWS] -- CMD [ARG]...
+ *   e2e-io pty [-e] [-s COLSxROWS] [-r FILE] -- CMD [ARG]...
  *	Run CMD in a new session on a new pseudo-terminal (its stdin and
  *	stdout; also stderr with -e) and copy stdin to the terminal and the
  *	terminal to stdout, like a person at a terminal. The end of stdin
  *	leaves the terminal open. Ends when CMD has ended and the terminal
  *	went quiet; the exit status is CMD's (128 + N if killed by signal N).
+ *	The terminal is COLSxROWS (default 80x24). With -r, SIGUSR1 resizes
+ *	it to the COLSxROWS written in FILE, as a person resizing the window
+ *	would (TIOCSWINSZ on the master: CMD's foreground gets SIGWINCH).
  *
  *   e2e-io escape
  *	Copy stdin to stdout with every Ctrl-a (0x01) doubled: what a
@@ -50,6 +53,11 @@
 
 static const char *prog = "e2e-io";
 
+/* pty -r: SIGUSR1 asks for the size in resize_file. */
+static volatile sig_atomic_t resize_wanted;
+static const char *resize_file;
+static int resize_master = -1;
+
 static void die(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
@@ -68,7 +76,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: %s connect [-w SECS] tcp:PORT|unix:PATH\n"
-		"       %s pty [-e] [-s COLSxROWS] -- CMD [ARG]...\n"
+		"       %s pty [-e] [-s COLSxROWS] [-r FILE] -- CMD [ARG]...\n"
 		"       %s escape\n"
 		"       %s mconsole SOCKET COMMAND...\n",
 		prog, prog, prog, prog);
@@ -106,6 +114,52 @@ static void write_all(int fd, const char *p, size_t n)
 	}
 }
 
+static void on_usr1(int sig)
+{
+	(void)sig;
+	resize_wanted = 1;
+}
+
+static bool parse_winsize(const char *arg, struct winsize *ws)
+{
+	unsigned int c, r;
+	char end;
+
+	if (sscanf(arg, "%ux%u%c", &c, &r, &end) != 2 || !c || !r ||
+	    c > 65535 || r > 65535)
+		return false;
+	ws->ws_col = (unsigned short)c;
+	ws->ws_row = (unsigned short)r;
+	return true;
+}
+
+/* Resize the terminal to what resize_file says (pty -r, on SIGUSR1). */
+static void apply_resize(void)
+{
+	struct winsize ws = {0};
+	char buf[64] = "";
+	FILE *f;
+
+	resize_wanted = 0;
+	f = fopen(resize_file, "r");
+	if (!f || !fgets(buf, sizeof(buf), f)) {
+		fprintf(stderr, "%s: resize: cannot read %s\n", prog,
+			resize_file);
+		if (f)
+			fclose(f);
+		return;
+	}
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	if (!parse_winsize(buf, &ws)) {
+		fprintf(stderr, "%s: resize: '%s' is not COLSxROWS\n", prog,
+			buf);
+		return;
+	}
+	if (ioctl(resize_master, TIOCSWINSZ, &ws) < 0)
+		fprintf(stderr, "%s: resize: %s\n", prog, strerror(errno));
+}
+
 static void set_nonblock(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
@@ -134,6 +188,8 @@ static int pump(int peer, bool is_socket, pid_t child, int *child_status)
 		struct pollfd pfd[2];
 		int n = 0, stdin_idx = -1, r;
 
+		if (resize_wanted)
+			apply_resize();
 		if (child > 0 && *child_status < 0) {
 			int st;
 
@@ -290,18 +346,17 @@ static int cmd_pty(int argc, char **argv)
 	char *slave_name;
 	pid_t pid;
 
-	while ((opt = getopt(argc, argv, "+es:")) != -1) {
-		unsigned int c, r;
-
+	while ((opt = getopt(argc, argv, "+es:r:")) != -1) {
 		switch (opt) {
 		case 'e':
 			with_stderr = true;
 			break;
 		case 's':
-			if (sscanf(optarg, "%ux%u", &c, &r) != 2)
+			if (!parse_winsize(optarg, &ws))
 				usage();
-			ws.ws_col = (unsigned short)c;
-			ws.ws_row = (unsigned short)r;
+			break;
+		case 'r':
+			resize_file = optarg;
 			break;
 		default:
 			usage();
@@ -340,6 +395,13 @@ static int cmd_pty(int argc, char **argv)
 		_exit(127);
 	}
 	signal(SIGPIPE, SIG_IGN);
+	if (resize_file) {
+		struct sigaction sa = {.sa_handler = on_usr1};
+
+		/* No SA_RESTART: poll() returns at once to apply it. */
+		resize_master = master;
+		sigaction(SIGUSR1, &sa, NULL);
+	}
 	pump(master, false, pid, &status);
 	if (status < 0) {
 		/* The terminal closed first: the command ends soon. */

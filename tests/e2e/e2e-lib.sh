@@ -395,16 +395,29 @@ client_connect() {
 	_client_start "$1" 0 "$E2E_IO" connect -w 5 "$2"
 }
 
-# client_pty NAME [-e] CMD...: a terminal running CMD (the nested backend);
-# with -e CMD's stderr goes to the terminal too.
+# client_pty NAME [-e] [-s COLSxROWS] CMD...: a terminal running CMD (the
+# nested backend), COLSxROWS big (default 80x24); with -e CMD's stderr goes
+# to the terminal too.  client_resize resizes it later.
 client_pty() {
 	local name=$1 opt=()
 	shift
-	if [ "$1" = -e ]; then
-		opt=(-e)
-		shift
-	fi
-	_client_start "$name" 1 "$E2E_IO" pty "${opt[@]}" -- "$@"
+	while :; do
+		case $1 in
+		-e) opt+=(-e); shift ;;
+		-s) opt+=(-s "$2"); shift 2 ;;
+		*) break ;;
+		esac
+	done
+	_client_start "$name" 1 "$E2E_IO" pty "${opt[@]}" -r "$E2E_DIR/$name.size" -- "$@"
+}
+
+# client_resize NAME COLS ROWS: resize client NAME's terminal (client_pty),
+# as a person resizing the window: its foreground gets SIGWINCH.
+client_resize() {
+	local name=$1
+	printf '%sx%s\n' "$2" "$3" >"$E2E_DIR/$name.size"
+	kill -USR1 "${CLIENT_PID[$name]}" 2>/dev/null ||
+		e2e_fail "client $name: cannot resize its terminal (did it end?)"
 }
 
 # client_close NAME: end of input; the client ends when the peer closes.
@@ -608,6 +621,35 @@ check_bulk_in() {
 	e2e_ok "client $c: $size random bytes reached guest $g byte-exact ($(($(e2e_now_ms) - t0)) ms)"
 }
 
+# check_stty_size CLIENT GUEST ROWS COLS: `stty size` on the guest's console
+# says ROWS COLS.
+check_stty_size() {
+	local c=$1 g=$2 want="$3 $4"
+	e2e_mark SIZE
+	client_send "$c" "echo \"$MARK_IN \$(stty size)\"\r"
+	client_wait "$c" "$MARK_OUT [0-9]+ [0-9]+" 15 -E
+	[ "${CLIENT_MATCH#"$MARK_OUT "}" = "$want" ] ||
+		e2e_fail "client $c: guest $g: stty size should say '$want' (rows cols)" \
+			"got '${CLIENT_MATCH#"$MARK_OUT "}'"
+	e2e_ok "client $c: guest $g's console is $4 columns by $3 rows (stty size: $want)"
+}
+
+# winch_watch_start CLIENT: the guest runs a foreground loop that prints
+# "WINCH <rows> <cols>" on each SIGWINCH; winch_watch_stop ends it (Ctrl-C).
+winch_watch_start() {
+	local c=$1 ready ready_in
+	e2e_mark WATCH
+	ready=$MARK_OUT ready_in=$MARK_IN
+	# shellcheck disable=SC2016 # expanded by the guest's shell
+	client_send "$c" "sh -c 'trap \"echo WINCH \\\$(stty size)\" WINCH; echo $ready_in; while :; do usleep 100000; done'\r"
+	client_wait "$c" "$ready" 10
+}
+
+winch_watch_stop() {
+	client_send "$1" '\003'
+	check_command "$1" "$2"
+}
+
 # guest_exit CLIENT GUEST: type exit; the guest powers off.
 guest_exit() {
 	client_send "$1" "exit 0\r"
@@ -688,8 +730,15 @@ e2e_socket_scenario() {
 
 # guest_halt NAME: stop a guest that can't be told to power off (its
 # console is gone) through its UML management console.
+# A guest whose daemon went away may have ended already: UML learns of it
+# at once through the vhost-user back-end channel, and the guest's shell on
+# hvc0 is hung up.
 guest_halt() {
 	local name=$1 mc
+	if ! kill -0 "${GUEST_PID[$name]}" 2>/dev/null; then
+		wait "${GUEST_PID[$name]}" 2>/dev/null
+		return 0
+	fi
 	mc=$(echo "$E2E_DIR/$name"/uml/*/mconsole)
 	[ -S "$mc" ] || e2e_fail "guest $name: no UML management console socket ($mc)"
 	"$E2E_IO" mconsole "$mc" halt >/dev/null 2>&1

@@ -131,7 +131,7 @@ int fe_open(struct fe *fe, const struct fe_config *cfg)
 	uint64_t per_ring;
 
 	memset(fe, 0, sizeof(*fe));
-	fe->sock = fe->memfd = -1;
+	fe->sock = fe->memfd = fe->chan_fd = -1;
 	for (unsigned int q = 0; q < FE_QUEUES; q++)
 		fe->rings[q].kick_fd = fe->rings[q].call_fd =
 			fe->rings[q].call_peer_fd = -1;
@@ -177,6 +177,7 @@ static void close_fd(int *fd)
 void fe_close(struct fe *fe)
 {
 	close_fd(&fe->sock);
+	close_fd(&fe->chan_fd);
 	for (unsigned int q = 0; q < FE_QUEUES; q++) {
 		close_fd(&fe->rings[q].kick_fd);
 		close_fd(&fe->rings[q].call_fd);
@@ -352,6 +353,101 @@ int fe_get_config(struct fe *fe, uint32_t offset, uint32_t size, void *out)
 	return 0;
 }
 
+int fe_set_config(struct fe *fe, uint32_t offset, uint32_t size,
+		  const void *data)
+{
+	struct vhost_user_config c = {.offset = offset, .size = size};
+
+	if (size > sizeof(c.payload))
+		return fail(fe, "SET_CONFIG of %u bytes", size);
+	memcpy(c.payload, data, size);
+	return fe_request(fe, VHOST_USER_SET_CONFIG, &c,
+			  VHOST_USER_CONFIG_HDR_SIZE + size, NULL, 0, NULL, 0);
+}
+
+/* --- the back-end channel -------------------------------------------- */
+
+static int chan_read(struct fe *fe, void *buf, size_t len, int timeout_ms)
+{
+	uint8_t *p = buf;
+	long deadline = ms_now() + timeout_ms;
+
+	while (len) {
+		struct pollfd pfd = {fe->chan_fd, POLLIN, 0};
+		long left = deadline - ms_now();
+		ssize_t n;
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			return fail(fe,
+				    "nothing on the back-end channel within %d ms",
+				    timeout_ms);
+		n = recv(fe->chan_fd, p, len, 0);
+		if (n <= 0)
+			return fail(fe,
+				    "back-end channel closed by the daemon");
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/**
+ * fe_backend_recv() - the next request the daemon sent on the back-end
+ * channel; its payload (none is expected) is read and dropped
+ */
+int fe_backend_recv(struct fe *fe, struct vhost_user_header *hdr,
+		    int timeout_ms)
+{
+	uint8_t sink[256];
+
+	if (fe->chan_fd < 0)
+		return fail(fe, "no back-end channel");
+	if (chan_read(fe, hdr, HDR_SIZE, timeout_ms) < 0)
+		return -1;
+	if (hdr->size > sizeof(sink))
+		return fail(fe, "back-end request of %u bytes", hdr->size);
+	return chan_read(fe, sink, hdr->size, timeout_ms);
+}
+
+/* fe_backend_reply() - answer @req with @value, as REPLY_ACK asks */
+int fe_backend_reply(struct fe *fe, const struct vhost_user_header *req,
+		     uint64_t value)
+{
+	struct {
+		struct vhost_user_header h;
+		uint64_t v;
+	} __attribute__((packed))
+	r = {{req->request, VHOST_USER_VERSION | VHOST_USER_REPLY_MASK, 8},
+	     value};
+
+	if (send(fe->chan_fd, &r, sizeof(r), MSG_NOSIGNAL) != sizeof(r))
+		return fail(fe, "back-end channel: reply: %s", strerror(errno));
+	return 0;
+}
+
+/*
+ * Both QEMU and UML hand over a socket for the back-end channel right
+ * after SET_PROTOCOL_FEATURES when BACKEND_REQ is negotiated.
+ */
+static int set_backend_req_fd(struct fe *fe)
+{
+	int sv[2];
+
+	if (!(fe->protocol_features &
+	      (1ull << VHOST_USER_PROTOCOL_F_BACKEND_REQ)))
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return fail(fe, "socketpair: %s", strerror(errno));
+	fe->chan_fd = sv[0];
+	if (fe_request(fe, VHOST_USER_SET_BACKEND_REQ_FD, NULL, 0, &sv[1], 1,
+		       NULL, 0) < 0) {
+		close(sv[1]);
+		return -1;
+	}
+	close(sv[1]);
+	return 0;
+}
+
 /* --- negotiation ----------------------------------------------------- */
 
 static int send_mem_table(struct fe *fe)
@@ -424,9 +520,14 @@ static int negotiate_features(struct fe *fe)
 		/* UML keeps what it knows and asks for an ack right away. */
 		if (fe->cfg.style == FE_STYLE_UML)
 			proto &= (1ull << VHOST_USER_PROTOCOL_F_REPLY_ACK) |
+				 (1ull << VHOST_USER_PROTOCOL_F_BACKEND_REQ) |
 				 (1ull << VHOST_USER_PROTOCOL_F_CONFIG);
+		if (fe->cfg.no_backend_req)
+			proto &= ~(1ull << VHOST_USER_PROTOCOL_F_BACKEND_REQ);
 		fe->protocol_features = proto;
-		if (fe_set_u64(fe, VHOST_USER_SET_PROTOCOL_FEATURES, proto) < 0)
+		if (fe_set_u64(fe, VHOST_USER_SET_PROTOCOL_FEATURES, proto) <
+			    0 ||
+		    set_backend_req_fd(fe) < 0)
 			return -1;
 	}
 	fe->event_idx = fe->acked & (1ull << VIRTIO_RING_F_EVENT_IDX);

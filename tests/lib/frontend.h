@@ -36,6 +36,7 @@ struct fe_config {
 	uint64_t features; /* device features to accept; 0: all offered */
 	bool no_protocol_features; /* do not ack VHOST_USER_F_PROTOCOL_FEATURES */
 	bool no_enable; /* skip SET_VRING_ENABLE(1) */
+	bool no_backend_req; /* do not negotiate a back-end channel */
 };
 
 struct fe_ring {
@@ -68,6 +69,7 @@ struct fe {
 	uint64_t features; /* offered by the daemon */
 	uint64_t acked; /* what we set */
 	uint64_t protocol_features; /* negotiated */
+	int chan_fd; /* our end of the back-end channel, -1 when none */
 	bool event_idx;
 	bool indirect;
 	struct fe_ring rings[FE_QUEUES];
@@ -91,6 +93,14 @@ int fe_request(struct fe *fe, uint32_t req, const void *payload, uint32_t size,
 int fe_get_u64(struct fe *fe, uint32_t req, uint64_t *v);
 int fe_set_u64(struct fe *fe, uint32_t req, uint64_t v);
 int fe_get_config(struct fe *fe, uint32_t offset, uint32_t size, void *out);
+int fe_set_config(struct fe *fe, uint32_t offset, uint32_t size,
+		  const void *data);
+
+/* The back-end channel: what the daemon asks of us, and our answers. */
+int fe_backend_recv(struct fe *fe, struct vhost_user_header *hdr,
+		    int timeout_ms);
+int fe_backend_reply(struct fe *fe, const struct vhost_user_header *req,
+		     uint64_t value);
 
 /* Guest memory. */
 void *fe_gpa(struct fe *fe, uint64_t gpa);
