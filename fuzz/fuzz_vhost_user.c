@@ -65,13 +65,14 @@ struct harness {
 	int stop_fd;
 	unsigned int rounds;
 	int console_listen_fd;
+	int port_listen_fd; /* one data port beside the console */
+	struct options opts;
+	struct port_owner owner;
 
 	uint8_t mode;
 	struct vu_device dev;
 	struct vu_dev vu;
 	struct console con;
-	struct backend backend;
-	struct backend_events bev;
 	int conn; /* our end of the vhost-user connection */
 	int client; /* our end of the console client; -1 */
 	bool conn_shared; /* the daemon holds our end too: replies unchecked */
@@ -265,8 +266,9 @@ static int stub_set_config(void *opaque, uint32_t offset, const uint8_t *buf,
 /* check_settled() - the console completes or gives back all it pops */
 static void check_settled(void)
 {
-	for (unsigned int i = 0; i < CONSOLE_NUM_QUEUES; i++)
-		if (h.vu.vqs[i].inflight != 0)
+	for (unsigned int i = 0; i < h.dev.num_queues; i++)
+		if (h.vu.vqs[i].inflight != 0 &&
+		    i != port_tx_queue(1)) /* a data port holds its batch */
 			fuzz_fail("queue %u: %u chains in flight after the "
 				  "console",
 				  i, h.vu.vqs[i].inflight);
@@ -302,28 +304,6 @@ static int con_set_config(void *opaque, uint32_t offset, const uint8_t *buf,
 {
 	(void)opaque;
 	return console_set_config(&h.con, offset, buf, len);
-}
-
-/* con_client_connected() - the backend has a client */
-static void con_client_connected(void *opaque)
-{
-	(void)opaque;
-	console_client_connected(&h.con);
-}
-
-/* con_client_input() - the client typed; rx must settle too */
-static void con_client_input(void *opaque)
-{
-	(void)opaque;
-	console_client_input(&h.con);
-	check_settled();
-}
-
-/* con_client_writable() - the client takes output again */
-static void con_client_writable(void *opaque)
-{
-	(void)opaque;
-	console_client_writable(&h.con);
 }
 
 /* no_disconnect() - the worker would listen again; there is no listener */
@@ -581,7 +561,7 @@ static void connect_client(void)
 	if (!(h.mode & FZ_MODE_CONSOLE) || h.client >= 0)
 		return;
 	pump();
-	if (!backend_connected(&h.backend))
+	if (!backend_connected(&h.con.ports[0].host))
 		attach_client();
 }
 
@@ -661,7 +641,7 @@ static void attach_client(void)
 		       sv) < 0 ||
 	    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)) < 0)
 		fuzz_fail("socketpair: %s", strerror(errno));
-	if (backend_attach_client(&h.backend, sv[0], sv[0]) < 0)
+	if (backend_attach_client(&h.con.ports[0].host, sv[0], sv[0]) < 0)
 		fuzz_fail("backend_attach_client failed");
 	h.client = sv[1];
 }
@@ -690,16 +670,20 @@ static void session_begin(uint8_t mode)
 		h.dev.reset = con_reset;
 		h.dev.get_config = con_get_config;
 		h.dev.set_config = con_set_config;
-		if (console_init(&h.con, 0, MIN_OUTPUT_BUFFER, FZ_MAX_QUEUE) <
-		    0)
-			fuzz_fail("console_init failed");
 	}
 	vu_init(&h.vu, &h.loop, &h.dev, FZ_MAX_QUEUE);
 	if (mode & FZ_MODE_CONSOLE) {
-		console_attach(&h.con, &h.vu, &h.backend);
-		if (backend_init(&h.backend, BACKEND_UDS, &h.loop,
-				 h.console_listen_fd, 0, &h.bev) < 0)
-			fuzz_fail("backend_init failed");
+		if (console_init(&h.con, &(struct console_config){
+				.index = 0,
+				.opts = &h.opts,
+				.backend_listen_fd = h.console_listen_fd,
+				.port_listen_fd = &h.port_listen_fd,
+				.loop = &h.loop,
+				.vu = &h.vu,
+				.owner = &h.owner,
+			}) < 0)
+			fuzz_fail("console_init failed");
+		h.dev.num_queues = console_num_queues(&h.con);
 	}
 	connect_frontend();
 }
@@ -747,7 +731,6 @@ static void session_end(void)
 	vu_detach(&h.vu);
 	check_vu_idle();
 	if (h.mode & FZ_MODE_CONSOLE) {
-		backend_fini(&h.backend);
 		console_fini(&h.con);
 	}
 	check_loop_empty();
@@ -791,10 +774,20 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		 sizeof(sa.sun_family)) < 0 ||
 	    listen(h.console_listen_fd, 1) < 0)
 		fuzz_fail("console listener: %s", strerror(errno));
-	h.bev = (struct backend_events){
-		.connected = con_client_connected,
-		.input = con_client_input,
-		.writable = con_client_writable,
+	h.port_listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (h.port_listen_fd < 0 ||
+	    bind(h.port_listen_fd, (struct sockaddr *)&sa,
+		 sizeof(sa.sun_family)) < 0 ||
+	    listen(h.port_listen_fd, 1) < 0)
+		fuzz_fail("port listener: %s", strerror(errno));
+	h.opts = (struct options){
+		.socket_count = 1,
+		.backend = BACKEND_UDS,
+		.max_queue_size = FZ_MAX_QUEUE,
+		.output_buffer = MIN_OUTPUT_BUFFER,
+		.listen_fd = -1,
+		.port_count = 1,
+		.ports = {{.name = "org.example.data", .path = "unused"}},
 	};
 	h.conn = h.client = -1;
 	return 0;

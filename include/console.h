@@ -1,66 +1,54 @@
 /* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
- * console.h - the virtio-console device with one port, VIRTIO_CONSOLE_F_
- * MULTIPORT, between the guest's queues and a backend's client.
+ * console.h - the virtio-console device with VIRTIO_CONSOLE_F_MULTIPORT:
+ * config space, the control messages, and its ports (port 0 the console,
+ * then the named data ports), each with its own queues and host side.
  */
 #ifndef VDC_CONSOLE_H
 #define VDC_CONSOLE_H
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/uio.h>
 
-#include "backend.h"
-#include "outbuf.h"
+#include "control.h"
+#include "options.h"
+#include "port.h"
 #include "vhost_user.h"
 #include "virtio_spec.h"
 
-#define CONSOLE_CTRL_PENDING_MAX 32
-#define CONSOLE_PORT_NAME_MAX	 64
+#define CONSOLE_MAX_PORTS  (1 + MAX_EXTRA_PORTS)
+#define CONSOLE_MAX_QUEUES (2 * CONSOLE_MAX_PORTS + 2)
 
-struct console_ctrl_msg {
-	struct virtio_console_control hdr;
-	uint8_t extra[CONSOLE_PORT_NAME_MAX]; /* PORT_NAME's name, RESIZE's size
-					       */
-	uint32_t extra_len;
+/* How to make the device of one guest. */
+struct console_config {
+	unsigned int index; /* the guest's socket index */
+	const struct options *opts;
+	int backend_listen_fd; /* port 0's listener; -1 for nested */
+	const int *port_listen_fd; /* one per --port */
+	struct ev_loop *loop;
+	struct vu_dev *vu;
+	const struct port_owner *owner;
 };
 
 struct console {
 	struct vu_dev *vu;
-	struct backend *backend;
-	struct outbuf out;
-	unsigned int index;
-	char port_name[CONSOLE_PORT_NAME_MAX];
+	struct control ctl;
+	struct port ports[CONSOLE_MAX_PORTS];
+	unsigned int nports; /* configured: 1 + the --port count */
+	unsigned int nports_offered; /* what this frontend can carry */
 	uint16_t cols, rows; /* config space; the real size if size_known */
 	bool size_known; /* a backend said the size: F_SIZE is offered */
 	enum console_size_order size_order; /* of RESIZE's two numbers */
-
-	/* What the guest driver has told us. */
-	bool device_ready;
-	bool port_ready;
-	bool guest_open;
-
-	/* Control messages waiting for ctrl-rx buffers, in order. */
-	struct console_ctrl_msg ctrl[CONSOLE_CTRL_PENDING_MAX];
-	unsigned int ctrl_head, ctrl_count;
-
-	/* Scratch for batches of chains. */
-	struct iovec *iov;
+	bool device_ready; /* DEVICE_READY from the driver */
+	struct iovec *iov; /* for popping control-transmit chains */
 	unsigned int iov_cap;
-	uint16_t *heads;
-	uint32_t *lens;
-	unsigned int heads_cap;
-
-	uint64_t dropped_reported_ms;
 };
 
 extern const uint64_t console_device_features;
 
-int console_init(struct console *c, unsigned int index, size_t out_buffer,
-		 uint32_t max_queue_size);
+int console_init(struct console *c, const struct console_config *cfg);
 void console_fini(struct console *c);
-void console_attach(struct console *c, struct vu_dev *vu,
-		    struct backend *backend);
+unsigned int console_num_queues(const struct console *c);
 void console_queue_kick(struct console *c, struct virtqueue *vq);
 void console_reset(struct console *c);
 void console_get_config(struct console *c, uint32_t offset, uint8_t *buf,
@@ -73,10 +61,5 @@ void console_set_size(struct console *c, uint16_t cols, uint16_t rows);
 void console_set_size_order(struct console *c, enum console_size_order order);
 uint64_t console_features(const struct console *c);
 void console_features_set(struct console *c);
-
-/* What the backend's client did. */
-void console_client_connected(struct console *c);
-void console_client_input(struct console *c);
-void console_client_writable(struct console *c);
 
 #endif

@@ -18,7 +18,7 @@
 #include "virtqueue.h"
 #include "vu_chan.h"
 
-#define VU_MAX_QUEUES  8
+#define VU_MAX_QUEUES  66 /* 32 console ports: 2 each, and 2 for control */
 #define VU_MAX_PAYLOAD 4096
 
 /* What the device tells the protocol layer about itself. */
@@ -72,6 +72,7 @@ struct vu_dev {
 	uint64_t protocol_features;
 	uint8_t status;
 	bool owner;
+	unsigned int queues_seen; /* highest queue index named, plus one */
 	struct guest_mem mem;
 	struct virtqueue vqs[VU_MAX_QUEUES];
 	struct ev_watch kick_watch[VU_MAX_QUEUES];
@@ -85,6 +86,7 @@ int vu_attach(struct vu_dev *vu, int fd);
 void vu_detach(struct vu_dev *vu);
 bool vu_connected(const struct vu_dev *vu);
 bool vu_peer_gone(const struct vu_dev *vu);
+unsigned int vu_queues_seen(const struct vu_dev *vu);
 bool vu_feature(const struct vu_dev *vu, unsigned int bit);
 void vu_dispatch(struct vu_dev *vu, struct vu_msg *msg);
 void vu_check_memory(struct vu_dev *vu);

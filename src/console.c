@@ -1,31 +1,31 @@
 /* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
- * console.c - the virtio-console device: config space, control messages
- * and the data path between the guest's rings and the backend's client.
+ * console.c - the virtio-console device: config space, the driver's
+ * control messages, and the ports they bring up.
  *
- * Guest output (tx) is written straight from guest memory to the client,
- * one writev() per batch of chains; what the client cannot take now waits
- * in a bounded buffer, so tx chains always complete at once (Linux's hvc
- * writer spins the vCPU until they do). Host input (rx) is read straight
- * into the guest's buffers; while the guest has none, the client is not
- * read at all, so nothing typed is lost.
+ * With VIRTIO_CONSOLE_F_MULTIPORT the driver learns of every port from a
+ * control message (PORT_ADD), sets it up and says so (PORT_READY); port 0
+ * is then made a console (CONSOLE_PORT: hvc0 in Linux), the others get
+ * their names (PORT_NAME: /dev/virtio-ports/NAME). Each port's data path
+ * and host side live in port.c; this file routes queues and messages to
+ * them.
+ *
+ * The number of ports is max_nr_ports in config space, and the driver then
+ * wants 2 queues per port and 2 for control. QEMU's generic vhost-user
+ * device has a fixed number of queues (num_vqs), which it announces at
+ * start with a SET_VRING_CALL for each: a frontend with fewer queues than
+ * the ports need is offered only the ports that fit, so its guest still
+ * gets a working console on port 0.
  */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "console.h"
-#include "event_loop.h"
 #include "iov.h"
 #include "log.h"
 
-#define IOV_BATCH	     1024 /* iovecs per writev()/readv() batch */
-#define RX_BATCH_BYTES	     (256u << 10) /* guest buffer space per readv() */
-#define RX_ROUNDS	     16 /* batches before yielding to the loop */
-#define TX_ROUNDS	     16
-#define DROP_REPORT_MS	     1000
 #define CONSOLE_DEFAULT_COLS 20
 #define CONSOLE_DEFAULT_ROWS 20
 
@@ -36,153 +36,92 @@ const uint64_t console_device_features = (1ULL << VIRTIO_F_VERSION_1) |
 					 (1ULL << VIRTIO_CONSOLE_F_MULTIPORT) |
 					 (1ULL << VIRTIO_CONSOLE_F_EMERG_WRITE);
 
+/** console_num_queues() - the queues all configured ports need */
+unsigned int console_num_queues(const struct console *c)
+{
+	return 2 * c->nports + 2;
+}
+
 /*
- * guest_memory_fault() - the kernel could not reach guest memory (EFAULT)
+ * ports_offered() - how many ports this frontend's queues can carry
  *
- * The frontend shrank or unmapped what it shared: its session ends, as on
- * SIGBUS. The console client did nothing wrong and stays, and so does the
- * input it has not sent yet.
+ * Unknown until the frontend says (UML makes whatever queues the driver
+ * asks for, and says nothing before): then all of them.
  */
-static void guest_memory_fault(struct console *c, const char *what)
+static unsigned int ports_offered(struct console *c)
 {
-	log_error("%s guest memory failed (Bad address): the frontend's memory is broken; its session ends, the console client and its unread input stay", what);
-	vu_note_memory_fault(c->vu);
+	unsigned int queues = vu_queues_seen(c->vu);
+	unsigned int fit;
+
+	if (queues == 0 || queues >= console_num_queues(c))
+		return c->nports;
+	fit = queues >= 4 ? (queues - 2) / 2 : 1;
+	if (fit != c->nports_offered)
+		log_warn("the frontend has %u queues: %u of %u ports fit (num_vqs = 2 x ports + 2 = %u carries them all)",
+			 queues, fit, c->nports, console_num_queues(c));
+	return fit;
 }
 
-/* --- control messages ------------------------------------------------ */
-
-/* Send what is pending while the guest has ctrl-rx buffers, in order. */
-static void ctrl_flush(struct console *c)
+/* The port a driver's message names, if it was offered. */
+static struct port *port_of(struct console *c, uint32_t id, uint16_t event)
 {
-	struct virtqueue *vq = &c->vu->vqs[CONSOLE_QUEUE_CTRL_RX];
-	bool pushed = false;
-	struct vq_chain ch;
-
-	while (c->ctrl_count) {
-		struct console_ctrl_msg *m = &c->ctrl[c->ctrl_head];
-		uint32_t need = sizeof(m->hdr) + m->extra_len;
-		const struct iovec *in;
-
-		if (vq_pop(vq, c->iov, c->iov_cap, &ch) != VQ_POP_OK)
-			break;
-		in = ch.iov + ch.n_out;
-		if (ch.in_len < sizeof(m->hdr)) {
-			/* Linux would read stale bytes from a short entry:
-			 * the buffer goes back empty and the event is lost. */
-			log_error("control buffer of %u bytes cannot hold "
-				  "event "
-				  "%u; event dropped",
-				  ch.in_len, m->hdr.event);
-			vq_push(vq, ch.head, 0);
-		} else {
-			uint8_t tmp[sizeof(m->hdr) + sizeof(m->extra)];
-
-			if (ch.in_len < need) {
-				log_warn("control buffer of %u bytes: event "
-					 "%u's "
-					 "payload cut to fit",
-					 ch.in_len, m->hdr.event);
-				need = ch.in_len;
-			}
-			/* The header, then its payload, in one buffer. */
-			memcpy(tmp, &m->hdr, sizeof(m->hdr));
-			memcpy(tmp + sizeof(m->hdr), m->extra, m->extra_len);
-			iov_from_buf(in, ch.n_in, tmp, need);
-			vq_push(vq, ch.head, need);
-		}
-		pushed = true;
-		c->ctrl_head = (c->ctrl_head + 1) % CONSOLE_CTRL_PENDING_MAX;
-		c->ctrl_count--;
-	}
-	if (pushed) {
-		vq_flush(vq);
-		vq_notify(vq);
-	}
+	if (id < c->nports_offered)
+		return &c->ports[id];
+	log_warn("control event %u for port %u, which was never added; ignored",
+		 event, id);
+	return NULL;
 }
 
-static void ctrl_send(struct console *c, uint16_t event, uint16_t value,
-		      const void *extra, uint32_t extra_len)
-{
-	struct console_ctrl_msg *m;
+/* --- the driver's control messages ----------------------------------- */
 
-	if (c->ctrl_count == CONSOLE_CTRL_PENDING_MAX) {
-		log_error("control event %u dropped: %d events wait for the "
-			  "guest to post control buffers",
-			  event, CONSOLE_CTRL_PENDING_MAX);
-		return;
-	}
-	m = &c->ctrl[(c->ctrl_head + c->ctrl_count) % CONSOLE_CTRL_PENDING_MAX];
-	m->hdr.id = 0;
-	m->hdr.event = event;
-	m->hdr.value = value;
-	m->extra_len = extra_len;
-	if (extra_len)
-		memcpy(m->extra, extra, extra_len);
-	c->ctrl_count++;
-	ctrl_flush(c);
-}
-
-static void console_rx(struct console *c);
 static void send_resize(struct console *c);
 
-static void handle_port_ready(struct console *c, uint16_t value)
+static void device_ready(struct console *c, uint16_t value)
 {
 	if (value != 1) {
-		log_error("guest failed to set up console port 0 "
-			  "(PORT_READY %u)",
-			  value);
+		log_error("guest driver failed to set up the device (DEVICE_READY %u)", value);
 		return;
 	}
-	c->port_ready = true;
-	ctrl_send(c, VIRTIO_CONSOLE_CONSOLE_PORT, 1, NULL, 0);
-	ctrl_send(c, VIRTIO_CONSOLE_PORT_NAME, 0, c->port_name,
-		  (uint32_t)strlen(c->port_name));
-	ctrl_send(c, VIRTIO_CONSOLE_PORT_OPEN, 1, NULL, 0);
+	c->device_ready = true;
+	c->nports_offered = ports_offered(c);
+	for (unsigned int i = 0; i < c->nports_offered; i++)
+		control_send(&c->ctl, i, VIRTIO_CONSOLE_DEVICE_ADD, 1, NULL, 0);
+}
+
+static void port_ready(struct console *c, struct port *p, uint16_t value)
+{
+	if (value != 1) {
+		log_error("guest failed to set up port %u (PORT_READY %u)",
+			  p->id, value);
+		return;
+	}
+	port_set_ready(p);
 	/* Port 0 is a console port now: Linux takes a size for it. */
-	if (c->size_known && vu_feature(c->vu, VIRTIO_CONSOLE_F_SIZE))
+	if (p->is_console && c->size_known &&
+	    vu_feature(c->vu, VIRTIO_CONSOLE_F_SIZE))
 		send_resize(c);
 }
 
 static void handle_ctrl(struct console *c,
 			const struct virtio_console_control *m)
 {
+	struct port *p;
+
 	log_debug("control event %u port %u value %u", m->event, m->id,
 		  m->value);
 	switch (m->event) {
 	case VIRTIO_CONSOLE_DEVICE_READY:
-		if (m->value != 1) {
-			log_error("guest driver failed to set up the device "
-				  "(DEVICE_READY %u)",
-				  m->value);
-			return;
-		}
-		c->device_ready = true;
-		ctrl_send(c, VIRTIO_CONSOLE_DEVICE_ADD, 1, NULL, 0);
+		device_ready(c, m->value);
 		return;
 	case VIRTIO_CONSOLE_PORT_READY:
-		if (m->id != 0) {
-			log_warn("PORT_READY for port %u, which was never "
-				 "added; ignored",
-				 m->id);
-			return;
-		}
-		handle_port_ready(c, m->value);
+		p = port_of(c, m->id, m->event);
+		if (p)
+			port_ready(c, p, m->value);
 		return;
 	case VIRTIO_CONSOLE_PORT_OPEN:
-		if (m->id != 0) {
-			log_warn("PORT_OPEN for port %u, which was never "
-				 "added; "
-				 "ignored",
-				 m->id);
-			return;
-		}
-		c->guest_open = m->value != 0;
-		log_info("guest %s the console",
-			 c->guest_open ? "opened" : "closed");
-		if (c->guest_open)
-			console_rx(c);
-		else if (backend_connected(c->backend))
-			backend_want_input(c->backend, false);
+		p = port_of(c, m->id, m->event);
+		if (p)
+			port_set_guest_open(p, m->value != 0);
 		return;
 	default:
 		log_warn("unknown control event %u (port %u, value %u) ignored",
@@ -197,19 +136,16 @@ static void ctrl_tx(struct console *c, struct virtqueue *vq)
 	struct vq_chain ch;
 
 	while (vq_pop(vq, c->iov, c->iov_cap, &ch) == VQ_POP_OK) {
-		/* Copy out first: handling reuses the scratch iovecs. */
-		uint16_t head = ch.head;
 		bool whole = ch.out_len >= sizeof(m);
 
 		if (whole)
 			iov_to_buf(ch.iov, ch.n_out, &m, sizeof(m));
-		vq_push(vq, head, 0);
+		vq_push(vq, ch.head, 0);
 		pushed = true;
 		if (whole)
 			handle_ctrl(c, &m);
 		else
-			log_warn("control message of %u bytes ignored (needs "
-				 "%zu)",
+			log_warn("control message of %u bytes ignored (needs %zu)",
 				 ch.out_len, sizeof(m));
 	}
 	if (pushed) {
@@ -218,261 +154,33 @@ static void ctrl_tx(struct console *c, struct virtqueue *vq)
 	}
 }
 
-/* --- guest output ---------------------------------------------------- */
-
-static void report_drops(struct console *c)
-{
-	uint64_t now;
-
-	if (!c->out.dropped || !backend_connected(c->backend))
-		return;
-	now = ev_now_ms();
-	if (now - c->dropped_reported_ms < DROP_REPORT_MS)
-		return;
-	c->out.dropped_total += c->out.dropped;
-	log_warn("console client is slow: dropped the oldest %llu bytes of "
-		 "guest output (%llu in all; --output-buffer is %zu bytes)",
-		 (unsigned long long)c->out.dropped,
-		 (unsigned long long)c->out.dropped_total, c->out.cap);
-	c->out.dropped = 0;
-	c->dropped_reported_ms = now;
-}
-
-/*
- * deliver_output() - send a batch of guest output to the client
- * @iov:	the batch; the two slots before iov[0] are free scratch
- *
- * Older buffered output and the batch go out in one writev(), straight
- * from guest memory; only what the client does not take now is copied
- * into the buffer.
- */
-static void deliver_output(struct console *c, struct iovec *iov, unsigned int n)
-{
-	size_t written = 0;
-
-	if (c->backend->out_fd >= 0) {
-		struct iovec old[2];
-		unsigned int k = outbuf_peek(&c->out, old);
-		size_t held = c->out.len;
-		ssize_t w;
-
-		memcpy(iov - k, old, k * sizeof(*old));
-		w = backend_write(c->backend, iov - k, n + k);
-		if (w == BACKEND_IO_FAULT) {
-			/* Nothing of the batch can be read: keep none of it. */
-			guest_memory_fault(c, "writing console output from");
-			return;
-		}
-		if (w > 0 && (size_t)w <= held) {
-			outbuf_consume(&c->out, (size_t)w);
-		} else if (w > 0) {
-			outbuf_consume(&c->out, held);
-			written = (size_t)w - held;
-		}
-	}
-	outbuf_append(&c->out, iov, n, written);
-	report_drops(c);
-	if (backend_connected(c->backend))
-		backend_want_output(c->backend, c->out.len > 0);
-}
-
-static void console_tx(struct console *c, struct virtqueue *vq)
-{
-	/* Two slots in front of the batch for deliver_output(). */
-	struct iovec *batch = c->iov + 2;
-	unsigned int cap = c->iov_cap - 2;
-
-	for (unsigned int round = 0;; round++) {
-		unsigned int n_iov = 0, n_chains = 0;
-		enum vq_pop_result r = VQ_POP_OK;
-		struct vq_chain ch;
-
-		/* A guest that never stops writing must not starve input. */
-		if (round >= TX_ROUNDS && vq_kick_self(vq))
-			return;
-		while (n_iov < IOV_BATCH && n_chains < c->heads_cap) {
-			r = vq_pop(vq, batch + n_iov, cap - n_iov, &ch);
-			if (r != VQ_POP_OK)
-				break;
-			c->heads[n_chains++] = ch.head;
-			n_iov += ch.n_out; /* a writable part is ignored */
-		}
-		if (n_chains == 0)
-			return;
-		deliver_output(c, batch, n_iov);
-		for (unsigned int i = 0; i < n_chains; i++)
-			vq_push(vq, c->heads[i], 0);
-		vq_flush(vq);
-		vq_notify(vq);
-		if (r != VQ_POP_OK)
-			return;
-	}
-}
-
-void console_client_writable(struct console *c)
-{
-	struct iovec iov[2];
-	unsigned int n = outbuf_peek(&c->out, iov);
-	ssize_t w;
-
-	if (n) {
-		w = backend_write(c->backend, iov, n);
-		if (w > 0)
-			outbuf_consume(&c->out, (size_t)w);
-	}
-	if (c->out.len == 0 && backend_connected(c->backend))
-		backend_want_output(c->backend, false);
-}
-
-/* --- host input ------------------------------------------------------ */
-
-/* Return the first @used chains with what they got, the rest untouched. */
-static void complete_rx(struct virtqueue *vq, struct console *c,
-			unsigned int n_chains, size_t got)
-{
-	unsigned int used = 0;
-
-	for (; used < n_chains && got; used++) {
-		uint32_t len =
-			got < c->lens[used] ? (uint32_t)got : c->lens[used];
-
-		vq_push(vq, c->heads[used], len);
-		got -= len;
-	}
-	vq_unpop(vq, n_chains - used);
-	if (used) {
-		vq_flush(vq);
-		vq_notify(vq);
-	}
-}
-
-/* Input may come from a client, or wait from one that has gone. */
-static bool input_possible(struct console *c, struct virtqueue *vq)
-{
-	return backend_has_input(c->backend) && c->guest_open && vq_ready(vq);
-}
-
-
-static void console_rx(struct console *c)
-{
-	struct virtqueue *vq = &c->vu->vqs[CONSOLE_QUEUE_RX];
-
-	for (unsigned int round = 0; round < RX_ROUNDS; round++) {
-		unsigned int n_iov = 0, n_chains = 0;
-		size_t room = 0;
-		struct vq_chain ch;
-		ssize_t n;
-
-		if (!input_possible(c, vq)) {
-			if (backend_connected(c->backend))
-				backend_want_input(c->backend, false);
-			return;
-		}
-		while (n_iov < IOV_BATCH && n_chains < c->heads_cap &&
-		       room < RX_BATCH_BYTES &&
-		       vq_pop(vq, c->iov + n_iov, c->iov_cap - n_iov, &ch) ==
-			       VQ_POP_OK) {
-			/* Only the writable part takes input. */
-			if (ch.n_out)
-				memmove(c->iov + n_iov,
-					c->iov + n_iov + ch.n_out,
-					ch.n_in * sizeof(*c->iov));
-			c->heads[n_chains] = ch.head;
-			c->lens[n_chains++] = ch.in_len;
-			n_iov += ch.n_in;
-			room += ch.in_len;
-		}
-		if (n_chains == 0) {
-			/* No buffers: leave the input in the client's socket. */
-			backend_want_input(c->backend, false);
-			if (vq_enable_notify(vq))
-				continue;
-			return;
-		}
-		if (room == 0) { /* only empty buffers: give them back */
-			for (unsigned int i = 0; i < n_chains; i++)
-				vq_push(vq, c->heads[i], 0);
-			vq_flush(vq);
-			vq_notify(vq);
-			continue;
-		}
-		n = backend_read(c->backend, c->iov, n_iov);
-		if (n == BACKEND_IO_FAULT) {
-			vq_unpop(vq, n_chains);
-			guest_memory_fault(c, "reading console input into");
-			return;
-		}
-		if (n <= 0) {
-			vq_unpop(vq, n_chains);
-			if (n == 0 && backend_connected(c->backend) &&
-			    backend_has_input(c->backend))
-				backend_want_input(c->backend, true);
-			return;
-		}
-		complete_rx(vq, c, n_chains, (size_t)n);
-		if ((size_t)n < room) {
-			backend_want_input(c->backend, true);
-			return;
-		}
-	}
-	/* More may be waiting: the loop calls again when it is. */
-	backend_want_input(c->backend, true);
-}
-
-void console_client_input(struct console *c)
-{
-	console_rx(c);
-}
-
-void console_client_connected(struct console *c)
-{
-
-	if (c->out.dropped) {
-		c->out.dropped_total += c->out.dropped;
-		log_info("%llu bytes of older guest output were dropped while "
-			 "no client was connected",
-			 (unsigned long long)c->out.dropped);
-		c->out.dropped = 0;
-	}
-	if (c->out.len)
-		backend_want_output(c->backend, true);
-	console_rx(c);
-}
-
 /* --- the device ------------------------------------------------------ */
 
 void console_queue_kick(struct console *c, struct virtqueue *vq)
 {
+	unsigned int q = vq->index, id;
 
-	switch (vq->index) {
-	case CONSOLE_QUEUE_RX:
-		console_rx(c);
-		break;
-	case CONSOLE_QUEUE_TX:
-		console_tx(c, vq);
-		break;
-	case CONSOLE_QUEUE_CTRL_RX:
-		ctrl_flush(c);
-		break;
-	case CONSOLE_QUEUE_CTRL_TX:
-		ctrl_tx(c, vq);
-		break;
-	default:
-		break;
+	if (q == CONSOLE_QUEUE_CTRL_RX) {
+		control_flush(&c->ctl);
+		return;
 	}
+	if (q == CONSOLE_QUEUE_CTRL_TX) {
+		ctrl_tx(c, vq);
+		return;
+	}
+	id = q < 2 ? 0 : (q - 2) / 2;
+	if (id < c->nports)
+		port_queue_kick(&c->ports[id], q);
 }
 
-/** console_reset() - the driver is gone or resetting: forget the port */
+/** console_reset() - the driver is gone or resetting: forget the ports */
 void console_reset(struct console *c)
 {
-
 	c->device_ready = false;
-	c->port_ready = false;
-	c->guest_open = false;
-	c->ctrl_head = 0;
-	c->ctrl_count = 0;
-	if (c->backend && backend_connected(c->backend))
-		backend_want_input(c->backend, false);
+	c->nports_offered = c->nports;
+	control_reset(&c->ctl);
+	for (unsigned int i = 0; i < c->nports; i++)
+		port_reset(&c->ports[i]);
 }
 
 void console_get_config(struct console *c, uint32_t offset, uint8_t *buf,
@@ -481,37 +189,26 @@ void console_get_config(struct console *c, uint32_t offset, uint8_t *buf,
 	struct virtio_console_config cfg = {
 		.cols = c->cols,
 		.rows = c->rows,
-		.max_nr_ports = 1,
 		.emerg_wr = 0,
 	};
 
+	c->nports_offered = ports_offered(c);
+	cfg.max_nr_ports = c->nports_offered;
 	memcpy(buf, (const uint8_t *)&cfg + offset, len);
-}
-
-/*
- * emergency_write() - a byte the driver wrote to emerg_wr: guest output
- * like any other, through the same buffer to the same client
- */
-static void emergency_write(struct console *c, uint8_t byte)
-{
-	/* Two free slots in front, as deliver_output() wants. */
-	struct iovec v[3] = {[2] = {.iov_base = &byte, .iov_len = 1}};
-
-	log_trace("emergency write of byte %#x", byte);
-	deliver_output(c, &v[2], 1);
 }
 
 /*
  * Only emerg_wr is writable, and only as a whole (VIRTIO_CONSOLE_F_EMERG_
  * WRITE is offered, so a driver may use it at any time, before the device
- * is ready too); the rest of the config space is the device's to say.
+ * is ready too): its byte is console output like any other. The rest of
+ * the config space is the device's to say.
  */
 int console_set_config(struct console *c, uint32_t offset, const uint8_t *buf,
 		       uint32_t len)
 {
 	if (offset == offsetof(struct virtio_console_config, emerg_wr) &&
 	    len == sizeof(uint32_t)) {
-		emergency_write(c, buf[0]);
+		port_emergency_write(&c->ports[0], buf[0]);
 		return 0;
 	}
 	log_error("SET_CONFIG: offset %u size %u refused: only emerg_wr (offset 8, 4 bytes) is writable; cols, rows and max_nr_ports are read-only",
@@ -534,16 +231,10 @@ static void send_resize(struct console *c)
 	memcpy(size, &first, sizeof(first));
 	memcpy(size + 2, &second, sizeof(second));
 	/* A RESIZE still waiting for a buffer just gets the newer size. */
-	for (unsigned int i = 0; i < c->ctrl_count; i++) {
-		struct console_ctrl_msg *m =
-			&c->ctrl[(c->ctrl_head + i) % CONSOLE_CTRL_PENDING_MAX];
-
-		if (m->hdr.event == VIRTIO_CONSOLE_RESIZE) {
-			memcpy(m->extra, size, sizeof(size));
-			return;
-		}
-	}
-	ctrl_send(c, VIRTIO_CONSOLE_RESIZE, 0, size, sizeof(size));
+	if (control_replace_pending(&c->ctl, 0, VIRTIO_CONSOLE_RESIZE, size,
+				    sizeof(size)))
+		return;
+	control_send(&c->ctl, 0, VIRTIO_CONSOLE_RESIZE, 0, size, sizeof(size));
 }
 
 /*
@@ -557,7 +248,7 @@ static void announce_size(struct console *c)
 	    !vu_feature(c->vu, VIRTIO_CONSOLE_F_SIZE))
 		return;
 	if (vu_feature(c->vu, VIRTIO_CONSOLE_F_MULTIPORT)) {
-		if (c->port_ready)
+		if (c->ports[0].ready)
 			send_resize(c);
 		return;
 	}
@@ -605,43 +296,59 @@ void console_features_set(struct console *c)
 		announce_size(c);
 }
 
-int console_init(struct console *c, unsigned int index, size_t out_buffer,
-		 uint32_t max_queue_size)
+/**
+ * console_init() - the device of one guest, with every port's host side
+ * listening
+ *
+ * Return: 0, or -1 (logged; console_fini() cleans up)
+ */
+int console_init(struct console *c, const struct console_config *cfg)
 {
+	const struct options *o = cfg->opts;
+	char name0[PORT_NAME_LEN];
+
 	memset(c, 0, sizeof(*c));
-	c->index = index;
-	snprintf(c->port_name, sizeof(c->port_name), "vhost-device-console.%u",
-		 index);
+	c->vu = cfg->vu;
+	c->nports = 1 + o->port_count;
+	c->nports_offered = c->nports;
 	/* Unused with MULTIPORT (Linux reads them only without it). */
 	c->cols = CONSOLE_DEFAULT_COLS;
 	c->rows = CONSOLE_DEFAULT_ROWS;
-	c->iov_cap = 2 + IOV_BATCH + max_queue_size;
-	c->heads_cap = max_queue_size;
+	c->iov_cap = o->max_queue_size;
 	c->iov = calloc(c->iov_cap, sizeof(*c->iov));
-	c->heads = calloc(c->heads_cap, sizeof(*c->heads));
-	c->lens = calloc(c->heads_cap, sizeof(*c->lens));
-	if (!c->iov || !c->heads || !c->lens ||
-	    outbuf_init(&c->out, out_buffer) < 0) {
-		console_fini(c);
+	if (!c->iov || control_init(&c->ctl, o->max_queue_size) < 0) {
+		log_error("out of memory for the console");
 		return -1;
+	}
+	control_attach(&c->ctl, cfg->vu);
+	snprintf(name0, sizeof(name0), "vhost-device-console.%u", cfg->index);
+	for (unsigned int i = 0; i < c->nports; i++) {
+		struct port_config pc = {
+			.id = i,
+			.name = i ? o->ports[i - 1].name : name0,
+			.kind = i ? BACKEND_UDS : o->backend,
+			.listen_fd = i ? cfg->port_listen_fd[i - 1]
+				       : cfg->backend_listen_fd,
+			.index = cfg->index,
+			.out_buffer = o->output_buffer,
+			.max_queue_size = o->max_queue_size,
+			.loop = cfg->loop,
+			.vu = cfg->vu,
+			.ctl = &c->ctl,
+			.owner = cfg->owner,
+		};
+
+		if (port_init(&c->ports[i], &pc) < 0)
+			return -1;
 	}
 	return 0;
 }
 
 void console_fini(struct console *c)
 {
+	for (unsigned int i = 0; i < c->nports; i++)
+		port_fini(&c->ports[i]);
+	control_fini(&c->ctl);
 	free(c->iov);
-	free(c->heads);
-	free(c->lens);
-	outbuf_fini(&c->out);
 	c->iov = NULL;
-	c->heads = NULL;
-	c->lens = NULL;
-}
-
-void console_attach(struct console *c, struct vu_dev *vu,
-		    struct backend *backend)
-{
-	c->vu = vu;
-	c->backend = backend;
 }

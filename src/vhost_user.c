@@ -131,6 +131,7 @@ static void reset_session(struct vu_dev *vu)
 	vu->protocol_features = 0;
 	vu->status = 0;
 	vu->owner = false;
+	vu->queues_seen = 0;
 	vu->dev->reset(vu->dev->opaque);
 }
 
@@ -143,7 +144,20 @@ static struct virtqueue *queue_at(struct vu_dev *vu, const char *what,
 			  what, index, vu->dev->num_queues);
 		return NULL;
 	}
+	if (index >= vu->queues_seen)
+		vu->queues_seen = index + 1;
 	return &vu->vqs[index];
+}
+
+/**
+ * vu_queues_seen() - how many queues this frontend has named so far
+ *
+ * QEMU's generic device names each of its queues (SET_VRING_CALL) while it
+ * starts, before the driver reads the config space; 0 means not yet.
+ */
+unsigned int vu_queues_seen(const struct vu_dev *vu)
+{
+	return vu->queues_seen;
 }
 
 static enum vu_result get_features(struct vu_dev *vu, struct vu_msg *msg,

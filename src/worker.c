@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
  * worker.c - one worker: the epoll loop that ties one guest's vhost-user
- * connection, its console device and its backend together.
+ * connection and its console device, with every port's host side,
+ * together.
  *
- * The backend starts before any frontend connects, so a client can attach
- * early and sees the guest from its first line of output; it outlives the
- * frontend, so the next VM on the same socket gets the same console.
+ * The ports' host sides start before any frontend connects, so a client
+ * can attach early and sees the guest from its first line of output; they
+ * outlive the frontend, so the next VM on the same socket gets the same
+ * console.
  */
 #include <errno.h>
 #include <signal.h>
@@ -32,8 +34,7 @@ struct worker {
 	struct vu_device dev;
 	struct vu_dev vu;
 	struct console console;
-	struct backend backend;
-	struct backend_events backend_events;
+	struct port_owner owner;
 	bool quit; /* the user asked to quit, not a signal */
 };
 
@@ -151,32 +152,10 @@ static void on_features_set(void *opaque)
 	console_features_set(&((struct worker *)opaque)->console);
 }
 
-static void on_client_connected(void *opaque)
-{
-	struct worker *w = opaque;
-
-	console_client_connected(&w->console);
-	vu_check_memory(&w->vu);
-}
-
-static void on_client_input(void *opaque)
-{
-	struct worker *w = opaque;
-
-	console_client_input(&w->console);
-	vu_check_memory(&w->vu);
-}
-
-static void on_client_writable(void *opaque)
-{
-	console_client_writable(&((struct worker *)opaque)->console);
-}
-
 static void wire_up(struct worker *w)
 {
 	w->dev = (struct vu_device){
 		.features = console_device_features,
-		.num_queues = CONSOLE_NUM_QUEUES,
 		.config_size = sizeof(struct virtio_console_config),
 		.opaque = w,
 		.queue_kick = on_queue_kick,
@@ -185,11 +164,8 @@ static void wire_up(struct worker *w)
 		.set_config = on_set_config,
 		.features_set = on_features_set,
 	};
-	w->backend_events = (struct backend_events){
+	w->owner = (struct port_owner){
 		.opaque = w,
-		.connected = on_client_connected,
-		.input = on_client_input,
-		.writable = on_client_writable,
 		.quit = on_quit,
 	};
 }
@@ -213,18 +189,19 @@ static int setup(struct worker *w)
 		log_error("cannot set up the worker: %s", strerror(errno));
 		return -1;
 	}
-	if (console_init(&w->console, w->spec->index, o->output_buffer,
-			 o->max_queue_size) < 0) {
-		log_error("out of memory for the console");
-		return -1;
-	}
 	wire_up(w);
 	vu_init(&w->vu, &w->loop, &w->dev, o->max_queue_size);
-	console_attach(&w->console, &w->vu, &w->backend);
-	if (backend_init(&w->backend, o->backend, &w->loop,
-			 w->spec->backend_listen_fd, w->spec->index,
-			 &w->backend_events) < 0)
+	if (console_init(&w->console, &(struct console_config){
+			.index = w->spec->index,
+			.opts = o,
+			.backend_listen_fd = w->spec->backend_listen_fd,
+			.port_listen_fd = w->spec->port_listen_fd,
+			.loop = &w->loop,
+			.vu = &w->vu,
+			.owner = &w->owner,
+		}) < 0)
 		return -1;
+	w->dev.num_queues = console_num_queues(&w->console);
 	/* The size is known before any frontend comes: F_SIZE is offered
 	 * exactly when there is a size to tell. */
 	console_set_size_order(&w->console, o->console_size_order);
@@ -260,7 +237,6 @@ int worker_main(const struct worker_spec *spec)
 	else if (w.quit)
 		status = WORKER_EXIT_QUIT;
 	vu_detach(&w.vu);
-	backend_fini(&w.backend);
 	console_fini(&w.console);
 	ev_loop_fini(&w.loop);
 	if (w.sigfd >= 0)

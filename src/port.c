@@ -1,0 +1,570 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * port.c - one port's data path between the guest's rings and its host
+ * side.
+ *
+ * Output (tx) is written straight from guest memory to the client, one
+ * writev() per batch of chains. The console port never makes the guest
+ * wait: Linux's hvc writer spins its vCPU until a buffer comes back, so
+ * what the client cannot take now is copied into a bounded buffer and the
+ * chains complete at once. A data port's writer in the guest sleeps
+ * instead, and its data must not be lost, so a data port keeps its batch
+ * in the ring (popped, not yet returned) until the client has taken all of
+ * it, and takes no more while there is no client.
+ *
+ * Input (rx) is read straight into the guest's buffers, only while the
+ * guest has the port open and has buffers posted; otherwise the client is
+ * not read at all, so nothing typed is lost.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event_loop.h"
+#include "iov.h"
+#include "log.h"
+#include "port.h"
+
+#define IOV_BATCH	   1024 /* iovecs per writev()/readv() batch */
+#define RX_BATCH_BYTES	   (256u << 10) /* guest buffer space per readv() */
+#define DATA_TX_BATCH_BYTES (256u << 10) /* a data port's batch */
+#define RX_ROUNDS	   16 /* batches before yielding to the loop */
+#define TX_ROUNDS	   16
+#define DROP_REPORT_MS	   1000
+
+/*
+ * guest_memory_fault() - the kernel could not reach guest memory (EFAULT)
+ *
+ * The frontend shrank or unmapped what it shared: its session ends, as on
+ * SIGBUS. The client did nothing wrong and stays, and so does the input it
+ * has not sent yet.
+ */
+static void guest_memory_fault(struct port *p, const char *what)
+{
+	log_error("%s guest memory failed (Bad address): the frontend's memory is broken; its session ends, the console client and its unread input stay", what);
+	vu_note_memory_fault(p->vu);
+}
+
+/* Is a client there that can take output? */
+static bool client_takes_output(const struct port *p)
+{
+	return p->host.out_fd >= 0;
+}
+
+/** port_host_open() - does the host side have a client now? */
+bool port_host_open(const struct port *p)
+{
+	return client_takes_output(p);
+}
+
+/* --- the console's output: taken at once, buffered, bounded ---------- */
+
+static void report_drops(struct port *p)
+{
+	uint64_t now;
+
+	if (!p->out.dropped || !backend_connected(&p->host))
+		return;
+	now = ev_now_ms();
+	if (now - p->dropped_reported_ms < DROP_REPORT_MS)
+		return;
+	p->out.dropped_total += p->out.dropped;
+	log_warn("console client is slow: dropped the oldest %llu bytes of guest output (%llu in all; --output-buffer is %zu bytes)",
+		 (unsigned long long)p->out.dropped,
+		 (unsigned long long)p->out.dropped_total, p->out.cap);
+	p->out.dropped = 0;
+	p->dropped_reported_ms = now;
+}
+
+/*
+ * deliver_output() - send a batch of console output to the client
+ * @iov:	the batch; the two slots before iov[0] are free scratch
+ *
+ * Older buffered output and the batch go out in one writev(), straight
+ * from guest memory; only what the client does not take now is copied
+ * into the buffer.
+ */
+static void deliver_output(struct port *p, struct iovec *iov, unsigned int n)
+{
+	size_t written = 0;
+
+	if (client_takes_output(p)) {
+		struct iovec old[2];
+		unsigned int k = outbuf_peek(&p->out, old);
+		size_t held = p->out.len;
+		ssize_t w;
+
+		memcpy(iov - k, old, k * sizeof(*old));
+		w = backend_write(&p->host, iov - k, n + k);
+		if (w == BACKEND_IO_FAULT) {
+			/* Nothing of the batch can be read: keep none of it. */
+			guest_memory_fault(p, "writing console output from");
+			return;
+		}
+		if (w > 0 && (size_t)w <= held) {
+			outbuf_consume(&p->out, (size_t)w);
+		} else if (w > 0) {
+			outbuf_consume(&p->out, held);
+			written = (size_t)w - held;
+		}
+	}
+	outbuf_append(&p->out, iov, n, written);
+	report_drops(p);
+	if (backend_connected(&p->host))
+		backend_want_output(&p->host, p->out.len > 0);
+}
+
+static void console_tx(struct port *p, struct virtqueue *vq)
+{
+	/* Two slots in front of the batch for deliver_output(). */
+	struct iovec *batch = p->iov + 2;
+	unsigned int cap = p->iov_cap - 2;
+
+	for (unsigned int round = 0;; round++) {
+		unsigned int n_iov = 0, n_chains = 0;
+		enum vq_pop_result r = VQ_POP_OK;
+		struct vq_chain ch;
+
+		/* A guest that never stops writing must not starve input. */
+		if (round >= TX_ROUNDS && vq_kick_self(vq))
+			return;
+		while (n_iov < IOV_BATCH && n_chains < p->heads_cap) {
+			r = vq_pop(vq, batch + n_iov, cap - n_iov, &ch);
+			if (r != VQ_POP_OK)
+				break;
+			p->heads[n_chains++] = ch.head;
+			n_iov += ch.n_out; /* a writable part is ignored */
+		}
+		if (n_chains == 0)
+			return;
+		deliver_output(p, batch, n_iov);
+		for (unsigned int i = 0; i < n_chains; i++)
+			vq_push(vq, p->heads[i], 0);
+		vq_flush(vq);
+		vq_notify(vq);
+		if (r != VQ_POP_OK)
+			return;
+	}
+}
+
+/** port_emergency_write() - a byte the driver wrote to emerg_wr */
+void port_emergency_write(struct port *p, uint8_t byte)
+{
+	/* Two free slots in front, as deliver_output() wants. */
+	struct iovec v[3] = {[2] = {.iov_base = &byte, .iov_len = 1}};
+
+	log_trace("emergency write of byte %#x", byte);
+	deliver_output(p, &v[2], 1);
+}
+
+static void console_writable(struct port *p)
+{
+	struct iovec iov[2];
+	unsigned int n = outbuf_peek(&p->out, iov);
+	ssize_t w;
+
+	if (n) {
+		w = backend_write(&p->host, iov, n);
+		if (w > 0)
+			outbuf_consume(&p->out, (size_t)w);
+	}
+	if (p->out.len == 0 && backend_connected(&p->host))
+		backend_want_output(&p->host, false);
+}
+
+/* --- a data port's output: lossless, at the client's pace ------------ */
+
+/* Return the chains the client has taken all of, oldest first. */
+static void complete_written(struct port *p, struct virtqueue *vq,
+			     size_t written)
+{
+	bool pushed = false;
+
+	while (p->tx_first < p->tx_chains) {
+		uint32_t take = written < p->tx_left ? (uint32_t)written
+						     : p->tx_left;
+
+		p->tx_left -= take;
+		written -= take;
+		if (p->tx_left)
+			break;
+		vq_push(vq, p->tx_heads[p->tx_first++], 0);
+		pushed = true;
+		if (p->tx_first < p->tx_chains)
+			p->tx_left = p->tx_lens[p->tx_first];
+	}
+	if (pushed) {
+		vq_flush(vq);
+		vq_notify(vq);
+	}
+	if (p->tx_first == p->tx_chains)
+		p->tx_chains = 0;
+}
+
+/* Pop a batch to write; false when there is none. */
+static bool pop_data_batch(struct port *p, struct virtqueue *vq)
+{
+	unsigned int n_iov = 0, n_chains = 0;
+	size_t bytes = 0;
+	struct vq_chain ch;
+
+	while (n_iov < IOV_BATCH && n_chains < p->heads_cap &&
+	       bytes < DATA_TX_BATCH_BYTES &&
+	       vq_pop(vq, p->tx_v + n_iov, p->iov_cap - n_iov, &ch) ==
+		       VQ_POP_OK) {
+		p->tx_heads[n_chains] = ch.head;
+		p->tx_lens[n_chains++] = ch.out_len;
+		n_iov += ch.n_out; /* a writable part is ignored */
+		bytes += ch.out_len;
+	}
+	if (n_chains == 0)
+		return false;
+	p->tx_chains = n_chains;
+	p->tx_first = 0;
+	p->tx_left = p->tx_lens[0];
+	p->tx_iov = 0;
+	p->tx_niov = n_iov;
+	/* Chains with nothing to say complete at once. */
+	complete_written(p, vq, 0);
+	return true;
+}
+
+/* Skip @n written bytes of the batch's iovecs. */
+static void advance_iov(struct port *p, size_t n)
+{
+	while (n && p->tx_iov < p->tx_niov) {
+		struct iovec *v = &p->tx_v[p->tx_iov];
+
+		if (n < v->iov_len) {
+			v->iov_base = (uint8_t *)v->iov_base + n;
+			v->iov_len -= n;
+			return;
+		}
+		n -= v->iov_len;
+		p->tx_iov++;
+	}
+}
+
+/*
+ * data_tx() - write a data port's output while the client takes it
+ *
+ * Return: with the batch written and more maybe waiting, or with the rest
+ * held until the client is writable (or a client comes).
+ */
+static void data_tx(struct port *p, struct virtqueue *vq)
+{
+	for (unsigned int round = 0; round < TX_ROUNDS; round++) {
+		ssize_t w;
+
+		if (!client_takes_output(p))
+			return;
+		if (!p->tx_chains && !pop_data_batch(p, vq))
+			return;
+		if (!p->tx_chains)
+			continue;
+		w = backend_write(&p->host, p->tx_v + p->tx_iov,
+				  p->tx_niov - p->tx_iov);
+		if (w == BACKEND_IO_FAULT) {
+			guest_memory_fault(p, "writing port output from");
+			return;
+		}
+		if (w < 0)
+			return; /* the client left; the next one gets the rest */
+		advance_iov(p, (size_t)w);
+		complete_written(p, vq, (size_t)w);
+		if (p->tx_chains) {
+			backend_want_output(&p->host, true);
+			return;
+		}
+	}
+	/* More may wait: come back through the loop. */
+	vq_kick_self(vq);
+}
+
+/* --- input ----------------------------------------------------------- */
+
+/* Return the first @used chains with what they got, the rest untouched. */
+static void complete_rx(struct port *p, struct virtqueue *vq,
+			unsigned int n_chains, size_t got)
+{
+	unsigned int used = 0;
+
+	for (; used < n_chains && got; used++) {
+		uint32_t len =
+			got < p->lens[used] ? (uint32_t)got : p->lens[used];
+
+		vq_push(vq, p->heads[used], len);
+		got -= len;
+	}
+	vq_unpop(vq, n_chains - used);
+	if (used) {
+		vq_flush(vq);
+		vq_notify(vq);
+	}
+}
+
+/* Input may come from a client, or wait from one that has gone. */
+static bool input_possible(struct port *p, struct virtqueue *vq)
+{
+	return backend_has_input(&p->host) && p->guest_open && vq_ready(vq);
+}
+
+static void port_rx(struct port *p)
+{
+	struct virtqueue *vq = &p->vu->vqs[port_rx_queue(p->id)];
+
+	for (unsigned int round = 0; round < RX_ROUNDS; round++) {
+		unsigned int n_iov = 0, n_chains = 0;
+		size_t room = 0;
+		struct vq_chain ch;
+		ssize_t n;
+
+		if (!input_possible(p, vq)) {
+			if (backend_connected(&p->host))
+				backend_want_input(&p->host, false);
+			return;
+		}
+		while (n_iov < IOV_BATCH && n_chains < p->heads_cap &&
+		       room < RX_BATCH_BYTES &&
+		       vq_pop(vq, p->iov + n_iov, p->iov_cap - n_iov, &ch) ==
+			       VQ_POP_OK) {
+			/* Only the writable part takes input. */
+			if (ch.n_out)
+				memmove(p->iov + n_iov,
+					p->iov + n_iov + ch.n_out,
+					ch.n_in * sizeof(*p->iov));
+			p->heads[n_chains] = ch.head;
+			p->lens[n_chains++] = ch.in_len;
+			n_iov += ch.n_in;
+			room += ch.in_len;
+		}
+		if (n_chains == 0) {
+			/* No buffers: leave the input in the client's socket. */
+			backend_want_input(&p->host, false);
+			if (vq_enable_notify(vq))
+				continue;
+			return;
+		}
+		if (room == 0) { /* only empty buffers: give them back */
+			for (unsigned int i = 0; i < n_chains; i++)
+				vq_push(vq, p->heads[i], 0);
+			vq_flush(vq);
+			vq_notify(vq);
+			continue;
+		}
+		n = backend_read(&p->host, p->iov, n_iov);
+		if (n == BACKEND_IO_FAULT) {
+			vq_unpop(vq, n_chains);
+			guest_memory_fault(p, "reading console input into");
+			return;
+		}
+		if (n <= 0) {
+			vq_unpop(vq, n_chains);
+			if (n == 0 && backend_connected(&p->host) &&
+			    backend_has_input(&p->host))
+				backend_want_input(&p->host, true);
+			return;
+		}
+		complete_rx(p, vq, n_chains, (size_t)n);
+		if ((size_t)n < room) {
+			backend_want_input(&p->host, true);
+			return;
+		}
+	}
+	/* More may be waiting: the loop calls again when it is. */
+	backend_want_input(&p->host, true);
+}
+
+/* --- the host side's events ------------------------------------------ */
+
+static void tell_host_open(struct port *p, bool open)
+{
+	if (p->is_console || !p->ready)
+		return;
+	control_send(p->ctl, p->id, VIRTIO_CONSOLE_PORT_OPEN, open, NULL, 0);
+}
+
+static void run_tx(struct port *p)
+{
+	struct virtqueue *vq = &p->vu->vqs[port_tx_queue(p->id)];
+
+	if (p->is_console)
+		console_tx(p, vq);
+	else if (vq_ready(vq))
+		data_tx(p, vq);
+}
+
+static void on_connected(void *opaque)
+{
+	struct port *p = opaque;
+
+	if (p->is_console && p->out.dropped) {
+		p->out.dropped_total += p->out.dropped;
+		log_info("%llu bytes of older guest output were dropped while no client was connected", (unsigned long long)p->out.dropped);
+		p->out.dropped = 0;
+	}
+	if (p->is_console && p->out.len)
+		backend_want_output(&p->host, true);
+	if (!p->is_console) {
+		log_info("port %u (%s): host client connected", p->id, p->name);
+		tell_host_open(p, true);
+		run_tx(p);
+	}
+	port_rx(p);
+	vu_check_memory(p->vu);
+}
+
+static void on_disconnected(void *opaque)
+{
+	struct port *p = opaque;
+
+	tell_host_open(p, false);
+}
+
+static void on_input(void *opaque)
+{
+	struct port *p = opaque;
+
+	port_rx(p);
+	vu_check_memory(p->vu);
+}
+
+static void on_writable(void *opaque)
+{
+	struct port *p = opaque;
+
+	if (p->is_console) {
+		console_writable(p);
+		return;
+	}
+	backend_want_output(&p->host, false);
+	run_tx(p);
+	vu_check_memory(p->vu);
+}
+
+static void on_quit(void *opaque)
+{
+	struct port *p = opaque;
+
+	if (p->owner && p->owner->quit)
+		p->owner->quit(p->owner->opaque);
+}
+
+/* --- the device's calls ---------------------------------------------- */
+
+/** port_queue_kick() - the guest kicked one of this port's queues */
+void port_queue_kick(struct port *p, unsigned int queue)
+{
+	if (queue == port_rx_queue(p->id))
+		port_rx(p);
+	else
+		run_tx(p);
+}
+
+/** port_set_ready() - the guest has set the port up (PORT_READY) */
+void port_set_ready(struct port *p)
+{
+	p->ready = true;
+	if (p->is_console) {
+		control_send(p->ctl, p->id, VIRTIO_CONSOLE_CONSOLE_PORT, 1,
+			     NULL, 0);
+		control_send(p->ctl, p->id, VIRTIO_CONSOLE_PORT_NAME, 0,
+			     p->name, (uint32_t)strlen(p->name));
+		/* hvc0 is always open on our side: output never waits. */
+		control_send(p->ctl, p->id, VIRTIO_CONSOLE_PORT_OPEN, 1, NULL,
+			     0);
+		return;
+	}
+	control_send(p->ctl, p->id, VIRTIO_CONSOLE_PORT_NAME, 0, p->name,
+		     (uint32_t)strlen(p->name));
+	tell_host_open(p, port_host_open(p));
+}
+
+/** port_set_guest_open() - a program in the guest opened or closed it */
+void port_set_guest_open(struct port *p, bool open)
+{
+	p->guest_open = open;
+	if (p->is_console)
+		log_info("guest %s the console", open ? "opened" : "closed");
+	else
+		log_info("guest %s port %u (%s)", open ? "opened" : "closed",
+			 p->id, p->name);
+	if (open)
+		port_rx(p);
+	else if (backend_connected(&p->host))
+		backend_want_input(&p->host, false);
+}
+
+/** port_reset() - the driver is gone or resetting: forget its state */
+void port_reset(struct port *p)
+{
+	p->ready = false;
+	p->guest_open = false;
+	/* The rings are gone; so is the batch that was in them. */
+	p->tx_chains = 0;
+	if (backend_connected(&p->host)) {
+		backend_want_input(&p->host, false);
+		if (!p->is_console)
+			backend_want_output(&p->host, false);
+	}
+}
+
+/**
+ * port_init() - a port with its host side listening (or on the terminal)
+ *
+ * Return: 0, or -1 (logged)
+ */
+int port_init(struct port *p, const struct port_config *cfg)
+{
+	memset(p, 0, sizeof(*p));
+	p->id = cfg->id;
+	snprintf(p->name, sizeof(p->name), "%s", cfg->name);
+	p->is_console = cfg->id == 0;
+	p->vu = cfg->vu;
+	p->ctl = cfg->ctl;
+	p->owner = cfg->owner;
+	p->iov_cap = 2 + IOV_BATCH + cfg->max_queue_size;
+	p->heads_cap = cfg->max_queue_size;
+	p->iov = calloc(p->iov_cap, sizeof(*p->iov));
+	p->heads = calloc(p->heads_cap, sizeof(*p->heads));
+	p->lens = calloc(p->heads_cap, sizeof(*p->lens));
+	if (!p->is_console) {
+		p->tx_v = calloc(p->iov_cap, sizeof(*p->tx_v));
+		p->tx_heads = calloc(p->heads_cap, sizeof(*p->tx_heads));
+		p->tx_lens = calloc(p->heads_cap, sizeof(*p->tx_lens));
+	}
+	if (!p->iov || !p->heads || !p->lens ||
+	    (!p->is_console && (!p->tx_v || !p->tx_heads || !p->tx_lens)) ||
+	    (p->is_console && outbuf_init(&p->out, cfg->out_buffer) < 0)) {
+		log_error("out of memory for port %u", p->id);
+		return -1;
+	}
+	p->host_ev = (struct backend_events){
+		.opaque = p,
+		.connected = on_connected,
+		.disconnected = on_disconnected,
+		.input = on_input,
+		.writable = on_writable,
+		.quit = on_quit,
+	};
+	return backend_init(&p->host, cfg->kind, cfg->loop, cfg->listen_fd,
+			    cfg->index, &p->host_ev);
+}
+
+void port_fini(struct port *p)
+{
+	backend_fini(&p->host);
+	free(p->iov);
+	free(p->heads);
+	free(p->lens);
+	free(p->tx_v);
+	free(p->tx_heads);
+	free(p->tx_lens);
+	outbuf_fini(&p->out);
+	p->iov = NULL;
+	p->heads = NULL;
+	p->lens = NULL;
+	p->tx_v = NULL;
+	p->tx_heads = NULL;
+	p->tx_lens = NULL;
+}
