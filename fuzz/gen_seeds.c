@@ -355,7 +355,7 @@ ssize_t __wrap_write(int fd, const void *p, size_t n)
 {
 	if (!rec.on)
 		return __real_write(fd, p, n);
-	for (unsigned int q = 0; q < FE_QUEUES; q++) {
+	for (unsigned int q = 0; q < rec.fe->nq; q++) {
 		if (fd != rec.fe->rings[q].kick_fd || fd < 0 || fd >= MAX_FD ||
 		    rec.slot_of[fd] < 0)
 			continue;

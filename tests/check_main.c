@@ -21,6 +21,7 @@ static const struct {
 	{"bad_input", bad_input_suite},
 	{"console", console_suite},
 	{"reliability", reliability_suite},
+	{"ports", ports_suite},
 	{"console_size", console_size_suite},
 	{"nested", nested_suite},
 	{"e2e", e2e_suite},

@@ -132,10 +132,13 @@ int fe_open(struct fe *fe, const struct fe_config *cfg)
 
 	memset(fe, 0, sizeof(*fe));
 	fe->sock = fe->memfd = fe->chan_fd = -1;
-	for (unsigned int q = 0; q < FE_QUEUES; q++)
+	for (unsigned int q = 0; q < FE_MAX_QUEUES; q++)
 		fe->rings[q].kick_fd = fe->rings[q].call_fd =
 			fe->rings[q].call_peer_fd = -1;
 	fe->cfg = *cfg;
+	fe->nq = cfg->queues ? cfg->queues : FE_QUEUES;
+	if (fe->nq > FE_MAX_QUEUES)
+		return fail(fe, "%u queues: at most %u", fe->nq, FE_MAX_QUEUES);
 	if (!fe->cfg.queue_size)
 		fe->cfg.queue_size = 64;
 	if (!fe->cfg.buf_size)
@@ -146,7 +149,7 @@ int fe_open(struct fe *fe, const struct fe_config *cfg)
 		   vring_used_bytes(fe->cfg.queue_size) +
 		   (uint64_t)fe->cfg.queue_size *
 			   (fe->cfg.buf_size + TABLE_DESCS * 16);
-	fe->mem_size = (FE_QUEUES * per_ring + (1 << 20) + (2 << 20) - 1) &
+	fe->mem_size = (fe->nq * per_ring + (1 << 20) + (2 << 20) - 1) &
 		       ~((2ull << 20) - 1);
 	fe->mmap_offset = cfg->style == FE_STYLE_UML ? UML_OFFSET : 0;
 	fe->map_len = fe->mmap_offset + fe->mem_size;
@@ -160,7 +163,7 @@ int fe_open(struct fe *fe, const struct fe_config *cfg)
 		fe->map = NULL;
 		return fail(fe, "mmap: %s", strerror(errno));
 	}
-	for (unsigned int q = 0; q < FE_QUEUES; q++)
+	for (unsigned int q = 0; q < fe->nq; q++)
 		if (setup_ring(fe, q) < 0)
 			return -1;
 	fe->sock = connect_retry(fe, cfg->socket_path);
@@ -178,7 +181,7 @@ void fe_close(struct fe *fe)
 {
 	close_fd(&fe->sock);
 	close_fd(&fe->chan_fd);
-	for (unsigned int q = 0; q < FE_QUEUES; q++) {
+	for (unsigned int q = 0; q < fe->nq; q++) {
 		close_fd(&fe->rings[q].kick_fd);
 		close_fd(&fe->rings[q].call_fd);
 		close_fd(&fe->rings[q].call_peer_fd);
@@ -550,12 +553,12 @@ static int negotiate_uml(struct fe *fe)
 		return -1;
 	if (send_mem_table(fe) < 0)
 		return -1;
-	for (unsigned int q = 0; q < FE_QUEUES; q++)
+	for (unsigned int q = 0; q < fe->nq; q++)
 		if (send_vring_fd(fe, VHOST_USER_SET_VRING_CALL, q,
 				  fe->rings[q].call_peer_fd) < 0 ||
 		    setup_vring(fe, q) < 0)
 			return -1;
-	for (unsigned int q = 0; q < FE_QUEUES; q++)
+	for (unsigned int q = 0; q < fe->nq; q++)
 		if (send_vring_fd(fe, VHOST_USER_SET_VRING_KICK, q,
 				  fe->rings[q].kick_fd) < 0 ||
 		    enable_ring(fe, q) < 0)
@@ -578,21 +581,21 @@ static int negotiate_qemu(struct fe *fe)
 		    0 ||
 	    fe_get_u64(fe, VHOST_USER_GET_FEATURES, &fe->features) < 0)
 		return -1;
-	for (unsigned int q = 0; q < FE_QUEUES; q++)
+	for (unsigned int q = 0; q < fe->nq; q++)
 		if (send_vring_fd(fe, VHOST_USER_SET_VRING_CALL, q,
 				  fe->rings[q].call_peer_fd) < 0)
 			return -1;
 	if (fe_set_u64(fe, VHOST_USER_SET_FEATURES, fe->acked) < 0 ||
 	    send_mem_table(fe) < 0)
 		return -1;
-	for (unsigned int q = 0; q < FE_QUEUES; q++)
+	for (unsigned int q = 0; q < fe->nq; q++)
 		if (setup_vring(fe, q) < 0 ||
 		    send_vring_fd(fe, VHOST_USER_SET_VRING_KICK, q,
 				  fe->rings[q].kick_fd) < 0 ||
 		    send_vring_fd(fe, VHOST_USER_SET_VRING_CALL, q,
 				  fe->rings[q].call_peer_fd) < 0)
 			return -1;
-	for (unsigned int q = 0; q < FE_QUEUES; q++)
+	for (unsigned int q = 0; q < fe->nq; q++)
 		if (enable_ring(fe, q) < 0)
 			return -1;
 	if (!fe->cfg.no_protocol_features &&
@@ -608,7 +611,7 @@ int fe_negotiate(struct fe *fe)
 					      : negotiate_qemu(fe);
 
 	/* The daemon holds its copies of our call fds now. */
-	for (unsigned int q = 0; q < FE_QUEUES && fe->cfg.style == FE_STYLE_UML;
+	for (unsigned int q = 0; q < fe->nq && fe->cfg.style == FE_STYLE_UML;
 	     q++)
 		close_fd(&fe->rings[q].call_peer_fd);
 	return r;
@@ -961,15 +964,22 @@ int fe_console_handshake(struct fe *fe, char *name, size_t name_cap)
  */
 int fe_read_rx(struct fe *fe, void *buf, size_t cap, int timeout_ms)
 {
+	return fe_read_rx_queue(fe, CONSOLE_QUEUE_RX, buf, cap, timeout_ms);
+}
+
+/** fe_read_rx_queue() - fe_read_rx() on receive queue @q (any port's) */
+int fe_read_rx_queue(struct fe *fe, unsigned int q, void *buf, size_t cap,
+		     int timeout_ms)
+{
 	uint16_t id;
 	uint32_t len;
 
-	if (wait_used(fe, CONSOLE_QUEUE_RX, &id, &len, timeout_ms) < 0)
+	if (wait_used(fe, q, &id, &len, timeout_ms) < 0)
 		return -1;
 	if (len > cap)
 		return fail(fe, "rx entry of %u bytes, room for %zu", len, cap);
-	memcpy(buf, fe_buf(fe, CONSOLE_QUEUE_RX, id), len);
-	fe_post_rx(fe, CONSOLE_QUEUE_RX, 1, fe->cfg.buf_size);
-	fe_publish(fe, CONSOLE_QUEUE_RX);
+	memcpy(buf, fe_buf(fe, q, id), len);
+	fe_post_rx(fe, q, 1, fe->cfg.buf_size);
+	fe_publish(fe, q);
 	return (int)len;
 }

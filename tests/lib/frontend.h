@@ -18,7 +18,8 @@
 #include "vhost_user_spec.h"
 #include "virtio_spec.h"
 
-#define FE_QUEUES   4
+#define FE_QUEUES   4 /* rx, tx and control: port 0 only */
+#define FE_MAX_QUEUES 8 /* three ports */
 #define FE_MAX_NUM  1024
 #define FE_GPA_BASE 0x40000000ull
 #define FE_UVA_BASE 0x7f1200000000ull
@@ -36,6 +37,7 @@ struct fe_config {
 	uint64_t features; /* device features to accept; 0: all offered */
 	bool no_protocol_features; /* do not ack VHOST_USER_F_PROTOCOL_FEATURES */
 	bool no_enable; /* skip SET_VRING_ENABLE(1) */
+	unsigned int queues; /* 0: FE_QUEUES; at most FE_MAX_QUEUES */
 	bool no_backend_req; /* do not negotiate a back-end channel */
 };
 
@@ -72,7 +74,8 @@ struct fe {
 	int chan_fd; /* our end of the back-end channel, -1 when none */
 	bool event_idx;
 	bool indirect;
-	struct fe_ring rings[FE_QUEUES];
+	unsigned int nq; /* queues set up: cfg.queues or FE_QUEUES */
+	struct fe_ring rings[FE_MAX_QUEUES];
 	char err[512];
 	/* Last reply header seen, for tests that check it. */
 	struct vhost_user_header last_reply;
@@ -123,5 +126,7 @@ int fe_ctrl_recv(struct fe *fe, struct virtio_console_control *m, char *extra,
 		 size_t extra_cap, size_t *extra_len, int timeout_ms);
 int fe_console_handshake(struct fe *fe, char *name, size_t name_cap);
 int fe_read_rx(struct fe *fe, void *buf, size_t cap, int timeout_ms);
+int fe_read_rx_queue(struct fe *fe, unsigned int q, void *buf, size_t cap,
+		     int timeout_ms);
 
 #endif
