@@ -296,7 +296,7 @@ static void con_get_config(void *opaque, uint32_t offset, uint8_t *buf,
 	console_get_config(&h.con, offset, buf, len);
 }
 
-/* con_set_config() - refused by the console: it is read-only */
+/* con_set_config() - the console takes emerg_wr writes and refuses the rest */
 static int con_set_config(void *opaque, uint32_t offset, const uint8_t *buf,
 			  uint32_t len)
 {

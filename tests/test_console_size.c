@@ -412,6 +412,29 @@ START_TEST(test_emergency_write_kept_for_a_late_client)
 }
 END_TEST
 
+START_TEST(test_emergency_write_as_qemu_writes_it)
+{
+	uint8_t cfg[12];
+	char got[2];
+
+	start(NULL);
+	session_frontend(&s, &fe, FE_STYLE_QEMU, true);
+	session_client(&s);
+	/* vhost-user-base writes back all it read, emerg_wr changed. */
+	ck_assert_int_eq(fe_get_config(&fe, 0, sizeof(cfg), cfg), 0);
+	cfg[8] = 'q';
+	ck_assert_int_eq(fe_set_config(&fe, 0, sizeof(cfg), cfg), 0);
+	ck_assert(read_exact(s.client, got, 1, 3000));
+	ck_assert_int_eq(got[0], 'q');
+	/* With a read-only field changed it is refused, and nothing comes. */
+	cfg[0]++;
+	cfg[8] = 'x';
+	ck_assert_int_eq(fe_set_config(&fe, 0, sizeof(cfg), cfg), -1);
+	ck_assert(log_has(&s, "SET_CONFIG: offset 0 size 12 refused", 2000));
+	ck_assert(!read_exact(s.client, got, 1, 200));
+}
+END_TEST
+
 START_TEST(test_config_writes_outside_emerg_wr_refused)
 {
 	static const struct {
@@ -590,6 +613,7 @@ Suite *console_size_suite(void)
 	tcase_add_test(tc, test_set_backend_req_fd_refusals);
 	tcase_add_test(tc, test_emergency_write_before_the_driver_is_ready);
 	tcase_add_test(tc, test_emergency_write_kept_for_a_late_client);
+	tcase_add_test(tc, test_emergency_write_as_qemu_writes_it);
 	tcase_add_test(tc, test_config_writes_outside_emerg_wr_refused);
 	suite_add_tcase(su, tc);
 
