@@ -586,11 +586,17 @@ uint64_t console_features(const struct console *c)
 	       (c->size_known ? 1ULL << VIRTIO_CONSOLE_F_SIZE : 0);
 }
 
-/* The driver accepted its features: without MULTIPORT, the size now. */
+/*
+ * console_features_set() - the driver accepted its features. Without
+ * MULTIPORT no control message will ever open port 0: it is a console
+ * port, open from the start; and the driver learns the size now.
+ */
 void console_features_set(struct console *c)
 {
-	if (!vu_feature(c->vu, VIRTIO_CONSOLE_F_MULTIPORT))
-		announce_size(c);
+	if (vu_feature(c->vu, VIRTIO_CONSOLE_F_MULTIPORT))
+		return;
+	c->guest_open = true;
+	announce_size(c);
 }
 
 int console_init(struct console *c, unsigned int index, size_t out_buffer,
