@@ -304,6 +304,13 @@ static int con_set_config(void *opaque, uint32_t offset, const uint8_t *buf,
 	return console_set_config(&h.con, offset, buf, len);
 }
 
+/* con_features_set() - SET_FEATURES accepted: the console may announce */
+static void con_features_set(void *opaque)
+{
+	(void)opaque;
+	console_features_set(&h.con);
+}
+
 /* con_client_connected() - the backend has a client */
 static void con_client_connected(void *opaque)
 {
@@ -693,6 +700,10 @@ static void session_begin(uint8_t mode)
 		if (console_init(&h.con, 0, MIN_OUTPUT_BUFFER, FZ_MAX_QUEUE) <
 		    0)
 			fuzz_fail("console_init failed");
+		/* A size: F_SIZE offered, RESIZE and config changes in play. */
+		console_set_size(&h.con, 80, 24);
+		h.dev.features = console_features(&h.con);
+		h.dev.features_set = con_features_set;
 	}
 	vu_init(&h.vu, &h.loop, &h.dev, FZ_MAX_QUEUE);
 	if (mode & FZ_MODE_CONSOLE) {
