@@ -274,6 +274,7 @@ static bool parse_console_size(const char *arg, uint16_t *cols, uint16_t *rows)
 	return true;
 }
 
+/* parse_size_order() - --console-size-order: spec or rows-first */
 static bool parse_size_order(const char *arg, enum console_size_order *order)
 {
 	if (strcmp(arg, "spec") == 0)
