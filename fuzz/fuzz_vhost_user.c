@@ -298,12 +298,19 @@ static void con_get_config(void *opaque, uint32_t offset, uint8_t *buf,
 	console_get_config(&h.con, offset, buf, len);
 }
 
-/* con_set_config() - refused by the console: it is read-only */
+/* con_set_config() - the console takes emerg_wr writes and refuses the rest */
 static int con_set_config(void *opaque, uint32_t offset, const uint8_t *buf,
 			  uint32_t len)
 {
 	(void)opaque;
 	return console_set_config(&h.con, offset, buf, len);
+}
+
+/* con_features_set() - SET_FEATURES accepted: the console may announce */
+static void con_features_set(void *opaque)
+{
+	(void)opaque;
+	console_features_set(&h.con);
 }
 
 /* no_disconnect() - the worker would listen again; there is no listener */
@@ -670,6 +677,7 @@ static void session_begin(uint8_t mode)
 		h.dev.reset = con_reset;
 		h.dev.get_config = con_get_config;
 		h.dev.set_config = con_set_config;
+		h.dev.features_set = con_features_set;
 	}
 	vu_init(&h.vu, &h.loop, &h.dev, FZ_MAX_QUEUE);
 	if (mode & FZ_MODE_CONSOLE) {
@@ -684,6 +692,9 @@ static void session_begin(uint8_t mode)
 			}) < 0)
 			fuzz_fail("console_init failed");
 		h.dev.num_queues = console_num_queues(&h.con);
+		/* A size: F_SIZE offered, RESIZE and config changes in play. */
+		console_set_size(&h.con, 80, 24);
+		h.dev.features = console_features(&h.con);
 	}
 	connect_frontend();
 }

@@ -396,6 +396,9 @@ static pid_t start_worker(const char *vu_path, const char *con_path)
 		.output_buffer = DEFAULT_OUTPUT_BUFFER,
 		.listen_fd = -1,
 		.log_level = LOG_LEVEL_WARN,
+		/* F_SIZE offered: RESIZE and config changes get recorded. */
+		.console_cols = 80,
+		.console_rows = 24,
 	};
 	spec.vu_listen_fd =
 		sock_listen_unix(vu_path, 0, &vu_id, err, sizeof(err));
@@ -475,6 +478,37 @@ static int play_console(struct fe *fe, const char *con_path)
 	if (rec.client < 0)
 		return -1;
 	if (write(rec.client, typed, sizeof(typed) - 1) < 0 ||
+	    fe_read_rx(fe, buf, sizeof(buf), 5000) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * play_legacy() - a driver without MULTIPORT: the config change it is
+ * told of on the back-end channel, an emergency write, output, input
+ *
+ * Return: 0, or -1 with the reason in fe->err
+ */
+static int play_legacy(struct fe *fe, const char *con_path)
+{
+	static const uint8_t emerg[4] = {'!', 0, 0, 0};
+	static const char out[] = "legacy console\r\n";
+	struct vhost_user_header h;
+	char buf[64];
+
+	if (fe_negotiate(fe) < 0)
+		return -1;
+	if (fe->chan_fd >= 0 && fe_backend_recv(fe, &h, 2000) == 0)
+		fe_backend_reply(fe, &h, 0);
+	if (fe_set_config(fe, 8, sizeof(emerg), emerg) < 0 ||
+	    fe_post_rx(fe, CONSOLE_QUEUE_RX, 4, fe->cfg.buf_size) < 0 ||
+	    fe_submit_tx(fe, CONSOLE_QUEUE_TX, out, sizeof(out) - 1, 8, false) <
+		    0)
+		return -1;
+	fe_publish(fe, CONSOLE_QUEUE_RX);
+	fe_publish(fe, CONSOLE_QUEUE_TX);
+	rec.client = connect_client(con_path);
+	if (rec.client < 0 || write(rec.client, "ls\r", 3) < 0 ||
 	    fe_read_rx(fe, buf, sizeof(buf), 5000) < 0)
 		return -1;
 	return 0;
@@ -883,6 +917,10 @@ int main(int argc, char *argv[])
 		{"uml-128",
 		 {.style = FE_STYLE_UML, .queue_size = 128},
 		 play_console},
+		{"qemu-legacy",
+		 {.style = FE_STYLE_QEMU,
+		  .features = ~(1ULL << VIRTIO_CONSOLE_F_MULTIPORT)},
+		 play_legacy},
 		{"qemu-tour-overflow",
 		 {.style = FE_STYLE_QEMU, .queue_size = 8},
 		 play_tour_overflow},

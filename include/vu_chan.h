@@ -22,7 +22,6 @@ struct vu_chan {
 	/* A reply being read: header, then a u64. */
 	uint8_t in[sizeof(struct vhost_user_header) + sizeof(uint64_t)];
 	unsigned int in_have;
-	uint64_t sent, acked, refused; /* counters, for logs and tests */
 };
 
 void vu_chan_init(struct vu_chan *ch, struct ev_loop *loop);

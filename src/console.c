@@ -198,18 +198,29 @@ void console_get_config(struct console *c, uint32_t offset, uint8_t *buf,
 }
 
 /*
- * Only emerg_wr is writable, and only as a whole (VIRTIO_CONSOLE_F_EMERG_
- * WRITE is offered, so a driver may use it at any time, before the device
- * is ready too): its byte is console output like any other. The rest of
- * the config space is the device's to say.
+ * Only emerg_wr is writable (VIRTIO_CONSOLE_F_EMERG_WRITE is offered, so a
+ * driver may use it at any time, before the device is ready too): its
+ * byte is console output like any other. The rest of the config space is
+ * the device's to say. A frontend writes either emerg_wr alone (UML), or
+ * the whole space as it read it with the driver's write in place (QEMU's
+ * vhost-user-base): then the read-only fields must be what they are.
  */
 int console_set_config(struct console *c, uint32_t offset, const uint8_t *buf,
 		       uint32_t len)
 {
-	if (offset == offsetof(struct virtio_console_config, emerg_wr) &&
-	    len == sizeof(uint32_t)) {
+	const uint32_t at = offsetof(struct virtio_console_config, emerg_wr);
+	uint8_t now[sizeof(struct virtio_console_config)];
+
+	if (offset == at && len == sizeof(uint32_t)) {
 		port_emergency_write(&c->ports[0], buf[0]);
 		return 0;
+	}
+	if (offset == 0 && len == sizeof(now)) {
+		console_get_config(c, 0, now, at);
+		if (memcmp(buf, now, at) == 0) {
+			port_emergency_write(&c->ports[0], buf[at]);
+			return 0;
+		}
 	}
 	log_error("SET_CONFIG: offset %u size %u refused: only emerg_wr (offset 8, 4 bytes) is writable; cols, rows and max_nr_ports are read-only",
 		  offset, len);
@@ -289,11 +300,17 @@ uint64_t console_features(const struct console *c)
 	       (c->size_known ? 1ULL << VIRTIO_CONSOLE_F_SIZE : 0);
 }
 
-/* The driver accepted its features: without MULTIPORT, the size now. */
+/*
+ * console_features_set() - the driver accepted its features. Without
+ * MULTIPORT no control message will ever open port 0: it is a console
+ * port, open from the start; and the driver learns the size now.
+ */
 void console_features_set(struct console *c)
 {
-	if (!vu_feature(c->vu, VIRTIO_CONSOLE_F_MULTIPORT))
-		announce_size(c);
+	if (vu_feature(c->vu, VIRTIO_CONSOLE_F_MULTIPORT))
+		return;
+	port_set_guest_open(&c->ports[0], true);
+	announce_size(c);
 }
 
 /**

@@ -235,50 +235,51 @@ static bool check_suffixed_path(const char *opt, const char *path,
 }
 
 /*
+ * size_part() - the decimal number at @p, which must end at @stop; *@next
+ * is where it ended; a number too big for 64 bits reads UINT64_MAX
+ */
+static bool size_part(const char *p, char stop, const char **next, uint64_t *v)
+{
+	char *end;
+
+	if (*p < '0' || *p > '9')
+		return false;
+	errno = 0;
+	*v = strtoull(p, &end, 10);
+	if (*end != stop)
+		return false;
+	if (errno == ERANGE)
+		*v = UINT64_MAX;
+	*next = end;
+	return true;
+}
+
+/*
  * parse_console_size() - "COLSxROWS", each a decimal number from 1 to 65535
  * (what a terminal's and the virtio console's 16-bit fields can hold)
  */
 static bool parse_console_size(const char *arg, uint16_t *cols, uint16_t *rows)
 {
-	const char *x = strchr(arg, 'x');
-	char num[2][32];
-	uint64_t v[2];
+	const char *next = arg;
+	uint64_t c = 0, r = 0;
 
-	if (!x || x == arg || !x[1] || (size_t)(x - arg) >= sizeof(num[0]) ||
-	    strlen(x + 1) >= sizeof(num[1])) {
+	if (!size_part(arg, 'x', &next, &c) ||
+	    !size_part(next + 1, '\0', &next, &r)) {
 		fail("--console-size: '%s' is not COLSxROWS (for example 80x24)",
 		     arg);
 		return false;
 	}
-	memcpy(num[0], arg, (size_t)(x - arg));
-	num[0][x - arg] = '\0';
-	strcpy(num[1], x + 1);
-	for (int i = 0; i < 2; i++) {
-		char *end;
-
-		if (num[i][0] < '0' || num[i][0] > '9') {
-			fail("--console-size: '%s' is not COLSxROWS (for example 80x24)",
-			     arg);
-			return false;
-		}
-		errno = 0;
-		v[i] = strtoull(num[i], &end, 10);
-		if (*end != '\0') {
-			fail("--console-size: '%s' is not COLSxROWS (for example 80x24)",
-			     arg);
-			return false;
-		}
-		if (errno == ERANGE || v[i] < 1 || v[i] > UINT16_MAX) {
-			fail("--console-size: %s: columns and rows must each be 1 to 65535",
-			     arg);
-			return false;
-		}
+	if (c < 1 || c > UINT16_MAX || r < 1 || r > UINT16_MAX) {
+		fail("--console-size: %s: columns and rows must each be 1 to 65535",
+		     arg);
+		return false;
 	}
-	*cols = (uint16_t)v[0];
-	*rows = (uint16_t)v[1];
+	*cols = (uint16_t)c;
+	*rows = (uint16_t)r;
 	return true;
 }
 
+/* parse_size_order() - --console-size-order: spec or rows-first */
 static bool parse_size_order(const char *arg, enum console_size_order *order)
 {
 	if (strcmp(arg, "spec") == 0)

@@ -68,12 +68,10 @@ static void take_answer(struct vu_chan *ch)
 	ch->in_have = 0;
 	ch->acks_due--;
 	if (v == 0) {
-		ch->acked++;
 		log_debug(
 			"back-end channel: the frontend took the config change");
 		return;
 	}
-	ch->refused++;
 	log_warn("back-end channel: the frontend answered %llu (failure) to a config change notification",
 		 (unsigned long long)v);
 }
@@ -194,7 +192,6 @@ int vu_chan_config_changed(struct vu_chan *ch)
 		drop(ch, n < 0 ? strerror(errno) : "short write");
 		return -1;
 	}
-	ch->sent++;
 	if (ch->want_ack)
 		ch->acks_due++;
 	log_debug("back-end channel: config change notification sent");

@@ -213,6 +213,7 @@ START_TEST(test_no_multiport_config_change_on_backend_channel)
 {
 	const char *a[] = {"--console-size=90x33", NULL};
 	struct vhost_user_header h;
+	char got[16];
 
 	start(a);
 	frontend(FE_STYLE_QEMU, NO_MULTIPORT, true);
@@ -229,6 +230,12 @@ START_TEST(test_no_multiport_config_change_on_backend_channel)
 	expect_config_size(90, 33);
 	/* The session goes on; no RESIZE without a control queue. */
 	tx_and_expect(&s, &fe, "legacy", 6, 6, false);
+	/* Port 0 is open from the start: typed input reaches the driver. */
+	ck_assert_int_eq(fe_post_rx(&fe, CONSOLE_QUEUE_RX, 8, 4096), 0);
+	fe_publish(&fe, CONSOLE_QUEUE_RX);
+	write_all(session_client(&s), "typed", 5);
+	ck_assert_int_eq(fe_read_rx(&fe, got, sizeof(got), 3000), 5);
+	ck_assert(memcmp(got, "typed", 5) == 0);
 }
 END_TEST
 
@@ -412,6 +419,29 @@ START_TEST(test_emergency_write_kept_for_a_late_client)
 }
 END_TEST
 
+START_TEST(test_emergency_write_as_qemu_writes_it)
+{
+	uint8_t cfg[12];
+	char got[2];
+
+	start(NULL);
+	session_frontend(&s, &fe, FE_STYLE_QEMU, true);
+	session_client(&s);
+	/* vhost-user-base writes back all it read, emerg_wr changed. */
+	ck_assert_int_eq(fe_get_config(&fe, 0, sizeof(cfg), cfg), 0);
+	cfg[8] = 'q';
+	ck_assert_int_eq(fe_set_config(&fe, 0, sizeof(cfg), cfg), 0);
+	ck_assert(read_exact(s.client, got, 1, 3000));
+	ck_assert_int_eq(got[0], 'q');
+	/* With a read-only field changed it is refused, and nothing comes. */
+	cfg[0]++;
+	cfg[8] = 'x';
+	ck_assert_int_eq(fe_set_config(&fe, 0, sizeof(cfg), cfg), -1);
+	ck_assert(log_has(&s, "SET_CONFIG: offset 0 size 12 refused", 2000));
+	ck_assert(!read_exact(s.client, got, 1, 200));
+}
+END_TEST
+
 START_TEST(test_config_writes_outside_emerg_wr_refused)
 {
 	static const struct {
@@ -537,6 +567,35 @@ START_TEST(test_nested_resize_before_the_port_is_up)
 }
 END_TEST
 
+START_TEST(test_nested_resizes_waiting_for_a_buffer_coalesce)
+{
+	struct virtio_console_control m;
+
+	nested_start(100, 40);
+	session_frontend(&s, &fe, FE_STYLE_QEMU, true);
+	/* One control buffer at a time, as a slow driver gives them. */
+	ck_assert_int_eq(fe_post_rx(&fe, CONSOLE_QUEUE_CTRL_RX, 1, 4096), 0);
+	fe_publish(&fe, CONSOLE_QUEUE_CTRL_RX);
+	ck_assert_int_eq(fe_ctrl_send(&fe, 0xffffffffu,
+				      VIRTIO_CONSOLE_DEVICE_READY, 1),
+			 0);
+	ck_assert_int_eq(fe_ctrl_recv(&fe, &m, NULL, 0, NULL, 3000), 0);
+	ck_assert_uint_eq(m.event, VIRTIO_CONSOLE_DEVICE_ADD);
+	/* CONSOLE_PORT takes the buffer; PORT_NAME, PORT_OPEN, RESIZE wait. */
+	ck_assert_int_eq(fe_ctrl_send(&fe, 0, VIRTIO_CONSOLE_PORT_READY, 1), 0);
+	resize_terminal(70, 20);
+	ck_assert(log_has(&s, "SIGWINCH: the terminal is 70x20", 2000));
+	resize_terminal(71, 21);
+	ck_assert(log_has(&s, "SIGWINCH: the terminal is 71x21", 2000));
+	/* The waiting RESIZE got the newest size; no second one. */
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(fe_ctrl_recv(&fe, &m, NULL, 0, NULL, 3000), 0);
+	ck_assert_uint_eq(m.event, VIRTIO_CONSOLE_PORT_OPEN);
+	expect_resize(71, 21);
+	expect_no_control_message(300);
+}
+END_TEST
+
 START_TEST(test_nested_resize_without_multiport)
 {
 	struct vhost_user_header h;
@@ -590,6 +649,7 @@ Suite *console_size_suite(void)
 	tcase_add_test(tc, test_set_backend_req_fd_refusals);
 	tcase_add_test(tc, test_emergency_write_before_the_driver_is_ready);
 	tcase_add_test(tc, test_emergency_write_kept_for_a_late_client);
+	tcase_add_test(tc, test_emergency_write_as_qemu_writes_it);
 	tcase_add_test(tc, test_config_writes_outside_emerg_wr_refused);
 	suite_add_tcase(su, tc);
 
@@ -597,6 +657,8 @@ Suite *console_size_suite(void)
 	tcase_set_timeout(nested, 20);
 	tcase_add_test(nested, test_nested_terminal_size_and_live_resize);
 	tcase_add_test(nested, test_nested_resize_before_the_port_is_up);
+	tcase_add_test(nested,
+		       test_nested_resizes_waiting_for_a_buffer_coalesce);
 	tcase_add_test(nested, test_nested_resize_without_multiport);
 	tcase_add_test(nested, test_nested_unsized_terminal_offers_no_size);
 	suite_add_tcase(su, nested);
