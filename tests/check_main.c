@@ -19,6 +19,7 @@ static const struct {
 	{"bad_input", bad_input_suite},
 	{"console", console_suite},
 	{"nested", nested_suite},
+	{"install", install_suite},
 	{"e2e", e2e_suite},
 };
 

@@ -11,6 +11,7 @@ Suite *vhost_user_suite(void);
 Suite *bad_input_suite(void);
 Suite *console_suite(void);
 Suite *nested_suite(void);
+Suite *install_suite(void);
 Suite *e2e_suite(void);
 
 #endif

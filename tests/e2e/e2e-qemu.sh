@@ -31,6 +31,23 @@ set -u
 : "${VDC_E2E_WATCHDOG:=$((150 * ($# > 0 ? $# : 2)))}"
 e2e_init qemu qemu
 
+# README.md's QEMU command line is the one this test runs.
+readme_has_qemu_command_line() {
+	local readme="$UML_E2E_DIR/../../README.md" a i
+	local -a want=()
+	for ((i = 0; i < ${#QEMU_MACHINE_ARGS[@]}; i += 2)); do
+		want+=("${QEMU_MACHINE_ARGS[i]} ${QEMU_MACHINE_ARGS[i + 1]}")
+	done
+	mapfile -t -O "${#want[@]}" want < <(qemu_device_args /tmp/vc0 con0 | paste -d ' ' - -)
+	want+=("-append console=ttyS0" "-display none -nodefaults")
+	for a in "${want[@]}"; do
+		grep -qF -e "$a" "$readme" ||
+			e2e_fail "README.md's QEMU command line lacks '$a', which the tests run"
+	done
+	e2e_ok "README.md gives the QEMU command line the tests run"
+}
+readme_has_qemu_command_line
+
 # workers_started: how many times the daemon's log says a worker started.
 workers_started() {
 	grep -c 'worker [0-9]* started' "$DAEMON_LOG"

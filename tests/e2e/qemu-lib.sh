@@ -37,6 +37,15 @@
 
 QEMU_E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
+# The machine as README.md gives it: TCG (no usable KVM on the test
+# machines), guest memory shared with the daemon.
+# shellcheck disable=SC2054 # QEMU's option values have commas
+QEMU_MACHINE_ARGS=(
+	-accel tcg,thread=multi -cpu max -smp 2
+	-object memory-backend-memfd,id=mem0,size=256M,share=on
+	-machine q35,memory-backend=mem0
+)
+
 qemu_init() {
 	local env rc=0
 	env=$(bash "$QEMU_E2E_DIR/qemu-setup.sh") || rc=$?
@@ -119,12 +128,7 @@ qemu_run() {
 	for fw in "${QEMU_FIRMWARE[@]}"; do
 		cmd+=(-L "$fw")
 	done
-	# shellcheck disable=SC2054 # QEMU's option values have commas
-	cmd+=(
-		-accel tcg,thread=multi -cpu max -smp 2
-		-object memory-backend-memfd,id=mem0,size=256M,share=on
-		-machine q35,memory-backend=mem0
-	)
+	cmd+=("${QEMU_MACHINE_ARGS[@]}")
 	for i in "${!socks[@]}"; do
 		mapfile -t -O "${#cmd[@]}" cmd < <(qemu_device_args "${socks[i]}" "con$i")
 	done
