@@ -9,7 +9,8 @@
 
 #include "suites.h"
 
-/* clang-format off: one suite a line reads best as a table */
+/* One suite a line reads best as a table. */
+/* clang-format off */
 static const struct {
 	const char *name;
 	Suite *(*make)(void);
