@@ -2,7 +2,8 @@
 #
 # make            build ./vhost-device-console (gcc or CC=clang, warnings are errors)
 # make check      build with ASan+UBSan and run every test
-# make install    PREFIX=/usr/local DESTDIR= : binary and man page
+# make install    PREFIX=/usr/local DESTDIR= : binary, man page and QEMU's
+#                 vhost-user backend descriptor (uninstall removes them)
 # make fuzz       libFuzzer targets (clang; fuzz-ci: 20 s each; see fuzz/README.md)
 # make bench      benchmarks, see bench/README.md (QUICK=1: under 30 s)
 # make demo       a guest shell in this terminal (User Mode Linux)
@@ -12,6 +13,10 @@ PROGRAM  := vhost-device-console
 PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
+DATADIR  ?= $(PREFIX)/share
+# Where QEMU's vhost-user backend descriptors live (docs/interop/vhost-user.json).
+VHOSTUSERDIR ?= $(DATADIR)/qemu/vhost-user
+DESCRIPTOR   := 50-$(PROGRAM).json
 CFLAGS   ?= -O2 -g
 B        ?= build
 
@@ -85,12 +90,21 @@ demo: $(PROGRAM)
 	@sh tests/ensure-deps.sh
 	VDC_DAEMON=$(CURDIR)/$(PROGRAM) bash tests/e2e/demo.sh
 
+# The descriptor names the installed binary, so it is written here, from
+# BINDIR; a path that JSON or the shell would need escapes for is refused.
 install: $(PROGRAM)
+	$(if $(filter /%,$(BINDIR)),,$(error BINDIR must be an absolute path: $(BINDIR)))
+	$(if $(findstring ",$(BINDIR))$(findstring ',$(BINDIR))$(findstring \,$(BINDIR)),$(error BINDIR must not contain quotes or backslashes: $(BINDIR)))
 	install -D -m 0755 $(PROGRAM) $(DESTDIR)$(BINDIR)/$(PROGRAM)
 	install -D -m 0644 docs/$(PROGRAM).1 $(DESTDIR)$(MANDIR)/man1/$(PROGRAM).1
+	install -d $(DESTDIR)$(VHOSTUSERDIR)
+	printf '{\n  "description": "VirtIO console: the guest console on a terminal, a TCP port or a unix socket",\n  "type": "console",\n  "binary": "%s"\n}\n' \
+		'$(BINDIR)/$(PROGRAM)' >$(DESTDIR)$(VHOSTUSERDIR)/$(DESCRIPTOR)
+	chmod 0644 $(DESTDIR)$(VHOSTUSERDIR)/$(DESCRIPTOR)
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/$(PROGRAM) $(DESTDIR)$(MANDIR)/man1/$(PROGRAM).1
+	rm -f $(DESTDIR)$(BINDIR)/$(PROGRAM) $(DESTDIR)$(MANDIR)/man1/$(PROGRAM).1 \
+		$(DESTDIR)$(VHOSTUSERDIR)/$(DESCRIPTOR)
 
 format:
 	clang-format -i src/*.c include/*.h tests/*.c tests/*.h tests/lib/*.[ch] \

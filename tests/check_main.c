@@ -9,7 +9,7 @@
 
 #include "suites.h"
 
-/* One suite a line. */
+/* One suite a line reads best as a table. */
 /* clang-format off */
 static const struct {
 	const char *name;
@@ -24,6 +24,7 @@ static const struct {
 	{"ports", ports_suite},
 	{"console_size", console_size_suite},
 	{"nested", nested_suite},
+	{"install", install_suite},
 	{"e2e", e2e_suite},
 };
 /* clang-format on */

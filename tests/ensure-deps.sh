@@ -6,7 +6,7 @@
 # command is printed and the check fails.
 set -e
 
-PACKAGES="check pkg-config busybox-static patchelf"
+PACKAGES="check pkg-config busybox-static patchelf xz-utils kmod"
 missing=""
 for p in $PACKAGES; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
- * test_e2e.c - the end-to-end tests: a real Linux guest (User Mode Linux)
- * whose virtio_console driver talks to the daemon, and a person's client
- * on each backend. The scenarios are shell scripts in tests/e2e/; each
- * exits 0 on success and 77 when Debian's archive cannot be reached to
- * fetch User Mode Linux, which is reported loudly and not counted as a
- * failure.
+ * test_e2e.c - the end-to-end tests: a real Linux guest whose
+ * virtio_console driver talks to the daemon, and a person's client on each
+ * backend. The guest is a User Mode Linux kernel (TCase "uml") or a QEMU
+ * virtual machine (TCase "qemu"). The scenarios are shell scripts in
+ * tests/e2e/; each exits 0 on success and 77 when Debian's archive cannot
+ * be reached to fetch the guest, which is reported loudly and not counted
+ * as a failure.
  */
 #include <check.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 
 #define E2E_SKIP 77
 
+/* name: the script and its arguments, e.g. "e2e-qemu.sh network". */
 static void run_script(const char *name)
 {
 	char cmd[1024];
@@ -32,8 +34,8 @@ static void run_script(const char *name)
 	code = WEXITSTATUS(status);
 	if (code == E2E_SKIP) {
 		fprintf(stderr,
-			"\n*** SKIPPED %s: User Mode Linux is not "
-			"available (see its output above) ***\n\n",
+			"\n*** SKIPPED %s: its guest (User Mode Linux or QEMU) "
+			"is not available (see its output above) ***\n\n",
 			name);
 		return;
 	}
@@ -77,10 +79,29 @@ START_TEST(test_make_demo_script)
 }
 END_TEST
 
+START_TEST(test_qemu_network_backend)
+{
+	run_script("e2e-qemu.sh network");
+}
+END_TEST
+
+START_TEST(test_qemu_uds_backend)
+{
+	run_script("e2e-qemu.sh uds");
+}
+END_TEST
+
+START_TEST(test_qemu_two_guests)
+{
+	run_script("e2e-multi.sh --frontend=qemu");
+}
+END_TEST
+
 Suite *e2e_suite(void)
 {
 	Suite *su = suite_create("e2e");
 	TCase *tc = tcase_create("uml");
+	TCase *qemu = tcase_create("qemu");
 
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_uml_network_backend);
@@ -90,5 +111,12 @@ Suite *e2e_suite(void)
 	tcase_add_test(tc, test_uml_console_size);
 	tcase_add_test(tc, test_make_demo_script);
 	suite_add_tcase(su, tc);
+
+	/* Under TCG a boot takes 8-13 s; e2e-qemu.sh boots four guests. */
+	tcase_set_timeout(qemu, 400);
+	tcase_add_test(qemu, test_qemu_network_backend);
+	tcase_add_test(qemu, test_qemu_uds_backend);
+	tcase_add_test(qemu, test_qemu_two_guests);
+	suite_add_tcase(su, qemu);
 	return su;
 }

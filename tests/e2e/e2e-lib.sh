@@ -1,32 +1,38 @@
 # SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 # shellcheck shell=bash
 #
-# End-to-end test harness: the daemon under test, User Mode Linux guests as
-# its frontends (uml-lib.sh) and console clients driven like a person would:
-# a TCP or unix socket connection, or a pseudo-terminal for the nested
-# backend (e2e-io.c, built at test time).
+# End-to-end test harness: the daemon under test, real Linux guests as its
+# frontends and console clients driven like a person would: a TCP or unix
+# socket connection, or a pseudo-terminal for the nested backend (e2e-io.c,
+# built at test time).  The frontend is User Mode Linux (uml-lib.sh) or
+# QEMU (qemu-lib.sh); everything else is the same for both.
 #
-# A test script sources this file and calls e2e_init NAME first.  Every
-# check prints "ok: ..." or fails the script with "FAIL: ...", what was
-# expected and what came, and the tail of the daemon's log, the guests'
-# consoles and the clients' output.  Exit status 0 pass, 77 skip (no UML
-# guest possible here), 1 fail.
+# A test script sources this file and calls e2e_init NAME [uml|qemu] first
+# (default uml).  Every check prints "ok: ..." or fails the script with
+# "FAIL: ...", what was expected and what came, and the tail of the
+# daemon's log, the guests' consoles and the clients' output.  Exit status
+# 0 pass, 77 skip (no guest possible here), 1 fail.
 #
 # Environment:
 #   VDC_DAEMON      the daemon to test (default ./vhost-device-console)
 #   VDC_E2E_KEEP    1: keep the work directory (logs, captures) at the end
 #   VDC_E2E_WATCHDOG  seconds before a hung script is failed (default 150)
 #
-# Guests: each runs a copy of the guest root (uml-lib.sh), never the host's
-# files.  Its payload writes "BOOT-OUTPUT <name>" to /dev/hvc0, logs
-# "UML-LOG: hvc0-ready <name>" on the UML console (the host's side channel)
-# and then runs an interactive shell on /dev/hvc0; typing "exit" powers the
-# guest off.  /tmp/ident in the guest holds its name.
+# Guests: a UML guest runs a copy of the guest root (uml-lib.sh), a QEMU
+# guest an initramfs (qemu-lib.sh); neither sees the host's files.  The
+# payload writes "BOOT-OUTPUT <name>" to /dev/hvc0, logs "E2E-LOG:
+# hvc0-ready <name>" on the guest's console (UML's console, QEMU's serial
+# port: the host's side channel) and then runs an interactive shell on
+# /dev/hvc0; typing "exit" powers the guest off.  /tmp/ident in the guest
+# holds its name.  A QEMU guest that reboots runs the payload again.
 
 # shellcheck source-path=SCRIPTDIR source=uml-lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/uml-lib.sh"
+# shellcheck source-path=SCRIPTDIR source=qemu-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/qemu-lib.sh"
 
 E2E_NAME=e2e
+E2E_FRONTEND=uml    # uml or qemu: what boots the guests
 E2E_DIR=""          # work directory (no spaces, ',' or ':': UML needs that)
 E2E_IO=""           # the helper binary
 E2E_T0=0
@@ -42,6 +48,7 @@ declare -A GUEST_PID=()
 declare -A CLIENT_PID=() CLIENT_FD=() CLIENT_POS=() CLIENT_ESC=()
 CLIENT_MATCH=""     # what the last client_wait matched
 CLIENT_OFF=0        # and where it starts in the capture
+E2E_CMD_MS=0        # round trip of the last check_command
 # shellcheck disable=SC2034 # for the test scripts
 CLIENT_STATUS=0     # exit status of the last client_close'd client
 
@@ -85,6 +92,12 @@ e2e_diag() {
 		if [ -s "$E2E_DIR/$n/uml.stderr" ]; then
 			echo "guest $n UML stderr (tail):"
 			_e2e_tail "$E2E_DIR/$n/uml.stderr" 10
+		fi
+		# QEMU's own messages are on the console file, beside the serial
+		# port's; its log of the serial port alone:
+		if [ -s "$E2E_DIR/$n/console" ]; then
+			echo "guest $n serial port (tail):"
+			_e2e_tail "$E2E_DIR/$n/console" 10
 		fi
 	done
 	echo "---- end of diagnostics ----"
@@ -130,7 +143,8 @@ _e2e_bg() {
 
 # _e2e_guest_kill NAME: kill a guest that is still running.  UML makes
 # itself a session and process group leader (its pid file says which);
-# uml-boot.sh and timeout run in the session we gave them (setsid).
+# uml-boot.sh or qemu-boot.sh, timeout and QEMU run in the session we gave
+# them (setsid).
 _e2e_guest_kill() {
 	local pid=${GUEST_PID[$1]} f upid
 	kill -0 "$pid" 2>/dev/null || return 0
@@ -184,12 +198,14 @@ _e2e_on_signal() {
 	e2e_fail "interrupted (signal) or watchdog expired after ${VDC_E2E_WATCHDOG:-150} s"
 }
 
-# e2e_init NAME: UML ready (or skip), helper built, cleanup armed.
+# e2e_init NAME [uml|qemu]: the frontend ready (or skip), helper built,
+# cleanup armed.
 e2e_init() {
-	local rc=0
+	local rc=0 what
 	# Nothing here reads the caller's stdin, which may be closed (CI).
 	exec </dev/null
 	E2E_NAME=$1
+	E2E_FRONTEND=${2:-uml}
 	E2E_T0=$(e2e_now_ms)
 	E2E_DAEMON=${VDC_DAEMON:-./vhost-device-console}
 	case $E2E_DAEMON in
@@ -199,11 +215,15 @@ e2e_init() {
 	esac
 	[ -x "$E2E_DAEMON" ] || { echo "FAIL: $E2E_NAME: daemon $E2E_DAEMON not found or not executable (set VDC_DAEMON)"; exit 1; }
 
-	uml_init || rc=$?
+	case $E2E_FRONTEND in
+	uml | qemu) ;;
+	*) echo "FAIL: $E2E_NAME: unknown frontend '$E2E_FRONTEND' (uml or qemu)"; exit 1 ;;
+	esac
+	"${E2E_FRONTEND}_init" || rc=$?
 	if [ "$rc" = 77 ]; then
-		e2e_skip "no UML guest can be prepared on this machine (see the SKIP lines of uml-setup.sh above)"
+		e2e_skip "no $E2E_FRONTEND guest can be prepared on this machine (see the SKIP lines of $E2E_FRONTEND-setup.sh above)"
 	elif [ "$rc" != 0 ]; then
-		echo "FAIL: $E2E_NAME: preparing the UML guest failed (uml-setup.sh status $rc)"
+		echo "FAIL: $E2E_NAME: preparing the $E2E_FRONTEND guest failed ($E2E_FRONTEND-setup.sh status $rc)"
 		exit 1
 	fi
 	command -v "${CC:-cc}" >/dev/null || e2e_skip "no C compiler (${CC:-cc}) for the e2e-io helper"
@@ -228,7 +248,11 @@ e2e_init() {
 	E2E_IO="$E2E_DIR/e2e-io"
 	"${CC:-cc}" -std=gnu11 -O2 -Wall -o "$E2E_IO" "$UML_E2E_DIR/e2e-io.c" 2>"$E2E_DIR/cc.log" ||
 		e2e_fail "building the e2e-io helper failed" "$(cat "$E2E_DIR/cc.log")"
-	e2e_log "daemon $E2E_DAEMON, UML $UML_KVER, work directory $E2E_DIR"
+	case $E2E_FRONTEND in
+	uml) what="UML $UML_KVER" ;;
+	qemu) what="QEMU $QEMU_VERSION, guest kernel $QEMU_KVER" ;;
+	esac
+	e2e_log "daemon $E2E_DAEMON, $what, work directory $E2E_DIR"
 }
 
 # e2e_mark PREFIX: MARK_OUT is what the guest prints, MARK_IN what is typed
@@ -254,7 +278,8 @@ _e2e_wait_listening() {
 }
 
 # daemon_start BACKEND [OPTIONS...]: run the daemon with a socket path in
-# the work directory, queue size 256 (what UML asks for) and debug logs.
+# the work directory, queue size 256 (what UML asks for; QEMU asks for 64)
+# and debug logs.
 # network: a free --tcp-port is chosen (DAEMON_PORT); uds: --uds-path is
 # DAEMON_UDS.  Guest i's vhost-user socket is ${DAEMON_SOCK}i.
 daemon_start() {
@@ -315,43 +340,64 @@ daemon_stop() {
 
 # --- guests -----------------------------------------------------------------
 
+# The same for both frontends: busybox sh, the console's first port
+# /dev/hvc0, the guest's console (stdout) as the host's side channel.
 _e2e_guest_payload() {
 	cat <<EOF
 # e2e guest payload (generated by e2e-lib.sh)
+# Each step on the guest's console (the shell on hvc0 does not inherit it).
+set -x
+e2e_guest_log() { echo "E2E-LOG: \$*"; }
 echo $1 >/tmp/ident
-uml_wait_dev /dev/hvc0 20 || exit 3
+# The node appears before the driver takes opens (ENXIO meanwhile).
+n=200
+while [ ! -e /dev/hvc0 ] || ! { : >/dev/hvc0; } 2>/dev/null; do
+	n=\$((n - 1))
+	[ "\$n" -gt 0 ] || { e2e_guest_log "no /dev/hvc0 $1"; exit 3; }
+	usleep 100000
+done
 echo "BOOT-OUTPUT $1: hvc0 is up" >/dev/hvc0 || exit 4
-uml_log "hvc0-ready $1"
+e2e_guest_log "hvc0-ready $1"
 setsid -c sh -i </dev/hvc0 >/dev/hvc0 2>&1
 rc=\$?
-uml_log "shell-exit $1 \$rc"
+e2e_guest_log "shell-exit $1 \$rc"
 exit \$rc
 EOF
 }
 
-# guest_start NAME SOCKET: boot a guest against SOCKET in the background.
+# guest_start NAME SOCKET [SECS]: boot a guest against SOCKET in the
+# background; it is stopped after SECS (default 60 for UML, 150 for QEMU).
 guest_start() {
-	local name=$1 sock=$2
+	local name=$1 sock=$2 secs=${3:-}
+	if [ -z "$secs" ]; then
+		secs=60
+		[ "$E2E_FRONTEND" = qemu ] && secs=150
+	fi
 	_e2e_guest_payload "$name" >"$E2E_DIR/$name.payload"
-	# A session of its own: cleanup can kill the UML process group.
-	_e2e_bg setsid bash "$UML_E2E_DIR/uml-boot.sh" -t 60 -d "$E2E_DIR/$name" -s "$sock" \
+	# A session of its own: cleanup can kill the guest's process group.
+	_e2e_bg setsid bash "$UML_E2E_DIR/$E2E_FRONTEND-boot.sh" -t "$secs" -d "$E2E_DIR/$name" -s "$sock" \
 		-f "$E2E_DIR/$name.payload" >"$E2E_DIR/$name.console" 2>&1 </dev/null
 	GUEST_PID[$name]=$!
 }
 
-# guest_wait_ready NAME [SECS]: the guest wrote its boot output to hvc0.
+# guest_wait_ready NAME [SECS] [N]: the guest wrote its boot output to
+# hvc0 for the Nth time (default 1; a QEMU guest that rebooted: 2).
+# QEMU guests get twice the time: TCG boots take 8-13 s.
 guest_wait_ready() {
-	local name=$1 n=$((${2:-20} * 20))
+	local name=$1 secs=${2:-20} nth=${3:-1} n
+	[ "$E2E_FRONTEND" = qemu ] && secs=$((secs * 2))
+	n=$((secs * 20))
 	while [ "$n" -gt 0 ]; do
-		grep -q "^UML-LOG: hvc0-ready $name" "$E2E_DIR/$name.console" 2>/dev/null && {
-			e2e_ok "guest $name booted and wrote its boot output to hvc0"
+		if [ "$(grep -ac "^E2E-LOG: hvc0-ready $name" "$E2E_DIR/$name.console" 2>/dev/null)" -ge "$nth" ]; then
+			e2e_ok "guest $name booted and wrote its boot output to hvc0 (boot $nth)"
 			return 0
-		}
-		kill -0 "${GUEST_PID[$name]}" 2>/dev/null || break
+		fi
+		kill -0 "${GUEST_PID[$name]}" 2>/dev/null ||
+			e2e_fail "guest $name ended before it wrote 'E2E-LOG: hvc0-ready $name' on its console (boot $nth)"
 		sleep 0.05
 		n=$((n - 1))
 	done
-	e2e_fail "guest $name: no 'UML-LOG: hvc0-ready $name' on its console within ${2:-20} s"
+	e2e_fail "guest $name: no 'E2E-LOG: hvc0-ready $name' on its console (boot $nth) within $secs s"
 }
 
 # guest_wait_exit NAME [SECS]: the guest powered off; its payload ended 0.
@@ -514,13 +560,16 @@ check_marker() {
 	e2e_ok "client $1: marker written by guest $2 to hvc0 arrived"
 }
 
-# check_command CLIENT GUEST: a typed command runs in GUEST, output comes back.
+# check_command CLIENT GUEST: a command typed in one write runs in GUEST,
+# its output comes back; E2E_CMD_MS is the round trip (to 50 ms).
 check_command() {
-	local c=$1 g=$2
+	local c=$1 g=$2 t0
 	e2e_mark CMD
+	t0=$(e2e_now_ms)
 	client_send "$c" "echo \"$MARK_IN \$(cat /tmp/ident) \$(uname -s)\"\r"
 	client_wait "$c" "$MARK_OUT $g Linux" 15
-	e2e_ok "client $c: typed command ran in guest $g, output came back"
+	E2E_CMD_MS=$(($(e2e_now_ms) - t0))
+	e2e_ok "client $c: typed command ran in guest $g, output came back ($E2E_CMD_MS ms)"
 }
 
 declare -A BULK_SUM=() BULK_BEGIN=() BULK_END=() BULK_SIZE=() BULK_T0=()

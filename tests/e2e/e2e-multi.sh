@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 #
-# End-to-end test of --socket-count=2 with two real Linux guests (UML) at
-# once, for the network backend (ports PORT and PORT+1) and then the uds
-# backend (sockets PATH0 and PATH1):
+# End-to-end test of --socket-count=2 with two real Linux guests at once
+# (UML, or QEMU with --frontend=qemu), for the network backend (ports PORT
+# and PORT+1) and then the uds backend (sockets PATH0 and PATH1):
 #  - each client first gets its own guest's boot output;
 #  - a command typed into each runs in its own guest;
 #  - both guests send 1 MiB of random bytes at the same time, each client
@@ -11,15 +11,28 @@
 #  - 64 KiB typed into each client reach its own guest exactly;
 #  - nothing of one guest or client shows up on the other's console.
 #
-#   VDC_DAEMON=build/san/vhost-device-console bash tests/e2e/e2e-multi.sh [network|uds]...
+#   VDC_DAEMON=build/san/vhost-device-console bash tests/e2e/e2e-multi.sh \
+#	[--frontend=uml|qemu] [network|uds]...
 #
-# Exit status 0 pass, 77 skip (no UML guest possible here), 1 fail.
+# Exit status 0 pass, 77 skip (no guest possible here), 1 fail.
 
 set -u
 # shellcheck source-path=SCRIPTDIR source=e2e-lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/e2e-lib.sh"
 
-e2e_init multi
+frontend=uml
+case ${1:-} in
+--frontend=*)
+	frontend=${1#--frontend=}
+	shift ;;
+esac
+if [ "$frontend" = qemu ]; then
+	# Two QEMU guests boot at once under TCG, on as few as two cores.
+	: "${VDC_E2E_WATCHDOG:=$((120 * ($# > 0 ? $# : 2)))}"
+	e2e_init multi-qemu qemu
+else
+	e2e_init multi uml
+fi
 
 two_guests() {
 	local backend=$1 a b ca cb spec_a spec_b in_a in_b out_a out_b
