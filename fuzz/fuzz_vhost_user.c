@@ -648,7 +648,7 @@ static void attach_client(void)
 		       sv) < 0 ||
 	    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)) < 0)
 		fuzz_fail("socketpair: %s", strerror(errno));
-	if (backend_attach_client(&h.con.ports[0].host, sv[0], sv[0]) < 0)
+	if (!backend_attach_client(&h.con.ports[0].host, sv[0], sv[0]))
 		fuzz_fail("backend_attach_client failed");
 	h.client = sv[1];
 }

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
- * backend.h - where the console meets the person on the host.
+ * backend.h - where a port meets the people on the host: its clients.
  *
- * A backend has at most one client at a time: this terminal (nested), a
- * TCP connection (network) or a unix-socket connection (uds). The console
- * asks for input and output readiness and is told when either is there;
- * all I/O is non-blocking.
+ * A backend is a port's host side: this terminal (nested), or a listening
+ * socket (network, uds) with up to max_clients clients. The first client
+ * is the writer: what it types goes to the guest. The others are watchers:
+ * they see the output and what they type is discarded. When the writer
+ * leaves, the longest-connected watcher becomes the writer. Each client
+ * owns its fds and its place in the port's output; all I/O is
+ * non-blocking.
  */
 #ifndef VDC_BACKEND_H
 #define VDC_BACKEND_H
@@ -20,14 +23,15 @@
 #include "options.h"
 
 struct backend;
+struct client;
 
-/* What the backend tells its user (the console). */
+/* What the backend tells its user (the port). */
 struct backend_events {
 	void *opaque;
-	void (*connected)(void *opaque);
-	void (*disconnected)(void *opaque);
-	void (*input)(void *opaque); /* the client has bytes for the guest */
-	void (*writable)(void *opaque); /* the client takes output again */
+	void (*connected)(void *opaque, struct client *c);
+	void (*disconnected)(void *opaque, struct client *c);
+	void (*input)(void *opaque); /* the writer has bytes for the guest */
+	void (*writable)(void *opaque, struct client *c); /* takes output */
 	void (*quit)(void *opaque); /* the user asked to quit */
 };
 
@@ -35,24 +39,42 @@ struct backend_ops {
 	const char *name;
 	int (*start)(struct backend *b);
 	void (*stop)(struct backend *b);
-	/* The client's own input, after b->pending: > 0 bytes read, 0
-	 * nothing now, -1 the client is gone; NULL when all input goes
+	/* The writer's own input, after b->pending: > 0 bytes read, 0
+	 * nothing now, -1 the writer is gone; NULL when all input goes
 	 * through b->pending (the terminal). */
 	ssize_t (*read)(struct backend *b, const struct iovec *iov,
 			unsigned int n);
-	/* Input is readable; read ahead even when the console does not
-	 * want input (the nested escape key must always work). Required
-	 * when input and output are separate fds. */
+	/* Input is readable; read ahead even when the port does not want
+	 * input (the nested escape key must always work). Required when
+	 * input and output are separate fds. */
 	void (*readable)(struct backend *b);
 };
 
 /* Input held for the guest: typed ahead on the terminal, or left by a
- * socket client that has gone. */
+ * writer that has gone. */
 #define BACKEND_PENDING (64u << 10)
 
 /* backend_read()/backend_write(): the guest's memory, not the client,
  * failed (EFAULT); the client and its input stay. */
 #define BACKEND_IO_FAULT (-2)
+
+#define BACKEND_MAX_CLIENTS 64u
+
+struct client {
+	struct backend *b;
+	int in_fd; /* -1 when it sends no more */
+	int out_fd; /* -1 when it takes no more; may equal in_fd */
+	struct ev_watch in_watch;
+	struct ev_watch out_watch; /* unused when out_fd == in_fd */
+	bool out_pollable;
+	bool want_output;
+	bool writer;
+	bool told_discard; /* a watcher was told its typing is discarded */
+	uint64_t since; /* arrival order: the oldest watcher is promoted */
+	/* The port's output, as this client has taken it. */
+	uint64_t pos; /* next byte of the port's output buffer to send */
+	uint64_t lost; /* bytes it fell behind by, not yet told */
+};
 
 struct backend {
 	const struct backend_ops *ops;
@@ -63,43 +85,57 @@ struct backend {
 	int listen_fd; /* network, uds: owned by the supervisor */
 	struct ev_watch listen_watch;
 	bool tcp;
-
-	int in_fd; /* client input; -1 when none */
-	int out_fd; /* client output; may equal in_fd */
-	struct ev_watch in_watch;
-	struct ev_watch out_watch; /* unused when out_fd == in_fd */
 	bool owns_client_fds; /* sockets yes, the terminal no */
-	bool want_input;
-	bool want_output;
-	bool out_pollable;
+	bool is_port; /* a data port: one client, no watchers */
+
+	struct client *clients; /* max_clients slots; in_fd and out_fd of a
+				 * free slot are -1 */
+	unsigned int max_clients;
+	unsigned int nclients;
+	uint64_t arrivals;
+	struct client *writer; /* NULL when nobody may type */
+	bool want_input; /* the port takes input now */
+
+	uint8_t pending[BACKEND_PENDING]; /* see BACKEND_PENDING */
+	size_t pending_len;
 
 	/* nested */
 	struct termios saved_tty;
 	bool tty_raw;
 	int saved_fl[2]; /* stdin and stdout file status flags */
-	uint8_t pending[BACKEND_PENDING]; /* see BACKEND_PENDING */
-	size_t pending_len;
 	bool escape; /* Ctrl-a seen, waiting for the next key */
 };
 
-int backend_init(struct backend *b, enum backend_kind kind,
-		 struct ev_loop *loop, int listen_fd, unsigned int index,
-		 const struct backend_events *ev);
+/* How to make one. */
+struct backend_config {
+	enum backend_kind kind;
+	int listen_fd; /* -1 for nested */
+	unsigned int index;
+	unsigned int max_clients; /* sockets; 1 for a data port */
+	bool is_port;
+	struct ev_loop *loop;
+	const struct backend_events *ev;
+};
+
+int backend_init(struct backend *b, const struct backend_config *cfg);
 void backend_fini(struct backend *b);
 bool backend_connected(const struct backend *b);
 bool backend_has_input(const struct backend *b);
 void backend_want_input(struct backend *b, bool on);
-void backend_want_output(struct backend *b, bool on);
 ssize_t backend_read(struct backend *b, const struct iovec *iov,
 		     unsigned int n);
-ssize_t backend_write(struct backend *b, const struct iovec *iov,
+void backend_want_output(struct client *c, bool on);
+ssize_t backend_write(struct client *c, const struct iovec *iov,
 		      unsigned int n);
+bool backend_notice(struct client *c, const char *text);
+struct client *backend_next_client(struct backend *b, struct client *c);
 
 /* Shared by the backend implementations. */
-int backend_attach_client(struct backend *b, int in_fd, int out_fd);
-void backend_drop_client(struct backend *b, const char *why);
-void backend_update_watches(struct backend *b);
-void backend_check_hangup(struct backend *b);
+struct client *backend_attach_client(struct backend *b, int in_fd,
+				     int out_fd);
+void backend_drop_client(struct client *c, const char *why);
+void backend_update_watches(struct client *c);
+void backend_check_hangups(struct backend *b);
 ssize_t backend_readv(struct backend *b, const struct iovec *iov,
 		      unsigned int n);
 

@@ -24,6 +24,8 @@
 #define DEFAULT_OUTPUT_BUFFER  (1u << 20)
 #define MIN_OUTPUT_BUFFER      4096u
 #define MAX_OUTPUT_BUFFER      (1u << 30)
+#define DEFAULT_MAX_CLIENTS    8u
+#define MAX_CLIENTS_LIMIT      64u
 
 /* Ports besides the console: the device has at most 32 (QEMU's limit). */
 #define MAX_EXTRA_PORTS 31u
@@ -59,6 +61,7 @@ struct options {
 	enum console_size_order console_size_order;
 	int listen_fd; /* -1 unless --fd */
 	enum log_level log_level;
+	unsigned int max_clients; /* network, uds: writer plus watchers */
 	struct port_option ports[MAX_EXTRA_PORTS];
 	unsigned int port_count;
 };

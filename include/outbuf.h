@@ -20,6 +20,8 @@ struct outbuf {
 	size_t cap;
 	size_t head; /* oldest byte */
 	size_t len;
+	uint64_t base; /* the oldest byte's position in all output so far */
+	size_t touched; /* bytes of data in use since memory was given back */
 	uint64_t dropped; /* bytes overwritten since last report */
 	uint64_t dropped_total;
 };
@@ -29,6 +31,16 @@ void outbuf_fini(struct outbuf *ob);
 void outbuf_append(struct outbuf *ob, const struct iovec *iov, unsigned int n,
 		   size_t skip);
 unsigned int outbuf_peek(const struct outbuf *ob, struct iovec iov[2]);
+unsigned int outbuf_peek_at(const struct outbuf *ob, uint64_t pos,
+			    struct iovec iov[2]);
 void outbuf_consume(struct outbuf *ob, size_t n);
+void outbuf_consume_to(struct outbuf *ob, uint64_t pos);
+void outbuf_skip(struct outbuf *ob, size_t n);
+
+/* The position just past the newest byte. */
+static inline uint64_t outbuf_end(const struct outbuf *ob)
+{
+	return ob->base + ob->len;
+}
 
 #endif

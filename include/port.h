@@ -48,6 +48,7 @@ struct port_config {
 	int listen_fd; /* -1 for nested */
 	unsigned int index; /* the guest's socket index */
 	size_t out_buffer; /* port 0's output buffer */
+	unsigned int max_clients; /* port 0's; a data port has one */
 	uint32_t max_queue_size;
 	struct ev_loop *loop;
 	struct vu_dev *vu;
@@ -96,7 +97,7 @@ void port_queue_kick(struct port *p, unsigned int queue);
 void port_reset(struct port *p);
 void port_set_ready(struct port *p);
 void port_set_guest_open(struct port *p, bool open);
-bool port_host_open(const struct port *p);
+bool port_host_open(struct port *p);
 void port_emergency_write(struct port *p, uint8_t byte);
 
 #endif

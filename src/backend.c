@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
- * backend.c - the part every backend shares: one client, its fds in the
- * event loop, and non-blocking reads and writes.
+ * backend.c - the part every backend shares: its clients, their fds in the
+ * event loop, who may type, and non-blocking reads and writes.
  */
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -16,96 +17,189 @@
 #include "log.h"
 #include "sock.h"
 
+#define HANGUP (EPOLLHUP | EPOLLERR)
+
+static const char promoted_line[] =
+	"\r\nvhost-device-console: the writer left; you are the writer now: what you type goes to the guest\r\n";
+static const char discarded_line[] =
+	"\r\nvhost-device-console: you are watching; another client is the writer, so what you type is discarded\r\n";
+
 bool backend_connected(const struct backend *b)
 {
-	return b->in_fd >= 0 || b->out_fd >= 0;
+	return b->nclients > 0;
 }
 
-/** backend_has_input() - may input still come from this client? */
+static bool slot_used(const struct client *c)
+{
+	return c->in_fd >= 0 || c->out_fd >= 0;
+}
+
+/** backend_next_client() - the client after @c (the first if NULL) */
+struct client *backend_next_client(struct backend *b, struct client *c)
+{
+	unsigned int i = c ? (unsigned int)(c - b->clients) + 1 : 0;
+
+	for (; i < b->max_clients; i++)
+		if (slot_used(&b->clients[i]))
+			return &b->clients[i];
+	return NULL;
+}
+
+/** backend_has_input() - may input still come, now or later? */
 bool backend_has_input(const struct backend *b)
 {
-	return b->in_fd >= 0 || b->pending_len > 0;
+	return b->pending_len > 0 || (b->writer && b->writer->in_fd >= 0);
 }
 
+static void on_client(void *arg, uint32_t events);
 static void on_input(void *arg, uint32_t events);
 static void on_output(void *arg, uint32_t events);
-static void on_both(void *arg, uint32_t events);
 
 /*
  * A hang-up is reported even when nothing is asked for. So a watch that
  * is not needed leaves the loop on a hang-up ("parked") instead of waking
- * it forever, and comes back when it is needed: whatever the client sent
- * before hanging up then still reaches the guest.
+ * it forever, and comes back when it is needed.
  */
-static void watch_fd(struct backend *b, struct ev_watch *w, int fd,
+static void watch_fd(struct client *c, struct ev_watch *w, int fd,
 		     uint32_t events, ev_callback cb)
 {
 	if (w->fd >= 0) {
-		ev_mod(b->loop, w, events);
+		ev_mod(c->b->loop, w, events);
 		return;
 	}
-	if (events && ev_add(b->loop, w, fd, events, cb, b) < 0)
+	if (events && ev_add(c->b->loop, w, fd, events, cb, c) < 0)
 		log_warn("cannot watch the client again: %s", strerror(errno));
 }
 
 /* Put the client's fds in the loop with what is wanted now. */
-void backend_update_watches(struct backend *b)
+void backend_update_watches(struct client *c)
 {
+	struct backend *b = c->b;
 	bool read_ahead = b->ops->readable && b->pending_len < BACKEND_PENDING;
-	uint32_t in = b->want_input || read_ahead ? EPOLLIN : 0;
-	uint32_t out = b->want_output && b->out_pollable ? EPOLLOUT : 0;
+	/* A watcher is always read: its typing is discarded, its close
+	 * must be seen. */
+	bool reading = c != b->writer || b->want_input || read_ahead;
+	uint32_t in = reading ? EPOLLIN : 0;
+	uint32_t out = c->want_output && c->out_pollable ? EPOLLOUT : 0;
 
 	/* A socket: one fd, one watch. Its close shows as RDHUP, asked for
 	 * until the client is known to have left (it would be reported
-	 * forever); a client that left with input to hand over has no
-	 * output any more. */
+	 * forever); a writer that left input to hand over has no output
+	 * any more. */
 	if (b->owns_client_fds) {
-		if (b->in_fd >= 0)
-			watch_fd(b, &b->in_watch, b->in_fd,
-				 in | (b->out_fd >= 0 ? out | EPOLLRDHUP : 0),
-				 on_both);
+		if (c->in_fd >= 0)
+			watch_fd(c, &c->in_watch, c->in_fd,
+				 in | (c->out_fd >= 0 ? out | EPOLLRDHUP : 0),
+				 on_client);
 		return;
 	}
-	if (b->in_fd >= 0)
-		watch_fd(b, &b->in_watch, b->in_fd, in, on_input);
-	if (b->out_fd >= 0 && b->out_pollable)
-		watch_fd(b, &b->out_watch, b->out_fd, out, on_output);
+	if (c->in_fd >= 0)
+		watch_fd(c, &c->in_watch, c->in_fd, in, on_input);
+	if (c->out_fd >= 0 && c->out_pollable)
+		watch_fd(c, &c->out_watch, c->out_fd, out, on_output);
 }
 
 void backend_want_input(struct backend *b, bool on)
 {
 	b->want_input = on;
-	backend_update_watches(b);
+	if (b->writer)
+		backend_update_watches(b->writer);
 }
 
-void backend_want_output(struct backend *b, bool on)
+void backend_want_output(struct client *c, bool on)
 {
-	b->want_output = on;
-	backend_update_watches(b);
+	c->want_output = on;
+	backend_update_watches(c);
 }
 
-#define HANGUP (EPOLLHUP | EPOLLERR)
+/**
+ * backend_notice() - one line from the daemon to this client, if it can
+ * take it now (never waits)
+ *
+ * Return: true if it took all of it
+ */
+bool backend_notice(struct client *c, const char *text)
+{
+	size_t len = strlen(text);
+	ssize_t r;
 
-static bool unread_input(const struct backend *b)
+	if (c->out_fd < 0)
+		return false;
+	if (c->b->owns_client_fds)
+		r = send(c->out_fd, text, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	else
+		r = write(c->out_fd, text, len);
+	if (r < 0)
+		log_debug("notice to a client: %s", strerror(errno));
+	return r == (ssize_t)len;
+}
+
+static bool unread_input(const struct client *c)
 {
 	int pending = 0;
 
-	return ioctl(b->in_fd, FIONREAD, &pending) == 0 && pending > 0;
+	return ioctl(c->in_fd, FIONREAD, &pending) == 0 && pending > 0;
+}
+
+/* The oldest watcher types from now on. */
+static void promote(struct backend *b)
+{
+	struct client *next = NULL;
+
+	for (struct client *c = backend_next_client(b, NULL); c;
+	     c = backend_next_client(b, c))
+		if (c->in_fd >= 0 && c->out_fd >= 0 &&
+		    (!next || c->since < next->since))
+			next = c;
+	b->writer = next;
+	if (!next)
+		return;
+	next->writer = true;
+	log_info("a watcher is the writer now");
+	backend_notice(next, promoted_line);
+	backend_update_watches(next);
+}
+
+/** backend_drop_client() - close the client (the listener stays) */
+void backend_drop_client(struct client *c, const char *why)
+{
+	struct backend *b = c->b;
+	bool was_writer = c == b->writer;
+
+	if (!slot_used(c))
+		return;
+	log_info("console %s disconnected (%s)",
+		 was_writer || b->is_port ? "client" : "watcher", why);
+	ev_del(b->loop, &c->in_watch);
+	ev_del(b->loop, &c->out_watch);
+	if (b->owns_client_fds && c->in_fd >= 0)
+		close(c->in_fd);
+	else if (b->owns_client_fds && c->out_fd >= 0)
+		close(c->out_fd);
+	c->in_fd = c->out_fd = -1;
+	c->writer = false;
+	c->want_output = false;
+	b->nclients--;
+	if (was_writer)
+		promote(b);
+	if (b->ev->disconnected)
+		b->ev->disconnected(b->ev->opaque, c);
 }
 
 /*
- * keep_unread_input() - take what a leaving client typed into b->pending
+ * keep_unread_input() - take what a leaving writer typed into b->pending
  *
  * Return: true if all of it fit
  */
-static bool keep_unread_input(struct backend *b)
+static bool keep_unread_input(struct client *c)
 {
+	struct backend *b = c->b;
 	size_t before = b->pending_len;
 	ssize_t r = 0;
 
 	while (b->pending_len < BACKEND_PENDING) {
 		do
-			r = read(b->in_fd, b->pending + b->pending_len,
+			r = read(c->in_fd, b->pending + b->pending_len,
 				 BACKEND_PENDING - b->pending_len);
 		while (r < 0 && errno == EINTR);
 		if (r <= 0)
@@ -114,43 +208,65 @@ static bool keep_unread_input(struct backend *b)
 	}
 	if (b->pending_len > before)
 		log_info("the console client left %zu typed bytes the guest has not read yet; they wait for it", b->pending_len - before);
-	return r <= 0 && !unread_input(b);
+	return r <= 0 && !unread_input(c);
 }
 
 /*
- * client_left() - the socket client hung up or stopped sending
+ * client_left() - a socket client hung up or stopped sending
  *
- * What it typed belongs to the console, not to the client: the bytes the
- * guest has not read yet move to b->pending (bounded) and the client is
- * closed at once, so that the next one can connect. Only a client that
- * left more than that buffer holds stays, read-only, until the guest has
- * taken it all: nothing typed is lost.
+ * What the writer typed belongs to the console, not to the client: the
+ * bytes the guest has not read yet move to b->pending (bounded) and the
+ * client is closed at once, so that the next one can come. Only a writer
+ * that left more than that buffer holds stays, read-only, until the guest
+ * has taken it all: nothing typed is lost. A watcher just goes.
  */
-static void client_left(struct backend *b)
+static void client_left(struct client *c)
 {
-	if (keep_unread_input(b)) {
-		backend_drop_client(b, "hung up");
+	if (c != c->b->writer || keep_unread_input(c)) {
+		backend_drop_client(c, "hung up");
 		return;
 	}
 	log_info("the console client left more input than the console keeps; it stays until the guest has read it");
-	b->out_fd = -1;
-	b->want_output = false;
-	backend_update_watches(b);
+	c->out_fd = -1;
+	c->want_output = false;
+	backend_update_watches(c);
 }
 
 /**
- * backend_check_hangup() - act now on a socket client's hang-up that the
- * loop has not reported yet
+ * backend_check_hangups() - act now on hang-ups the loop has not
+ * reported yet (before a newcomer is counted against the limit)
  */
-void backend_check_hangup(struct backend *b)
+void backend_check_hangups(struct backend *b)
 {
-	struct pollfd p = {.fd = b->in_fd, .events = POLLRDHUP};
+	for (struct client *c = backend_next_client(b, NULL); c;
+	     c = backend_next_client(b, c)) {
+		struct pollfd p = {.fd = c->in_fd, .events = POLLRDHUP};
 
-	if (!b->owns_client_fds || b->in_fd < 0 || b->out_fd < 0)
+		if (!b->owns_client_fds || c->in_fd < 0 || c->out_fd < 0)
+			continue;
+		if (poll(&p, 1, 0) == 1 &&
+		    (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+			client_left(c);
+	}
+}
+
+/* A watcher typed: it is told once, and its bytes are dropped. */
+static void discard_input(struct client *c)
+{
+	uint8_t sink[4096];
+	ssize_t r;
+
+	do
+		r = read(c->in_fd, sink, sizeof(sink));
+	while (r < 0 && errno == EINTR);
+	if (r == 0 || (r < 0 && errno != EAGAIN)) {
+		backend_drop_client(c, r == 0 ? "end of input" : strerror(errno));
 		return;
-	if (poll(&p, 1, 0) == 1 &&
-	    (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
-		client_left(b);
+	}
+	if (r > 0 && !c->told_discard) {
+		c->told_discard = true;
+		backend_notice(c, discarded_line);
+	}
 }
 
 /*
@@ -160,22 +276,23 @@ void backend_check_hangup(struct backend *b)
  */
 static void on_input(void *arg, uint32_t events)
 {
-	struct backend *b = arg;
+	struct client *c = arg;
+	struct backend *b = c->b;
 
 	if ((events & HANGUP) && b->pending_len == BACKEND_PENDING)
-		ev_del(b->loop, &b->in_watch);
+		ev_del(b->loop, &c->in_watch);
 	else
 		b->ops->readable(b);
 }
 
 static void on_output(void *arg, uint32_t events)
 {
-	struct backend *b = arg;
+	struct client *c = arg;
 
-	if (b->want_output)
-		b->ev->writable(b->ev->opaque);
+	if (c->want_output)
+		c->b->ev->writable(c->b->ev->opaque, c);
 	else if (events & HANGUP)
-		backend_drop_client(b, "output hung up");
+		backend_drop_client(c, "output hung up");
 }
 
 /*
@@ -183,24 +300,32 @@ static void on_output(void *arg, uint32_t events)
  * shows first as RDHUP (a TCP close and a half-close look alike here, and
  * a console client that stops sending has left).
  */
-static void on_both(void *arg, uint32_t events)
+static void on_client(void *arg, uint32_t events)
 {
-	struct backend *b = arg;
+	struct client *c = arg;
+	struct backend *b = c->b;
 
-	if ((events & (EPOLLRDHUP | HANGUP)) && b->out_fd >= 0) {
-		client_left(b);
-		if (!backend_connected(b))
+	if ((events & (EPOLLRDHUP | HANGUP)) && c->out_fd >= 0) {
+		client_left(c);
+		if (!slot_used(c))
 			return;
 	}
-	if (b->want_input && (events & (EPOLLIN | EPOLLRDHUP | HANGUP)))
+	if (c != b->writer && (events & EPOLLIN)) {
+		discard_input(c);
+		if (!slot_used(c))
+			return;
+	} else if (c == b->writer && b->want_input &&
+		   (events & (EPOLLIN | EPOLLRDHUP | HANGUP))) {
 		b->ev->input(b->ev->opaque);
-	if (!backend_connected(b))
-		return;
-	if (b->want_output && (events & (EPOLLOUT | HANGUP)))
-		b->ev->writable(b->ev->opaque);
+		if (!slot_used(c))
+			return;
+	}
+	if (c->want_output && (events & (EPOLLOUT | HANGUP)))
+		b->ev->writable(b->ev->opaque, c);
 	/* Parked with input the guest does not want now: wait for it. */
-	if (backend_connected(b) && !b->want_input && (events & HANGUP))
-		ev_del(b->loop, &b->in_watch);
+	if (slot_used(c) && c == b->writer && !b->want_input &&
+	    (events & HANGUP))
+		ev_del(b->loop, &c->in_watch);
 }
 
 /**
@@ -208,76 +333,81 @@ static void on_both(void *arg, uint32_t events)
  * @in_fd:	where input comes from
  * @out_fd:	where output goes; may be @in_fd
  *
- * Return: 0, or -1 if the fds cannot be watched
+ * The first client is the writer; the others watch.
+ *
+ * Return: the client, or NULL if there is no room or the fds cannot be
+ * watched (the caller still owns them)
  */
-int backend_attach_client(struct backend *b, int in_fd, int out_fd)
+struct client *backend_attach_client(struct backend *b, int in_fd,
+				     int out_fd)
 {
-	b->in_fd = in_fd;
-	b->out_fd = out_fd;
-	b->out_pollable = true;
-	if (in_fd >= 0 && ev_add(b->loop, &b->in_watch, in_fd, 0,
-				 in_fd == out_fd ? on_both : on_input, b) < 0) {
+	struct client *c = NULL;
+
+	for (unsigned int i = 0; i < b->max_clients && !c; i++)
+		if (!slot_used(&b->clients[i]))
+			c = &b->clients[i];
+	if (!c)
+		return NULL;
+	memset(c, 0, sizeof(*c));
+	c->b = b;
+	c->in_fd = in_fd;
+	c->out_fd = out_fd;
+	c->out_pollable = true;
+	c->since = b->arrivals++;
+	ev_watch_init(&c->in_watch);
+	ev_watch_init(&c->out_watch);
+	if (in_fd >= 0 &&
+	    ev_add(b->loop, &c->in_watch, in_fd, 0,
+		   b->owns_client_fds ? on_client : on_input, c) < 0) {
 		/* /dev/null or a regular file: nothing will ever be typed. */
 		if (errno != EPERM || in_fd == out_fd) {
 			log_error("cannot watch the client: %s",
 				  strerror(errno));
-			b->in_fd = b->out_fd = -1;
-			return -1;
+			c->in_fd = c->out_fd = -1;
+			return NULL;
 		}
-		log_info("input is not a terminal, pipe or socket; the guest "
-			 "gets no input");
-		b->in_fd = -1;
+		log_info("input is not a terminal, pipe or socket; the guest gets no input");
+		c->in_fd = -1;
 	}
 	if (out_fd >= 0 && out_fd != in_fd &&
-	    ev_add(b->loop, &b->out_watch, out_fd, 0, on_output, b) < 0) {
+	    ev_add(b->loop, &c->out_watch, out_fd, 0, on_output, c) < 0) {
 		/* A regular file: always writable, never waits. */
 		if (errno != EPERM) {
 			log_error("cannot watch the output: %s",
 				  strerror(errno));
-			ev_del(b->loop, &b->in_watch);
-			b->in_fd = b->out_fd = -1;
-			return -1;
+			ev_del(b->loop, &c->in_watch);
+			c->in_fd = c->out_fd = -1;
+			return NULL;
 		}
-		b->out_pollable = false;
+		c->out_pollable = false;
 	}
-	b->want_input = false;
-	b->want_output = false;
-	b->ev->connected(b->ev->opaque);
-	return 0;
-}
-
-/** backend_drop_client() - close the client (the listener stays) */
-void backend_drop_client(struct backend *b, const char *why)
-{
-	if (!backend_connected(b))
-		return;
-	log_info("console client disconnected (%s)", why);
-	ev_del(b->loop, &b->in_watch);
-	ev_del(b->loop, &b->out_watch);
-	if (b->owns_client_fds && b->in_fd >= 0)
-		close(b->in_fd);
-	b->in_fd = b->out_fd = -1;
-	b->want_input = b->want_output = false;
-	if (b->ev->disconnected)
-		b->ev->disconnected(b->ev->opaque);
+	b->nclients++;
+	if (!b->writer) {
+		b->writer = c;
+		c->writer = true;
+	}
+	backend_update_watches(c);
+	b->ev->connected(b->ev->opaque, c);
+	return c;
 }
 
 /**
- * backend_readv() - non-blocking readv() from the client
+ * backend_readv() - non-blocking readv() from the writer
  *
- * Return: > 0 bytes, 0 when nothing is there now, -1 when the client went
+ * Return: > 0 bytes, 0 when nothing is there now, -1 when the writer went
  * away (already dropped), BACKEND_IO_FAULT when @iov is not writable
- * memory (the client and its input stay)
+ * memory (the writer and its input stay)
  */
 ssize_t backend_readv(struct backend *b, const struct iovec *iov,
 		      unsigned int n)
 {
+	struct client *c = b->writer;
 	ssize_t r;
 
-	if (b->in_fd < 0)
+	if (!c || c->in_fd < 0)
 		return -1;
 	do
-		r = readv(b->in_fd, iov, (int)(n > IOV_MAX ? IOV_MAX : n));
+		r = readv(c->in_fd, iov, (int)(n > IOV_MAX ? IOV_MAX : n));
 	while (r < 0 && errno == EINTR);
 	if (r > 0)
 		return r;
@@ -286,13 +416,13 @@ ssize_t backend_readv(struct backend *b, const struct iovec *iov,
 	/* Not the client's fault: its input stays in the socket. */
 	if (r < 0 && errno == EFAULT)
 		return BACKEND_IO_FAULT;
-	backend_drop_client(b, r == 0 ? "end of input" : strerror(errno));
+	backend_drop_client(c, r == 0 ? "end of input" : strerror(errno));
 	return -1;
 }
 
 /**
  * backend_read() - input for the guest: first what waits in b->pending
- * (typed ahead, or left by a client that has gone), then the client's
+ * (typed ahead, or left by a writer that has gone), then the writer's
  *
  * Return: > 0 bytes, 0 when nothing is there now, -1 when no input can
  * come any more, BACKEND_IO_FAULT when @iov is not writable memory
@@ -301,30 +431,33 @@ ssize_t backend_read(struct backend *b, const struct iovec *iov, unsigned int n)
 {
 	size_t done;
 
-	if (b->pending_len == 0)
-		return b->ops->read ? b->ops->read(b, iov, n)
-				    : (b->in_fd >= 0 ? 0 : -1);
+	if (b->pending_len == 0) {
+		if (b->ops->read)
+			return b->ops->read(b, iov, n);
+		return b->writer && b->writer->in_fd >= 0 ? 0 : -1;
+	}
 	done = iov_from_buf(iov, n, b->pending, b->pending_len);
 	memmove(b->pending, b->pending + done, b->pending_len - done);
 	b->pending_len -= done;
 	/* Room again: the terminal may be read ahead again. */
-	backend_update_watches(b);
+	if (b->writer)
+		backend_update_watches(b->writer);
 	return (ssize_t)done;
 }
 
 /**
- * backend_write() - non-blocking writev() of @iov[0..n) to the client
+ * backend_write() - non-blocking writev() of @iov[0..n) to client @c
  *
  * Return: bytes written (0 when the client takes nothing now), -1 when
  * the client went away (already dropped), BACKEND_IO_FAULT when @iov is
  * not readable memory (the client stays)
  */
-ssize_t backend_write(struct backend *b, const struct iovec *iov,
+ssize_t backend_write(struct client *c, const struct iovec *iov,
 		      unsigned int n)
 {
 	ssize_t total = 0;
 
-	if (b->out_fd < 0)
+	if (c->out_fd < 0)
 		return -1;
 	while (n > 0) {
 		unsigned int chunk = n > IOV_MAX ? IOV_MAX : n;
@@ -334,14 +467,14 @@ ssize_t backend_write(struct backend *b, const struct iovec *iov,
 		for (unsigned int i = 0; i < chunk; i++)
 			want += iov[i].iov_len;
 		do
-			r = writev(b->out_fd, iov, (int)chunk);
+			r = writev(c->out_fd, iov, (int)chunk);
 		while (r < 0 && errno == EINTR);
 		if (r < 0) {
 			if (errno == EAGAIN)
 				return total;
 			if (errno == EFAULT)
 				return total ? total : BACKEND_IO_FAULT;
-			backend_drop_client(b, strerror(errno));
+			backend_drop_client(c, strerror(errno));
 			return total ? total : -1;
 		}
 		total += r;
@@ -354,27 +487,38 @@ ssize_t backend_write(struct backend *b, const struct iovec *iov,
 }
 
 /**
- * backend_init() - set up the backend of @kind; no client yet
+ * backend_init() - set up the backend; no client yet
  *
  * Return: 0, or -1 (logged)
  */
-int backend_init(struct backend *b, enum backend_kind kind,
-		 struct ev_loop *loop, int listen_fd, unsigned int index,
-		 const struct backend_events *ev)
+int backend_init(struct backend *b, const struct backend_config *cfg)
 {
 	memset(b, 0, sizeof(*b));
 	b->saved_fl[0] = b->saved_fl[1] = -1;
-	b->ops = kind == BACKEND_NESTED ? &backend_nested_ops
-					: &backend_socket_ops;
-	b->tcp = kind == BACKEND_NETWORK;
-	b->ev = ev;
-	b->loop = loop;
-	b->index = index;
-	b->listen_fd = listen_fd;
-	b->in_fd = b->out_fd = -1;
+	b->ops = cfg->kind == BACKEND_NESTED ? &backend_nested_ops
+					     : &backend_socket_ops;
+	b->tcp = cfg->kind == BACKEND_NETWORK;
+	b->ev = cfg->ev;
+	b->loop = cfg->loop;
+	b->index = cfg->index;
+	b->listen_fd = cfg->listen_fd;
+	b->is_port = cfg->is_port;
+	b->max_clients = cfg->kind == BACKEND_NESTED || cfg->is_port
+				 ? 1
+				 : cfg->max_clients;
+	if (b->max_clients == 0)
+		b->max_clients = 1;
+	b->clients = calloc(b->max_clients, sizeof(*b->clients));
+	if (!b->clients) {
+		log_error("out of memory for %u clients", b->max_clients);
+		return -1;
+	}
+	for (unsigned int i = 0; i < b->max_clients; i++) {
+		b->clients[i].in_fd = b->clients[i].out_fd = -1;
+		ev_watch_init(&b->clients[i].in_watch);
+		ev_watch_init(&b->clients[i].out_watch);
+	}
 	ev_watch_init(&b->listen_watch);
-	ev_watch_init(&b->in_watch);
-	ev_watch_init(&b->out_watch);
 	return b->ops->start(b);
 }
 
@@ -382,4 +526,7 @@ void backend_fini(struct backend *b)
 {
 	if (b->ops)
 		b->ops->stop(b);
+	free(b->clients);
+	b->clients = NULL;
+	b->max_clients = 0;
 }

@@ -60,7 +60,7 @@ static int nested_start(struct backend *b)
 	b->saved_fl[1] = fcntl(STDOUT_FILENO, F_GETFL);
 	sock_set_nonblock(STDIN_FILENO);
 	sock_set_nonblock(STDOUT_FILENO);
-	if (backend_attach_client(b, STDIN_FILENO, STDOUT_FILENO) < 0) {
+	if (!backend_attach_client(b, STDIN_FILENO, STDOUT_FILENO)) {
 		restore_tty(b);
 		return -1;
 	}
@@ -69,10 +69,14 @@ static int nested_start(struct backend *b)
 
 static void nested_stop(struct backend *b)
 {
-	if (backend_connected(b)) {
-		ev_del(b->loop, &b->in_watch);
-		ev_del(b->loop, &b->out_watch);
-		b->in_fd = b->out_fd = -1;
+	struct client *c = b->writer;
+
+	if (c) {
+		ev_del(b->loop, &c->in_watch);
+		ev_del(b->loop, &c->out_watch);
+		c->in_fd = c->out_fd = -1;
+		b->writer = NULL;
+		b->nclients = 0;
 	}
 	restore_tty(b);
 }
@@ -109,11 +113,11 @@ static ssize_t filter_escapes(struct backend *b, const uint8_t *in,
 }
 
 /* stdin ended (a pipe's end, a closed terminal): output goes on. */
-static void end_of_input(struct backend *b, const char *why)
+static void end_of_input(struct client *c, const char *why)
 {
 	log_info("stdin: %s; no more input to the guest", why);
-	ev_del(b->loop, &b->in_watch);
-	b->in_fd = -1;
+	ev_del(c->b->loop, &c->in_watch);
+	c->in_fd = -1;
 }
 
 /*
@@ -127,17 +131,20 @@ static void nested_readable(struct backend *b)
 {
 	uint8_t in[BACKEND_PENDING];
 	size_t room = BACKEND_PENDING - b->pending_len;
+	struct client *c = b->writer;
 	ssize_t r, len;
 
+	if (!c)
+		return;
 	/* A Ctrl-a held from the last read may come out as two bytes. */
 	if (b->escape && room)
 		room--;
-	if (room && b->in_fd >= 0) {
+	if (room && c->in_fd >= 0) {
 		do
-			r = read(b->in_fd, in, room);
+			r = read(c->in_fd, in, room);
 		while (r < 0 && errno == EINTR);
 		if (r == 0 || (r < 0 && errno != EAGAIN))
-			end_of_input(b,
+			end_of_input(c,
 				     r == 0 ? "end of input" : strerror(errno));
 		if (r > 0) {
 			len = filter_escapes(b, in, (size_t)r,
@@ -151,7 +158,7 @@ static void nested_readable(struct backend *b)
 			b->pending_len += (size_t)len;
 		}
 	}
-	backend_update_watches(b);
+	backend_update_watches(c);
 	if (b->want_input && b->pending_len)
 		b->ev->input(b->ev->opaque);
 }

@@ -2,8 +2,8 @@
 /*
  * backend_socket.c - the network and uds backends: a listening socket
  * (127.0.0.1:PORT+i or PATH+i, bound by the supervisor at start-up) and
- * one client at a time. A second client is told the console is busy and
- * closed; the first one is never disturbed.
+ * up to --max-clients clients (a data port: one). A client beyond that is
+ * told so in one line and closed; the others are never disturbed.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -17,11 +17,21 @@
 #include "sock.h"
 
 static const char busy_line[] =
-	"vhost-device-console: this console is in use by another client\r\n";
+	"vhost-device-console: this port is in use by another client\r\n";
+static const char full_line[] =
+	"vhost-device-console: this console is full: too many clients (--max-clients)\r\n";
+
+static void refuse(int fd, const char *line)
+{
+	if (send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_debug("refusal notice: %s", strerror(errno));
+	close(fd);
+}
 
 static void on_listen(void *arg, uint32_t events)
 {
 	struct backend *b = arg;
+	struct client *c;
 	int fd, one = 1;
 
 	(void)events;
@@ -32,23 +42,27 @@ static void on_listen(void *arg, uint32_t events)
 				 strerror(errno));
 		return;
 	}
-	/* The client before may have left just now, its hang-up not yet
-	 * seen: then this one is not second. */
-	backend_check_hangup(b);
-	if (backend_connected(b)) {
-		log_info("second console client refused: one at a time");
-		if (send(fd, busy_line, sizeof(busy_line) - 1,
-			 MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-			log_debug("busy notice: %s", strerror(errno));
-		close(fd);
+	/* A client that has just left does not count. */
+	backend_check_hangups(b);
+	if (b->nclients == b->max_clients) {
+		if (b->is_port) {
+			log_info("second client of port refused: one at a time");
+			refuse(fd, busy_line);
+		} else {
+			log_info("console client refused: %u clients already", b->nclients);
+			refuse(fd, full_line);
+		}
 		return;
 	}
 	/* Keystrokes are tiny and latency is all a person notices. */
 	if (b->tcp)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	log_info("console client connected");
-	if (backend_attach_client(b, fd, fd) < 0)
+	c = backend_attach_client(b, fd, fd);
+	if (!c) {
 		close(fd);
+		return;
+	}
+	log_info("console %s connected", c->writer ? "client" : "watcher");
 }
 
 static int socket_start(struct backend *b)
@@ -65,8 +79,10 @@ static int socket_start(struct backend *b)
 
 static void socket_stop(struct backend *b)
 {
-	if (backend_connected(b))
-		backend_drop_client(b, "daemon stopping");
+	struct client *c;
+
+	while ((c = backend_next_client(b, NULL)))
+		backend_drop_client(c, "daemon stopping");
 	ev_del(b->loop, &b->listen_watch);
 }
 

@@ -348,6 +348,7 @@ int console_init(struct console *c, const struct console_config *cfg)
 				       : cfg->backend_listen_fd,
 			.index = cfg->index,
 			.out_buffer = o->output_buffer,
+			.max_clients = o->max_clients,
 			.max_queue_size = o->max_queue_size,
 			.loop = cfg->loop,
 			.vu = cfg->vu,

@@ -23,6 +23,7 @@ enum {
 	OPT_LOG_LEVEL,
 	OPT_OUTPUT_BUFFER,
 	OPT_PORT,
+	OPT_MAX_CLIENTS,
 	OPT_CONSOLE_SIZE,
 	OPT_CONSOLE_SIZE_ORDER,
 };
@@ -41,6 +42,7 @@ static const struct option long_options[] = {
 	{"print-capabilities", no_argument, NULL, OPT_PRINT_CAPABILITIES},
 	{"fd", required_argument, NULL, OPT_FD},
 	{"port", required_argument, NULL, OPT_PORT},
+	{"max-clients", required_argument, NULL, OPT_MAX_CLIENTS},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -79,6 +81,9 @@ static const char usage_text[] =
 	"                            without the stable fix (cols and rows swap)\n"
 	"      --log-level=LEVEL     error, warn, info, debug or trace\n"
 	"                            (default info); logs go to stderr\n"
+	"      --max-clients=N       network and uds: clients of a console at once,\n"
+	"                            the writer and its watchers; 1 to 64\n"
+	"                            (default 8)\n"
 	"      --port=NAME:PATH      one more port of the device, named NAME in the\n"
 	"                            guest (/dev/virtio-ports/NAME), served on the\n"
 	"                            unix socket PATH+i; repeatable, up to 31\n"
@@ -93,8 +98,10 @@ static const char usage_text[] =
 	"guest. The escape key is Ctrl-a: Ctrl-a x quits, Ctrl-a Ctrl-a sends a\n"
 	"literal Ctrl-a to the guest. The guest is told this terminal's size,\n"
 	"and every change of it at once.\n"
-	"Network and uds backends: one client at a time; guest output waits in\n"
-	"the output buffer while no client is connected and goes to the next one.\n"
+	"Network and uds backends: the first client types (the writer), the\n"
+	"others watch; when the writer leaves, the longest-connected watcher\n"
+	"types. Guest output waits in the output buffer while no client is\n"
+	"connected and goes to the next one.\n"
 	"\n"
 	"Exit status: 0 on a signal or a requested quit, 1 on a bad command line\n"
 	"or a failure to start.\n"
@@ -357,7 +364,7 @@ static bool parse_port(const char *arg, struct options *o)
 
 /* What was given explicitly, so that cross-option rules can be checked. */
 struct given {
-	bool count, tcp_port, fd;
+	bool count, tcp_port, fd, max_clients;
 };
 
 static bool validate(const struct options *o, const struct given *g)
@@ -395,6 +402,10 @@ static bool validate(const struct options *o, const struct given *g)
 		fail("--tcp-port: ports %u to %u run past 65535",
 		     (unsigned int)o->tcp_port,
 		     (unsigned int)o->tcp_port + o->socket_count - 1);
+		return false;
+	}
+	if (g->max_clients && o->backend == BACKEND_NESTED) {
+		fail("--max-clients: the nested backend has one client, this terminal; use it with network or uds");
 		return false;
 	}
 	if (o->uds_path && o->backend != BACKEND_UDS) {
@@ -443,6 +454,7 @@ static void set_defaults(struct options *o)
 	o->output_buffer = DEFAULT_OUTPUT_BUFFER;
 	o->listen_fd = -1;
 	o->log_level = LOG_LEVEL_INFO;
+	o->max_clients = DEFAULT_MAX_CLIENTS;
 }
 
 /**
@@ -531,6 +543,13 @@ enum options_result options_parse(int argc, char *argv[], struct options *opts)
 				return OPTIONS_EXIT_FAIL;
 			opts->listen_fd = (int)v;
 			given.fd = true;
+			break;
+		case OPT_MAX_CLIENTS:
+			if (!parse_number("--max-clients", optarg, 1,
+					  MAX_CLIENTS_LIMIT, &v))
+				return OPTIONS_EXIT_FAIL;
+			opts->max_clients = (unsigned int)v;
+			given.max_clients = true;
 			break;
 		case OPT_PORT:
 			if (!parse_port(optarg, opts))

@@ -2,28 +2,50 @@
 /*
  * outbuf.c - a byte ring that keeps the newest bytes.
  *
- * The memory comes from malloc() untouched, so a 1 MiB buffer costs
- * resident memory only as far as output has ever filled it.
+ * Every byte has a position in all output so far (base is the oldest
+ * kept), so that several readers can each have their own place in it.
+ * The memory is mapped untouched, so a 1 MiB buffer costs resident memory
+ * only as far as output has filled it, and it is given back whenever the
+ * ring runs empty after a burst: an idle worker stays small.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "outbuf.h"
 
+/* Below this, giving pages back costs more than it saves. */
+#define RELEASE_MIN (64u << 10)
+
 int outbuf_init(struct outbuf *ob, size_t cap)
 {
+	void *p;
+
 	memset(ob, 0, sizeof(*ob));
-	ob->data = malloc(cap);
-	if (!ob->data)
+	p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	if (p == MAP_FAILED)
 		return -1;
+	ob->data = p;
 	ob->cap = cap;
 	return 0;
 }
 
 void outbuf_fini(struct outbuf *ob)
 {
-	free(ob->data);
+	if (ob->data)
+		munmap(ob->data, ob->cap);
 	memset(ob, 0, sizeof(*ob));
+}
+
+/* Empty now: the pages a burst filled go back to the system. */
+static void release(struct outbuf *ob)
+{
+	ob->head = 0;
+	if (ob->touched < RELEASE_MIN)
+		return;
+	madvise(ob->data, ob->cap, MADV_DONTNEED);
+	ob->touched = 0;
 }
 
 /* Copy @len bytes in at the tail; the caller made room. */
@@ -35,6 +57,12 @@ static void put(struct outbuf *ob, const uint8_t *p, size_t len)
 	memcpy(ob->data + tail, p, first);
 	memcpy(ob->data, p + first, len - first);
 	ob->len += len;
+	if (ob->len > ob->touched)
+		ob->touched = ob->len;
+	if (tail + first > ob->touched)
+		ob->touched = tail + first;
+	if (len > first)
+		ob->touched = ob->cap;
 }
 
 /**
@@ -57,6 +85,7 @@ void outbuf_append(struct outbuf *ob, const struct iovec *iov, unsigned int n,
 	if (total >= ob->cap) {
 		ob->dropped += ob->len + (total - ob->cap);
 		skip += total - ob->cap;
+		ob->base += ob->len + (total - ob->cap);
 		ob->head = 0;
 		ob->len = 0;
 	}
@@ -74,13 +103,17 @@ void outbuf_append(struct outbuf *ob, const struct iovec *iov, unsigned int n,
 		/* Only the newest cap bytes of this piece can survive. */
 		if (len > ob->cap) {
 			ob->dropped += len - ob->cap;
+			ob->base += len - ob->cap;
 			p += len - ob->cap;
 			len = ob->cap;
 		}
 		if (ob->len + len > ob->cap) {
 			size_t drop = ob->len + len - ob->cap;
 
-			outbuf_consume(ob, drop);
+			/* Oldest out, without giving memory back midway. */
+			ob->head = (ob->head + drop) % ob->cap;
+			ob->len -= drop;
+			ob->base += drop;
 			ob->dropped += drop;
 		}
 		put(ob, p, len);
@@ -108,6 +141,32 @@ unsigned int outbuf_peek(const struct outbuf *ob, struct iovec iov[2])
 	return 2;
 }
 
+/**
+ * outbuf_peek_at() - the bytes from position @pos on, as up to two iovecs
+ * (@pos at or past the base; nothing when it is the end)
+ */
+unsigned int outbuf_peek_at(const struct outbuf *ob, uint64_t pos,
+			    struct iovec iov[2])
+{
+	size_t skip, first;
+	unsigned int n = outbuf_peek(ob, iov);
+
+	if (pos <= ob->base)
+		return n;
+	skip = pos - ob->base;
+	if (skip >= ob->len)
+		return 0;
+	first = iov[0].iov_len;
+	if (skip >= first) {
+		iov[0].iov_base = (uint8_t *)iov[1].iov_base + (skip - first);
+		iov[0].iov_len = iov[1].iov_len - (skip - first);
+		return 1;
+	}
+	iov[0].iov_base = (uint8_t *)iov[0].iov_base + skip;
+	iov[0].iov_len -= skip;
+	return n;
+}
+
 /** outbuf_consume() - forget the @n oldest bytes */
 void outbuf_consume(struct outbuf *ob, size_t n)
 {
@@ -115,6 +174,25 @@ void outbuf_consume(struct outbuf *ob, size_t n)
 		n = ob->len;
 	ob->head = (ob->head + n) % ob->cap;
 	ob->len -= n;
+	ob->base += n;
 	if (ob->len == 0)
-		ob->head = 0;
+		release(ob);
+}
+
+/** outbuf_consume_to() - forget the bytes before position @pos */
+void outbuf_consume_to(struct outbuf *ob, uint64_t pos)
+{
+	if (pos > ob->base)
+		outbuf_consume(ob, pos - ob->base > ob->len ? ob->len
+							   : (size_t)(pos - ob->base));
+}
+
+/**
+ * outbuf_skip() - @n bytes of output went past the buffer (every reader
+ * took them straight away); the buffer must be empty
+ */
+void outbuf_skip(struct outbuf *ob, size_t n)
+{
+	if (ob->len == 0)
+		ob->base += n;
 }

@@ -45,81 +45,147 @@ static void guest_memory_fault(struct port *p, const char *what)
 	vu_note_memory_fault(p->vu);
 }
 
-/* Is a client there that can take output? */
-static bool client_takes_output(const struct port *p)
+/* A data port's one client, if it takes output. */
+static struct client *data_client(struct port *p)
 {
-	return p->host.out_fd >= 0;
+	struct client *c = backend_next_client(&p->host, NULL);
+
+	return c && c->out_fd >= 0 ? c : NULL;
 }
 
 /** port_host_open() - does the host side have a client now? */
-bool port_host_open(const struct port *p)
+bool port_host_open(struct port *p)
 {
-	return client_takes_output(p);
+	return data_client(p) != NULL;
 }
 
 /* --- the console's output: taken at once, buffered, bounded ---------- */
 
-static void report_drops(struct port *p)
+/* The position the slowest client has reached; UINT64_MAX with none. */
+static uint64_t slowest(struct port *p)
 {
-	uint64_t now;
+	uint64_t min = UINT64_MAX;
 
-	if (!p->out.dropped || !backend_connected(&p->host))
-		return;
-	now = ev_now_ms();
-	if (now - p->dropped_reported_ms < DROP_REPORT_MS)
-		return;
-	p->out.dropped_total += p->out.dropped;
-	log_warn("console client is slow: dropped the oldest %llu bytes of guest output (%llu in all; --output-buffer is %zu bytes)",
-		 (unsigned long long)p->out.dropped,
-		 (unsigned long long)p->out.dropped_total, p->out.cap);
-	p->out.dropped = 0;
-	p->dropped_reported_ms = now;
+	for (struct client *c = backend_next_client(&p->host, NULL); c;
+	     c = backend_next_client(&p->host, c))
+		if (c->out_fd >= 0 && c->pos < min)
+			min = c->pos;
+	return min;
+}
+
+/* Forget what every client has; with none, keep all (the next gets it). */
+static void trim(struct port *p)
+{
+	uint64_t min = slowest(p);
+
+	if (min != UINT64_MAX)
+		outbuf_consume_to(&p->out, min);
 }
 
 /*
- * deliver_output() - send a batch of console output to the client
- * @iov:	the batch; the two slots before iov[0] are free scratch
- *
- * Older buffered output and the batch go out in one writev(), straight
- * from guest memory; only what the client does not take now is copied
- * into the buffer.
+ * fell_behind() - the buffer dropped bytes a client had not taken yet: it
+ * goes on from the oldest byte kept. A watcher is told in its stream,
+ * where the gap is, as soon as it takes output again; the writer's losses
+ * are logged, at most once a second.
  */
-static void deliver_output(struct port *p, struct iovec *iov, unsigned int n)
+static void fell_behind(struct port *p, struct client *c)
 {
-	size_t written = 0;
+	uint64_t now;
 
-	if (client_takes_output(p)) {
-		struct iovec old[2];
-		unsigned int k = outbuf_peek(&p->out, old);
-		size_t held = p->out.len;
-		ssize_t w;
-
-		memcpy(iov - k, old, k * sizeof(*old));
-		w = backend_write(&p->host, iov - k, n + k);
-		if (w == BACKEND_IO_FAULT) {
-			/* Nothing of the batch can be read: keep none of it. */
-			guest_memory_fault(p, "writing console output from");
-			return;
-		}
-		if (w > 0 && (size_t)w <= held) {
-			outbuf_consume(&p->out, (size_t)w);
-		} else if (w > 0) {
-			outbuf_consume(&p->out, held);
-			written = (size_t)w - held;
-		}
+	if (c->pos < p->out.base) {
+		c->lost += p->out.base - c->pos;
+		c->pos = p->out.base;
 	}
-	outbuf_append(&p->out, iov, n, written);
-	report_drops(p);
-	if (backend_connected(&p->host))
-		backend_want_output(&p->host, p->out.len > 0);
+	if (!c->lost)
+		return;
+	if (!c->writer) {
+		backend_want_output(c, true);
+		return;
+	}
+	now = ev_now_ms();
+	if (now - p->dropped_reported_ms < DROP_REPORT_MS)
+		return;
+	p->out.dropped_total += c->lost;
+	log_warn("console client is slow: dropped the oldest %llu bytes of guest output (%llu in all; --output-buffer is %zu bytes)",
+		 (unsigned long long)c->lost,
+		 (unsigned long long)p->out.dropped_total, p->out.cap);
+	c->lost = 0;
+	p->dropped_reported_ms = now;
+}
+
+/* Tell a watcher where its gap is; false while it cannot take the note. */
+static bool tell_gap(struct client *c)
+{
+	char line[160];
+
+	if (c->writer || !c->lost)
+		return true;
+	snprintf(line, sizeof(line), "\r\n[vhost-device-console: %llu bytes of output dropped here: this watcher fell behind]\r\n", (unsigned long long)c->lost);
+	if (!backend_notice(c, line))
+		return false;
+	c->lost = 0;
+	return true;
+}
+
+/*
+ * deliver_output() - a batch of console output, to every client
+ *
+ * A client that has taken all output so far gets the batch straight from
+ * guest memory, one writev(); a client that is behind reads it from the
+ * buffer later, at its own pace. The buffer keeps only what some client
+ * has not taken (all of it while nobody is connected), so when clients
+ * keep up, nothing is copied.
+ */
+static void deliver_output(struct port *p, const struct iovec *iov,
+			   unsigned int n)
+{
+	uint64_t end0 = outbuf_end(&p->out);
+	size_t total = 0, min_taken = SIZE_MAX;
+
+	for (unsigned int i = 0; i < n; i++)
+		total += iov[i].iov_len;
+	for (struct client *c = backend_next_client(&p->host, NULL); c;
+	     c = backend_next_client(&p->host, c)) {
+		size_t taken = 0;
+
+		if (c->out_fd < 0)
+			continue;
+		if (c->pos == end0) {
+			ssize_t w = backend_write(c, iov, n);
+
+			if (w == BACKEND_IO_FAULT) {
+				/* Nothing of the batch can be read. */
+				guest_memory_fault(p, "writing console output from");
+				return;
+			}
+			if (w < 0)
+				continue; /* gone */
+			taken = (size_t)w;
+			c->pos = end0 + taken;
+		}
+		if (taken < min_taken)
+			min_taken = taken;
+		if (taken < total)
+			backend_want_output(c, true);
+	}
+	if (min_taken == SIZE_MAX)
+		min_taken = 0;
+	/* Everybody had all before and took some: the buffer is empty. */
+	if (min_taken)
+		outbuf_skip(&p->out, min_taken);
+	outbuf_append(&p->out, iov, n, min_taken);
+	if (!backend_connected(&p->host))
+		return; /* drops are told to the next client */
+	p->out.dropped = 0;
+	for (struct client *c = backend_next_client(&p->host, NULL); c;
+	     c = backend_next_client(&p->host, c))
+		if (c->out_fd >= 0)
+			fell_behind(p, c);
+	trim(p);
 }
 
 static void console_tx(struct port *p, struct virtqueue *vq)
 {
-	/* Two slots in front of the batch for deliver_output(). */
-	struct iovec *batch = p->iov + 2;
-	unsigned int cap = p->iov_cap - 2;
-
 	for (unsigned int round = 0;; round++) {
 		unsigned int n_iov = 0, n_chains = 0;
 		enum vq_pop_result r = VQ_POP_OK;
@@ -129,7 +195,7 @@ static void console_tx(struct port *p, struct virtqueue *vq)
 		if (round >= TX_ROUNDS && vq_kick_self(vq))
 			return;
 		while (n_iov < IOV_BATCH && n_chains < p->heads_cap) {
-			r = vq_pop(vq, batch + n_iov, cap - n_iov, &ch);
+			r = vq_pop(vq, p->iov + n_iov, p->iov_cap - n_iov, &ch);
 			if (r != VQ_POP_OK)
 				break;
 			p->heads[n_chains++] = ch.head;
@@ -137,7 +203,7 @@ static void console_tx(struct port *p, struct virtqueue *vq)
 		}
 		if (n_chains == 0)
 			return;
-		deliver_output(p, batch, n_iov);
+		deliver_output(p, p->iov, n_iov);
 		for (unsigned int i = 0; i < n_chains; i++)
 			vq_push(vq, p->heads[i], 0);
 		vq_flush(vq);
@@ -150,26 +216,34 @@ static void console_tx(struct port *p, struct virtqueue *vq)
 /** port_emergency_write() - a byte the driver wrote to emerg_wr */
 void port_emergency_write(struct port *p, uint8_t byte)
 {
-	/* Two free slots in front, as deliver_output() wants. */
-	struct iovec v[3] = {[2] = {.iov_base = &byte, .iov_len = 1}};
+	struct iovec v = {.iov_base = &byte, .iov_len = 1};
 
 	log_trace("emergency write of byte %#x", byte);
-	deliver_output(p, &v[2], 1);
+	deliver_output(p, &v, 1);
 }
 
-static void console_writable(struct port *p)
+/* A console client takes output again: its share of the buffer. */
+static void console_writable(struct port *p, struct client *c)
 {
 	struct iovec iov[2];
-	unsigned int n = outbuf_peek(&p->out, iov);
+	unsigned int n;
 	ssize_t w;
 
+	fell_behind(p, c);
+	if (!tell_gap(c))
+		return;
+	n = outbuf_peek_at(&p->out, c->pos, iov);
 	if (n) {
-		w = backend_write(&p->host, iov, n);
-		if (w > 0)
-			outbuf_consume(&p->out, (size_t)w);
+		w = backend_write(c, iov, n);
+		if (w < 0) {
+			trim(p);
+			return;
+		}
+		c->pos += (size_t)w;
 	}
-	if (p->out.len == 0 && backend_connected(&p->host))
-		backend_want_output(&p->host, false);
+	if (c->pos >= outbuf_end(&p->out) && !c->lost)
+		backend_want_output(c, false);
+	trim(p);
 }
 
 /* --- a data port's output: lossless, at the client's pace ------------ */
@@ -254,15 +328,16 @@ static void advance_iov(struct port *p, size_t n)
 static void data_tx(struct port *p, struct virtqueue *vq)
 {
 	for (unsigned int round = 0; round < TX_ROUNDS; round++) {
+		struct client *c = data_client(p);
 		ssize_t w;
 
-		if (!client_takes_output(p))
+		if (!c)
 			return;
 		if (!p->tx_chains && !pop_data_batch(p, vq))
 			return;
 		if (!p->tx_chains)
 			continue;
-		w = backend_write(&p->host, p->tx_v + p->tx_iov,
+		w = backend_write(c, p->tx_v + p->tx_iov,
 				  p->tx_niov - p->tx_iov);
 		if (w == BACKEND_IO_FAULT) {
 			guest_memory_fault(p, "writing port output from");
@@ -273,7 +348,7 @@ static void data_tx(struct port *p, struct virtqueue *vq)
 		advance_iov(p, (size_t)w);
 		complete_written(p, vq, (size_t)w);
 		if (p->tx_chains) {
-			backend_want_output(&p->host, true);
+			backend_want_output(c, true);
 			return;
 		}
 	}
@@ -394,31 +469,40 @@ static void run_tx(struct port *p)
 		data_tx(p, vq);
 }
 
-static void on_connected(void *opaque)
+static void on_connected(void *opaque, struct client *c)
 {
 	struct port *p = opaque;
 
-	if (p->is_console && p->out.dropped) {
-		p->out.dropped_total += p->out.dropped;
-		log_info("%llu bytes of older guest output were dropped while no client was connected", (unsigned long long)p->out.dropped);
-		p->out.dropped = 0;
-	}
-	if (p->is_console && p->out.len)
-		backend_want_output(&p->host, true);
 	if (!p->is_console) {
 		log_info("port %u (%s): host client connected", p->id, p->name);
 		tell_host_open(p, true);
 		run_tx(p);
+		port_rx(p);
+		vu_check_memory(p->vu);
+		return;
 	}
+	/* What is kept: output nobody has had, or the others' backlog. */
+	c->pos = p->out.base;
+	if (p->host.nclients == 1 && p->out.dropped) {
+		p->out.dropped_total += p->out.dropped;
+		log_info("%llu bytes of older guest output were dropped while no client was connected", (unsigned long long)p->out.dropped);
+		p->out.dropped = 0;
+	}
+	if (c->pos < outbuf_end(&p->out))
+		backend_want_output(c, true);
 	port_rx(p);
 	vu_check_memory(p->vu);
 }
 
-static void on_disconnected(void *opaque)
+static void on_disconnected(void *opaque, struct client *c)
 {
 	struct port *p = opaque;
 
-	tell_host_open(p, false);
+	(void)c;
+	if (p->is_console)
+		trim(p);
+	else
+		tell_host_open(p, false);
 }
 
 static void on_input(void *opaque)
@@ -429,15 +513,15 @@ static void on_input(void *opaque)
 	vu_check_memory(p->vu);
 }
 
-static void on_writable(void *opaque)
+static void on_writable(void *opaque, struct client *c)
 {
 	struct port *p = opaque;
 
 	if (p->is_console) {
-		console_writable(p);
+		console_writable(p, c);
 		return;
 	}
-	backend_want_output(&p->host, false);
+	backend_want_output(c, false);
 	run_tx(p);
 	vu_check_memory(p->vu);
 }
@@ -503,9 +587,11 @@ void port_reset(struct port *p)
 	/* The rings are gone; so is the batch that was in them. */
 	p->tx_chains = 0;
 	if (backend_connected(&p->host)) {
+		struct client *c = data_client(p);
+
 		backend_want_input(&p->host, false);
-		if (!p->is_console)
-			backend_want_output(&p->host, false);
+		if (!p->is_console && c)
+			backend_want_output(c, false);
 	}
 }
 
@@ -547,8 +633,15 @@ int port_init(struct port *p, const struct port_config *cfg)
 		.writable = on_writable,
 		.quit = on_quit,
 	};
-	return backend_init(&p->host, cfg->kind, cfg->loop, cfg->listen_fd,
-			    cfg->index, &p->host_ev);
+	return backend_init(&p->host, &(struct backend_config){
+		.kind = cfg->kind,
+		.listen_fd = cfg->listen_fd,
+		.index = cfg->index,
+		.max_clients = cfg->max_clients,
+		.is_port = !p->is_console,
+		.loop = cfg->loop,
+		.ev = &p->host_ev,
+	});
 }
 
 void port_fini(struct port *p)

@@ -22,6 +22,7 @@ static const struct {
 	{"console", console_suite},
 	{"reliability", reliability_suite},
 	{"ports", ports_suite},
+	{"watchers", watchers_suite},
 	{"console_size", console_size_suite},
 	{"nested", nested_suite},
 	{"install", install_suite},

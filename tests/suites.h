@@ -12,6 +12,7 @@ Suite *bad_input_suite(void);
 Suite *console_suite(void);
 Suite *reliability_suite(void);
 Suite *ports_suite(void);
+Suite *watchers_suite(void);
 Suite *console_size_suite(void);
 Suite *nested_suite(void);
 Suite *install_suite(void);

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * test_watchers.c - several clients on one console: the first types (the
+ * writer), the others watch; each has its own place in the output; a slow
+ * watcher slows nobody, loses its oldest bytes and is told how many; the
+ * longest-connected watcher takes over when the writer leaves; beyond
+ * --max-clients a client is told the console is full.
+ */
+#include <check.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "session.h"
+#include "suites.h"
+
+static struct session s;
+static struct fe fe;
+
+static void setup(void)
+{
+	static const char *const extra[] = {"--max-clients=3",
+					    "--output-buffer=256K", NULL};
+
+	session_start(&s, extra);
+}
+
+static void teardown(void)
+{
+	fe_close(&fe);
+	session_stop(&s);
+}
+
+/* Read what @fd has within @ms into @buf (NUL-terminated). */
+static size_t read_some(int fd, char *buf, size_t cap, int ms)
+{
+	size_t have = 0;
+	long end = now_ms() + ms;
+
+	while (have < cap - 1) {
+		struct pollfd p = {fd, POLLIN, 0};
+		long left = end - now_ms();
+		ssize_t n;
+
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			break;
+		n = read(fd, buf + have, cap - 1 - have);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	buf[have] = '\0';
+	return have;
+}
+
+static int watcher(void)
+{
+	size_t mark = log_mark(&s);
+	int c = connect_unix(s.uds_path);
+
+	ck_assert_int_ge(c, 0);
+	ck_assert(log_has_since(&s, mark, "console watcher connected", 3000));
+	return c;
+}
+
+START_TEST(test_writer_and_two_watchers_see_the_same_output)
+{
+	char got[64];
+	int w1, w2;
+
+	session_console(&s, &fe, FE_STYLE_QEMU);
+	session_client(&s);
+	w1 = watcher();
+	w2 = watcher();
+	tx_and_expect(&s, &fe, "uname -a\r\nLinux\r\n", 17, 17, false);
+	ck_assert(read_exact(w1, got, 17, 3000));
+	ck_assert(memcmp(got, "uname -a\r\nLinux\r\n", 17) == 0);
+	ck_assert(read_exact(w2, got, 17, 3000));
+	ck_assert(memcmp(got, "uname -a\r\nLinux\r\n", 17) == 0);
+	close(w1);
+	close(w2);
+}
+END_TEST
+
+START_TEST(test_watcher_typing_is_discarded_and_told_once)
+{
+	char got[256];
+	int w;
+
+	session_console(&s, &fe, FE_STYLE_QEMU);
+	session_client(&s);
+	w = watcher();
+	write_all(w, "rm -rf /\r", 9);
+	read_some(w, got, sizeof(got), 500);
+	ck_assert_msg(strstr(got, "you are watching"), "got \"%s\"", got);
+	write_all(w, "again\r", 6);
+	read_some(w, got, sizeof(got), 300);
+	ck_assert_msg(!strstr(got, "you are watching"), "told twice");
+	/* The writer's input alone reaches the guest. */
+	write_all(s.client, "ok", 2);
+	ck_assert_int_eq(fe_read_rx(&fe, got, sizeof(got), 3000), 2);
+	ck_assert(memcmp(got, "ok", 2) == 0);
+	ck_assert_int_lt(fe_read_rx(&fe, got, sizeof(got), 200), 0);
+	close(w);
+}
+END_TEST
+
+START_TEST(test_longest_connected_watcher_becomes_the_writer)
+{
+	char got[256];
+	int w1, w2;
+
+	session_console(&s, &fe, FE_STYLE_QEMU);
+	session_client(&s);
+	w1 = watcher();
+	w2 = watcher();
+	close(s.client);
+	s.client = -1;
+	read_some(w1, got, sizeof(got), 1000);
+	ck_assert_msg(strstr(got, "you are the writer now"), "w1 got \"%s\"",
+		      got);
+	read_some(w2, got, sizeof(got), 200);
+	ck_assert(!strstr(got, "writer"));
+	write_all(w1, "w1", 2);
+	ck_assert_int_eq(fe_read_rx(&fe, got, sizeof(got), 3000), 2);
+	ck_assert(memcmp(got, "w1", 2) == 0);
+	write_all(w2, "w2", 2);
+	ck_assert_int_lt(fe_read_rx(&fe, got, sizeof(got), 300), 0);
+	close(w1);
+	close(w2);
+}
+END_TEST
+
+START_TEST(test_beyond_max_clients_told_full)
+{
+	char got[256];
+	int w1, w2, extra;
+
+	session_console(&s, &fe, FE_STYLE_QEMU);
+	session_client(&s);
+	w1 = watcher();
+	w2 = watcher();
+	extra = connect_unix(s.uds_path);
+	ck_assert_int_ge(extra, 0);
+	read_some(extra, got, sizeof(got), 2000);
+	ck_assert_msg(strstr(got, "this console is full"), "got \"%s\"", got);
+	ck_assert_int_eq(read(extra, got, 1), 0); /* closed */
+	close(extra);
+	tx_and_expect(&s, &fe, "fine", 4, 4, false);
+	close(w1);
+	close(w2);
+}
+END_TEST
+
+/* Guest output in 4 KiB chains, as fast as tx goes; each chain is one
+ * letter, by its place in all output (@at bytes so far). */
+static void guest_writes(size_t total, size_t at)
+{
+	static uint8_t chunk[4096];
+	uint16_t id;
+	uint32_t len;
+
+	for (size_t done = 0; done < total; done += sizeof(chunk)) {
+		memset(chunk, 'a' + (int)(((at + done) / sizeof(chunk)) % 26),
+		       sizeof(chunk));
+		while (fe_ring_free(&fe, CONSOLE_QUEUE_TX) == 0) {
+			if (fe_get_used(&fe, CONSOLE_QUEUE_TX, &id, &len) != 1)
+				fe_wait_call(&fe, CONSOLE_QUEUE_TX, 50);
+		}
+		ck_assert_int_eq(fe_submit_tx(&fe, CONSOLE_QUEUE_TX, chunk,
+					      sizeof(chunk), sizeof(chunk),
+					      false),
+				 0);
+		fe_publish(&fe, CONSOLE_QUEUE_TX);
+	}
+}
+
+START_TEST(test_watcher_that_never_reads_slows_nobody_and_is_told)
+{
+	static uint8_t got[64 << 10];
+	const size_t step = sizeof(got), total = 2 << 20;
+	static char seen[4 << 20];
+	const char *note;
+	size_t have;
+	int lazy, small = 4096;
+
+	session_console(&s, &fe, FE_STYLE_QEMU);
+	session_client(&s);
+	lazy = watcher();
+	setsockopt(lazy, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	/* 2 MiB (32 times the buffer), the writer reading along, the watcher
+	 * reading nothing: the writer gets every byte. */
+	for (size_t done = 0; done < total; done += step) {
+		guest_writes(step, done);
+		ck_assert_msg(read_exact(s.client, got, step, 5000),
+			      "writer stuck at %zu; log:\n%s", done,
+			      daemon_log(&s.d));
+		ck_assert_int_eq(got[0], 'a' + (int)((done / 4096) % 26));
+		ck_assert_int_eq(got[step - 1],
+				 'a' + (int)(((done + step) / 4096 - 1) % 26));
+	}
+	ck_assert(!strstr(daemon_log(&s.d), "console client is slow"));
+	/* The watcher then gets its oldest bytes, a note, and the newest. */
+	have = read_some(lazy, seen, sizeof(seen), 2000);
+	note = memmem(seen, have, "bytes of output dropped here", 28);
+	ck_assert_msg(note, "no note in %zu bytes; log:\n%s", have,
+		      daemon_log(&s.d));
+	ck_assert(have < total);
+	close(lazy);
+}
+END_TEST
+
+Suite *watchers_suite(void)
+{
+	Suite *su = suite_create("watchers");
+	TCase *tc = tcase_create("console");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_writer_and_two_watchers_see_the_same_output);
+	tcase_add_test(tc, test_watcher_typing_is_discarded_and_told_once);
+	tcase_add_test(tc, test_longest_connected_watcher_becomes_the_writer);
+	tcase_add_test(tc, test_beyond_max_clients_told_full);
+	tcase_add_test(tc, test_watcher_that_never_reads_slows_nobody_and_is_told);
+	suite_add_tcase(su, tc);
+	return su;
+}
