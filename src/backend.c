@@ -106,10 +106,21 @@ void backend_want_input(struct backend *b, bool on)
 		backend_update_watches(b->writer);
 }
 
+/*
+ * backend_want_output() - ask for, or stop asking for, writability
+ *
+ * Stopping is lazy: EPOLLOUT stays armed until a writable event finds
+ * nothing to write. A client that is often a little behind (a bulk
+ * transfer) then keeps its EPOLLOUT, without two epoll_ctl() calls for
+ * every batch.
+ */
 void backend_want_output(struct client *c, bool on)
 {
+	bool was = c->want_output;
+
 	c->want_output = on;
-	backend_update_watches(c);
+	if (on && !was)
+		backend_update_watches(c);
 }
 
 /**
@@ -293,6 +304,8 @@ static void on_output(void *arg, uint32_t events)
 		c->b->ev->writable(c->b->ev->opaque, c);
 	else if (events & HANGUP)
 		backend_drop_client(c, "output hung up");
+	else
+		backend_update_watches(c); /* disarm, lazily */
 }
 
 /*
@@ -322,6 +335,8 @@ static void on_client(void *arg, uint32_t events)
 	}
 	if (c->want_output && (events & (EPOLLOUT | HANGUP)))
 		b->ev->writable(b->ev->opaque, c);
+	else if (events & EPOLLOUT)
+		backend_update_watches(c); /* disarm, lazily */
 	/* Parked with input the guest does not want now: wait for it. */
 	if (slot_used(c) && c == b->writer && !b->want_input &&
 	    (events & HANGUP))
