@@ -23,7 +23,9 @@ B        ?= build
 WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wconversion -Wno-sign-conversion \
 	    -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith -Wundef \
 	    -Wvla -Wcast-align -Wwrite-strings -Wnull-dereference -Werror
-BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARNINGS)
+BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARNINGS) -pthread
+# The console log's writer thread (glibc's pthreads).
+LDLIBS   += -pthread
 
 SRCS     := $(wildcard src/*.c)
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
@@ -48,7 +50,7 @@ Q := $(if $(V),,@)
 
 $(PROGRAM): $(OBJS)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/%.o: src/%.c | $(B)
 	@echo "  CC      $@"
@@ -60,7 +62,7 @@ $(B)/san/%.o: src/%.c | $(B)/san
 
 $(B)/san/$(PROGRAM): $(SAN_OBJS)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/san/tests/%.o: tests/%.c | $(B)/san/tests/lib
 	@echo "  CC      $@"
@@ -68,7 +70,7 @@ $(B)/san/tests/%.o: tests/%.c | $(B)/san/tests/lib
 
 $(B)/san/check-all: $(TEST_OBJS) $(SAN_LIBOBJS)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(CHECK_LIBS)
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
 $(B) $(B)/san $(B)/san/tests/lib:
 	$(Q)mkdir -p $@

@@ -23,6 +23,7 @@ static const struct {
 	{"reliability", reliability_suite},
 	{"ports", ports_suite},
 	{"console_size", console_size_suite},
+	{"console_log", console_log_suite},
 	{"nested", nested_suite},
 	{"install", install_suite},
 	{"e2e", e2e_suite},
