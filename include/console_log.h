@@ -39,7 +39,7 @@
 #include <sys/uio.h>
 #include <time.h>
 
-#define CONSOLE_LOG_QUEUE_DEFAULT    (1024 * 1024)
+#define CONSOLE_LOG_QUEUE_DEFAULT    ((size_t)1024 * 1024)
 #define CONSOLE_LOG_QUEUE_MIN	     4096
 #define CONSOLE_LOG_DRAIN_MS_DEFAULT 2000
 /* "2026-12-02T13:56:06.123Z ": the prefix of each line with timestamps. */

@@ -55,15 +55,16 @@
 /* A reopen that found something other than a file; an errno otherwise. */
 #define BAD_FILE_TYPE (-1)
 
+/* Grouped by owner; within a group, widest first. */
 struct console_log {
 	/* Set by console_log_open(), then only read. */
 	char *path;
-	bool timestamps;
-	unsigned int drain_ms;
 	uint8_t *buf;
 	size_t cap;
-	int efd; /* eventfd: the thread has news for console_log_poll() */
 	pthread_t thread;
+	unsigned int drain_ms;
+	int efd; /* eventfd: the thread has news for console_log_poll() */
+	bool timestamps;
 
 	/* The ring: byte counts since open; the bytes of [head, tail) are
 	 * queued at buf[i % cap]. */
@@ -91,15 +92,14 @@ struct console_log {
 	atomic_bool reopen_kept; /* ... and whether a file was still open */
 
 	/* The thread's. */
+	uint64_t w_head; /* == head */
+	uint64_t w_episode_dropped;
 	int fd; /* -1: not open; fd_err says why */
 	int fd_err;
-	uint64_t w_head; /* == head */
 	bool w_line_start; /* the last byte written ended a line */
-	uint64_t w_episode_dropped;
 
 	/* The loop's. */
 	uint64_t q_tail; /* == tail */
-	bool q_line_start; /* the last byte queued ended a line */
 	uint64_t appended;
 	uint64_t dropped_queue;
 	uint64_t drop_run; /* dropped since the last marker was queued */
@@ -108,9 +108,10 @@ struct console_log {
 	uint64_t seen_reopen_errors;
 	uint64_t reported_dropped_write;
 	uint64_t reported_dropped_queue;
+	time_t last_drop_report;
+	bool q_line_start; /* the last byte queued ended a line */
 	bool in_error; /* reported a write error, not yet its end */
 	bool drop_reported; /* last_drop_report is set */
-	time_t last_drop_report;
 };
 
 /* Write the decimal @v in exactly @width digits at @p. */
