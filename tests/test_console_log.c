@@ -233,6 +233,32 @@ static time_t parse_stamp(const char *p)
 	return timegm(&tm);
 }
 
+/* Take the stamps off each line start of @text, checking each is a time
+ * from @t0 to now; what is left must then be the input exactly, so the
+ * stamps were there and nowhere else. Return: the length left. */
+static size_t strip_stamps(char *text, size_t len, time_t t0, int *stamps)
+{
+	bool line_start = true;
+	size_t at = 0;
+	size_t w = 0;
+
+	while (at < len) {
+		if (line_start) {
+			time_t t = parse_stamp(text + at);
+
+			ck_assert_int_ge(t, t0 - 1);
+			ck_assert_int_le(t, time(NULL) + 1);
+			at += CONSOLE_LOG_TS_LEN;
+			(*stamps)++;
+		}
+		ck_assert_uint_lt(at, len);
+		line_start = text[at] == '\n';
+		text[w++] = text[at++];
+	}
+	text[w] = '\0';
+	return w;
+}
+
 START_TEST(test_timestamps_at_line_starts_only)
 {
 	/* Lines split across appends, empty lines, a line split inside an
@@ -247,10 +273,7 @@ START_TEST(test_timestamps_at_line_starts_only)
 			       {(void *)"l\nm", 3},
 			       {(void *)"n\n", 2}};
 	size_t len;
-	size_t at = 0;
-	size_t w = 0;
 	char *got;
-	bool line_start = true;
 	int stamps = 0;
 
 	for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
@@ -261,22 +284,7 @@ START_TEST(test_timestamps_at_line_starts_only)
 	strcat(want, "l\nmn\n");
 	console_log_close(cl);
 	got = read_all(path, &len);
-	/* Take the stamps off at each line start: what is left must be the
-	 * input exactly, so there were stamps there and nowhere else. */
-	while (at < len) {
-		if (line_start) {
-			time_t t = parse_stamp(got + at);
-
-			ck_assert_int_ge(t, t0 - 1);
-			ck_assert_int_le(t, time(NULL) + 1);
-			at += CONSOLE_LOG_TS_LEN;
-			stamps++;
-		}
-		ck_assert_uint_lt(at, len);
-		line_start = got[at] == '\n';
-		got[w++] = got[at++];
-	}
-	got[w] = '\0';
+	len = strip_stamps(got, len, t0, &stamps);
 	ck_assert_str_eq(got, want);
 	ck_assert_int_eq(stamps, 8);
 	free(got);
@@ -565,6 +573,68 @@ START_TEST(test_stalled_file_never_blocks_and_is_marked)
 }
 END_TEST
 
+START_TEST(test_marker_line_has_its_own_timestamp)
+{
+	size_t prefill;
+	int rfd = stalled_fifo(&prefill);
+	struct console_log *cl = open_log(path, true, 4096, 0);
+	struct reader r = {.fd = rfd};
+	char want[8192];
+	char line[100];
+	time_t t0 = time(NULL);
+	size_t kept = 0;
+	size_t len;
+	int stamps = 0;
+	char *text;
+	int saved;
+	int n;
+
+	/* Lines of 60 bytes and a half line: the queue (4096) takes 48
+	 * stamped lines of 85 bytes, 4080; the rest is dropped. */
+	memset(line, 'x', 59);
+	line[59] = '\n';
+	for (int i = 0; i < 100; i++)
+		console_log_append(cl, &(struct iovec){line, 60}, 1, 0);
+	console_log_append(cl, &(struct iovec){line, 30}, 1, 0);
+	want[0] = '\0';
+	for (int i = 0; i < 48; i++)
+		kept += (size_t)snprintf(want + kept, sizeof(want) - kept,
+					 "%.60s", line);
+	/* 16 bytes are left, too few for a stamp and a byte: the marker
+	 * follows a whole line, so it needs no line break of its own. */
+	n = snprintf(want + kept, sizeof(want) - kept, DROP_LINE_FMT "AFTER\n",
+		     (unsigned long long)(100 * 60 + 30 - 48 * 60));
+	ck_assert_int_gt(n, 0);
+	len = kept + (size_t)n;
+
+	ck_assert_int_eq(fcntl(rfd, F_SETFL, O_RDONLY), 0);
+	ck_assert_int_eq(pthread_create(&r.thread, NULL, reader_main, &r), 0);
+	wait_drained(cl);
+	append_str(cl, "AFTER\n");
+	saved = capture_start();
+	console_log_close(cl);
+	text = capture_end(saved);
+	ck_assert_msg(
+		count_lines_with(
+			text,
+			": 3150 bytes of console output dropped: the log file could not keep up\n") ==
+			1,
+		"log: %s", text);
+	free(text);
+	ck_assert_int_eq(pthread_join(r.thread, NULL), 0);
+	close(rfd);
+	ck_assert_uint_ge(r.len, prefill);
+	r.buf[r.len] = '\0';
+	ck_assert_uint_eq(strip_stamps(r.buf + prefill, r.len - prefill, t0,
+				       &stamps),
+			  len);
+	ck_assert_str_eq(r.buf + prefill, want);
+	/* 48 lines, the marker's and AFTER's. */
+	ck_assert_int_eq(stamps, 50);
+	free(r.buf);
+}
+END_TEST
+
 START_TEST(test_full_device_is_reported_once_and_counted)
 {
 	struct console_log *cl = open_log("/dev/full", false, 0, 0);
@@ -768,6 +838,7 @@ Suite *console_log_suite(void)
 	tcase_add_test(tc, test_reopen_after_rename_loses_nothing);
 	tcase_add_test(tc, test_failed_reopen_keeps_the_old_file);
 	tcase_add_test(tc, test_stalled_file_never_blocks_and_is_marked);
+	tcase_add_test(tc, test_marker_line_has_its_own_timestamp);
 	tcase_add_test(tc, test_full_device_is_reported_once_and_counted);
 	tcase_add_test(tc, test_write_error_ends_with_a_marker_line);
 	tcase_add_test(tc, test_close_drains_the_queue);
