@@ -2,6 +2,7 @@
 #
 # make            build ./vhost-device-console (gcc or CC=clang, warnings are errors)
 # make check      build with ASan+UBSan and run every test
+# make check-tsan the console log's tests under ThreadSanitizer
 # make install    PREFIX=/usr/local DESTDIR= : binary, man page and QEMU's
 #                 vhost-user backend descriptor (uninstall removes them)
 # make fuzz       libFuzzer targets (clang; fuzz-ci: 20 s each; see fuzz/README.md)
@@ -23,7 +24,9 @@ B        ?= build
 WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wconversion -Wno-sign-conversion \
 	    -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith -Wundef \
 	    -Wvla -Wcast-align -Wwrite-strings -Wnull-dereference -Werror
-BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARNINGS)
+BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARNINGS) -pthread
+# The console log's writer thread (glibc's pthreads).
+LDLIBS   += -pthread
 
 SRCS     := $(wildcard src/*.c)
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
@@ -40,7 +43,7 @@ TEST_OBJS    := $(TEST_SRCS:tests/%.c=$(B)/san/tests/%.o)
 CHECK_CFLAGS  = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS    = $(shell pkg-config --libs check 2>/dev/null)
 
-.PHONY: all check install uninstall clean format lint deps demo
+.PHONY: all check check-tsan install uninstall clean format lint deps demo
 all: $(PROGRAM)
 
 # V=1 shows the commands.
@@ -48,7 +51,7 @@ Q := $(if $(V),,@)
 
 $(PROGRAM): $(OBJS)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/%.o: src/%.c | $(B)
 	@echo "  CC      $@"
@@ -60,7 +63,7 @@ $(B)/san/%.o: src/%.c | $(B)/san
 
 $(B)/san/$(PROGRAM): $(SAN_OBJS)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/san/tests/%.o: tests/%.c | $(B)/san/tests/lib
 	@echo "  CC      $@"
@@ -68,9 +71,31 @@ $(B)/san/tests/%.o: tests/%.c | $(B)/san/tests/lib
 
 $(B)/san/check-all: $(TEST_OBJS) $(SAN_LIBOBJS)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(CHECK_LIBS)
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
-$(B) $(B)/san $(B)/san/tests/lib:
+# The console log's writer thread under ThreadSanitizer: its suite alone.
+TSAN_FLAGS := -O1 -g -fsanitize=thread
+TSAN_OBJS  := $(B)/tsan/console_log.o $(B)/tsan/log.o \
+	      $(B)/tsan/tests/test_console_log.o $(B)/tsan/tests/helpers.o \
+	      $(B)/tsan/tests/tsan/run_console_log.o
+
+$(B)/tsan/%.o: src/%.c | $(B)/tsan/tests/tsan
+	@echo "  CC      $@"
+	$(Q)$(CC) $(BASE_CFLAGS) $(TSAN_FLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/tsan/tests/%.o: tests/%.c | $(B)/tsan/tests/tsan
+	@echo "  CC      $@"
+	$(Q)$(CC) $(BASE_CFLAGS) -Itests $(CHECK_CFLAGS) $(TSAN_FLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/tsan/check-console-log: $(TSAN_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(TSAN_FLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+check-tsan: deps
+	@$(MAKE) --no-print-directory $(B)/tsan/check-console-log
+	TSAN_OPTIONS=halt_on_error=1 $(B)/tsan/check-console-log
+
+$(B) $(B)/san $(B)/san/tests/lib $(B)/tsan/tests/tsan:
 	$(Q)mkdir -p $@
 
 deps:
@@ -108,7 +133,7 @@ uninstall:
 
 format:
 	clang-format -i src/*.c include/*.h tests/*.c tests/*.h tests/lib/*.[ch] \
-		tests/e2e/*.c bench/*.[ch] fuzz/*.[ch]
+		tests/e2e/*.c tests/tsan/*.c bench/*.[ch] fuzz/*.[ch]
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
@@ -120,4 +145,4 @@ clean:
 
 -include bench/bench.mk
 -include fuzz/fuzz.mk
--include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(TEST_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(TSAN_OBJS:.o=.d)
