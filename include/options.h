@@ -62,6 +62,8 @@ struct options {
 	int listen_fd; /* -1 unless --fd */
 	enum log_level log_level;
 	unsigned int max_clients; /* network, uds: writer plus watchers */
+	const char *console_log; /* guest i's output goes to this + i */
+	bool console_log_timestamps;
 	struct port_option ports[MAX_EXTRA_PORTS];
 	unsigned int port_count;
 };

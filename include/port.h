@@ -16,6 +16,7 @@
 #include <sys/uio.h>
 
 #include "backend.h"
+#include "console_log.h"
 #include "control.h"
 #include "outbuf.h"
 #include "vhost_user.h"
@@ -70,8 +71,10 @@ struct port {
 	bool ready; /* PORT_READY: the port exists in the guest */
 	bool guest_open;
 
-	/* Console: guest output the client has not taken yet (bounded). */
+	/* Console: guest output some client has not taken yet (bounded),
+	 * and the log file it all goes to, if any. */
 	struct outbuf out;
+	struct console_log *log;
 	uint64_t dropped_reported_ms;
 
 	/* Scratch for a batch of chains. */

@@ -24,6 +24,8 @@ enum {
 	OPT_OUTPUT_BUFFER,
 	OPT_PORT,
 	OPT_MAX_CLIENTS,
+	OPT_CONSOLE_LOG,
+	OPT_CONSOLE_LOG_TIMESTAMPS,
 	OPT_CONSOLE_SIZE,
 	OPT_CONSOLE_SIZE_ORDER,
 };
@@ -43,6 +45,9 @@ static const struct option long_options[] = {
 	{"fd", required_argument, NULL, OPT_FD},
 	{"port", required_argument, NULL, OPT_PORT},
 	{"max-clients", required_argument, NULL, OPT_MAX_CLIENTS},
+	{"console-log", required_argument, NULL, OPT_CONSOLE_LOG},
+	{"console-log-timestamps", no_argument, NULL,
+	 OPT_CONSOLE_LOG_TIMESTAMPS},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -81,6 +86,11 @@ static const char usage_text[] =
 	"                            without the stable fix (cols and rows swap)\n"
 	"      --log-level=LEVEL     error, warn, info, debug or trace\n"
 	"                            (default info); logs go to stderr\n"
+	"      --console-log=PATH    append guest i's console output to the file\n"
+	"                            PATH+i (mode 0600); SIGUSR1 reopens it\n"
+	"      --console-log-timestamps\n"
+	"                            start each line of the console log with the\n"
+	"                            time (UTC) its first byte came\n"
 	"      --max-clients=N       network and uds: clients of a console at once,\n"
 	"                            the writer and its watchers; 1 to 64\n"
 	"                            (default 8)\n"
@@ -420,6 +430,16 @@ static bool validate(const struct options *o, const struct given *g)
 	if (o->uds_path &&
 	    !check_suffixed_path("--uds-path", o->uds_path, o->socket_count))
 		return false;
+	if (o->console_log_timestamps && !o->console_log) {
+		fail("--console-log-timestamps: needs --console-log");
+		return false;
+	}
+	if (o->console_log &&
+	    (o->console_log[0] == '\0' ||
+	     o->console_log[strlen(o->console_log) - 1] == '/')) {
+		fail("--console-log: '%s' does not name a file; the index is appended to it", o->console_log);
+		return false;
+	}
 	for (unsigned int i = 0; i < o->port_count; i++) {
 		const char *path = o->ports[i].path;
 
@@ -543,6 +563,12 @@ enum options_result options_parse(int argc, char *argv[], struct options *opts)
 				return OPTIONS_EXIT_FAIL;
 			opts->listen_fd = (int)v;
 			given.fd = true;
+			break;
+		case OPT_CONSOLE_LOG:
+			opts->console_log = optarg;
+			break;
+		case OPT_CONSOLE_LOG_TIMESTAMPS:
+			opts->console_log_timestamps = true;
 			break;
 		case OPT_MAX_CLIENTS:
 			if (!parse_number("--max-clients", optarg, 1,

@@ -144,6 +144,9 @@ static void deliver_output(struct port *p, const struct iovec *iov,
 
 	for (unsigned int i = 0; i < n; i++)
 		total += iov[i].iov_len;
+	/* The log gets everything, client or not (a copy, never a wait). */
+	if (p->log)
+		console_log_append(p->log, iov, n, 0);
 	for (struct client *c = backend_next_client(&p->host, NULL); c;
 	     c = backend_next_client(&p->host, c)) {
 		size_t taken = 0;

@@ -369,6 +369,14 @@ static void on_signal(void *arg, uint32_t events)
 			reap_children(s);
 			continue;
 		}
+		if (si.ssi_signo == SIGUSR1) {
+			/* A log rotator: every worker reopens its console log. */
+			log_info("SIGUSR1: reopening the console logs");
+			for (unsigned int i = 0; i < s->count; i++)
+				if (s->children[i].pid > 0)
+					kill(s->children[i].pid, SIGUSR1);
+			continue;
+		}
 		if (!s->stopping)
 			log_info("%s: stopping", strsignal((int)si.ssi_signo));
 		stop_all(s, EXIT_SUCCESS);
@@ -410,6 +418,7 @@ static int setup_loop(struct supervisor *s)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGUSR1);
 	signal(SIGPIPE, SIG_IGN);
 	s->sigfd = ev_signalfd_open(&mask);
 	s->timerfd =

@@ -18,6 +18,7 @@
 
 #include "backend.h"
 #include "console.h"
+#include "console_log.h"
 #include "event_loop.h"
 #include "log.h"
 #include "sock.h"
@@ -35,6 +36,8 @@ struct worker {
 	struct vu_dev vu;
 	struct console console;
 	struct port_owner owner;
+	struct console_log *log; /* --console-log, or NULL */
+	struct ev_watch log_watch;
 	bool quit; /* the user asked to quit, not a signal */
 };
 
@@ -99,6 +102,11 @@ static void on_signal(void *arg, uint32_t events)
 	while (read(w->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGWINCH) {
 			take_terminal_size(w, "SIGWINCH");
+			continue;
+		}
+		if (si.ssi_signo == SIGUSR1) {
+			if (w->log)
+				console_log_reopen(w->log);
 			continue;
 		}
 		if (si.ssi_pid == (uint32_t)getppid())
@@ -170,6 +178,42 @@ static void wire_up(struct worker *w)
 	};
 }
 
+/* The log's writer thread has news (drops, errors, a reopen) to log. */
+static void on_log_event(void *arg, uint32_t events)
+{
+	struct worker *w = arg;
+
+	(void)events;
+	console_log_poll(w->log);
+}
+
+/* --console-log: this guest's file, written by a thread of its own. */
+static int open_console_log(struct worker *w)
+{
+	const struct options *o = w->spec->opts;
+	struct console_log_config cfg = {.timestamps = o->console_log_timestamps};
+	char path[4096], err[256];
+
+	if (console_log_path(path, sizeof(path), o->console_log,
+			     w->spec->index) < 0) {
+		log_error("--console-log: the path is too long");
+		return -1;
+	}
+	cfg.path = path;
+	w->log = console_log_open(&cfg, err, sizeof(err));
+	if (!w->log) {
+		log_error("--console-log: %s", err);
+		return -1;
+	}
+	if (ev_add(&w->loop, &w->log_watch, console_log_event_fd(w->log),
+		   EPOLLIN, on_log_event, w) < 0)
+		log_warn("cannot watch the console log: %s", strerror(errno));
+	w->console.ports[0].log = w->log;
+	log_info("console log: %s%s", path,
+		 o->console_log_timestamps ? " (with timestamps)" : "");
+	return 0;
+}
+
 static int setup(struct worker *w)
 {
 	const struct options *o = w->spec->opts;
@@ -179,6 +223,7 @@ static int setup(struct worker *w)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
 	if (o->backend == BACKEND_NESTED)
 		sigaddset(&mask, SIGWINCH);
 	w->sigfd = ev_signalfd_open(&mask);
@@ -202,6 +247,8 @@ static int setup(struct worker *w)
 		}) < 0)
 		return -1;
 	w->dev.num_queues = console_num_queues(&w->console);
+	if (o->console_log && open_console_log(w) < 0)
+		return -1;
 	/* The size is known before any frontend comes: F_SIZE is offered
 	 * exactly when there is a size to tell. */
 	console_set_size_order(&w->console, o->console_size_order);
@@ -230,6 +277,7 @@ int worker_main(const struct worker_spec *spec)
 	w.sigfd = -1;
 	ev_watch_init(&w.sig_watch);
 	ev_watch_init(&w.listen_watch);
+	ev_watch_init(&w.log_watch);
 	if (setup(&w) < 0)
 		status = WORKER_EXIT_STARTUP;
 	else if (ev_run(&w.loop) < 0)
@@ -238,6 +286,10 @@ int worker_main(const struct worker_spec *spec)
 		status = WORKER_EXIT_QUIT;
 	vu_detach(&w.vu);
 	console_fini(&w.console);
+	if (w.log) {
+		ev_del(&w.loop, &w.log_watch);
+		console_log_close(w.log);
+	}
 	ev_loop_fini(&w.loop);
 	if (w.sigfd >= 0)
 		close(w.sigfd);
