@@ -21,6 +21,7 @@ static const struct {
 	{"reliability", reliability_suite},
 	{"nested", nested_suite},
 	{"e2e", e2e_suite},
+	{"web_token", web_token_suite},
 };
 
 int main(int argc, char *argv[])

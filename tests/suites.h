@@ -13,5 +13,6 @@ Suite *console_suite(void);
 Suite *reliability_suite(void);
 Suite *nested_suite(void);
 Suite *e2e_suite(void);
+Suite *web_token_suite(void);
 
 #endif
