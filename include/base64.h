@@ -21,8 +21,8 @@ enum base64_alphabet {
 #define BASE64_STD_LEN(n) ((((n) + 2) / 3) * 4)
 #define BASE64_URL_LEN(n) (((n) / 3) * 4 + ((n) % 3 ? (n) % 3 + 1 : 0))
 
-size_t base64_encode(enum base64_alphabet alpha, const uint8_t *in,
-		     size_t len, char *out, size_t outcap);
+size_t base64_encode(enum base64_alphabet alpha, const uint8_t *in, size_t len,
+		     char *out, size_t outcap);
 ssize_t base64_decode(enum base64_alphabet alpha, const char *in, size_t len,
 		      uint8_t *out, size_t outcap);
 

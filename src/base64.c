@@ -28,12 +28,12 @@ static const char url_chars[] =
  * Return: the length written without the NUL, or 0 if @outcap is too
  * small (then @out is untouched)
  */
-size_t base64_encode(enum base64_alphabet alpha, const uint8_t *in,
-		     size_t len, char *out, size_t outcap)
+size_t base64_encode(enum base64_alphabet alpha, const uint8_t *in, size_t len,
+		     char *out, size_t outcap)
 {
 	const char *chars = alpha == BASE64_URL ? url_chars : std_chars;
-	size_t need = alpha == BASE64_URL ? BASE64_URL_LEN(len)
-					  : BASE64_STD_LEN(len);
+	size_t need =
+		alpha == BASE64_URL ? BASE64_URL_LEN(len) : BASE64_STD_LEN(len);
 	size_t o = 0;
 
 	if (outcap < need + 1)

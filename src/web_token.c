@@ -70,15 +70,21 @@ static int check_file(int fd, const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "web token file %s: is not a regular file", path);
+		snprintf(err, errlen,
+			 "web token file %s: is not a regular file", path);
 		return -1;
 	}
 	if (st.st_uid != geteuid()) {
-		snprintf(err, errlen, "web token file %s: is owned by uid %u, not by the daemon's user (uid %u)", path, (unsigned int)st.st_uid, (unsigned int)geteuid());
+		snprintf(err, errlen,
+			 "web token file %s: is owned by uid %u, not by the daemon's user (uid %u)",
+			 path, (unsigned int)st.st_uid,
+			 (unsigned int)geteuid());
 		return -1;
 	}
 	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		snprintf(err, errlen, "web token file %s: group or others may access it (mode %04o); it must be 0600 or stricter", path, (unsigned int)(st.st_mode & 07777));
+		snprintf(err, errlen,
+			 "web token file %s: group or others may access it (mode %04o); it must be 0600 or stricter",
+			 path, (unsigned int)(st.st_mode & 07777));
 		return -1;
 	}
 	return 0;
@@ -110,17 +116,23 @@ static int read_token(int fd, const char *path, struct web_token *tok,
 	if (len && buf[len - 1] == '\r')
 		len--;
 	if (len > WEB_TOKEN_MAX_LEN) {
-		snprintf(err, errlen, "web token file %s: the token is longer than %d characters", path, WEB_TOKEN_MAX_LEN);
+		snprintf(err, errlen,
+			 "web token file %s: the token is longer than %d characters",
+			 path, WEB_TOKEN_MAX_LEN);
 		goto fail;
 	}
 	for (size_t i = 0; i < len; i++) {
 		if (!token_char(buf[i])) {
-			snprintf(err, errlen, "web token file %s: the token may only hold the characters 0-9 A-Z a-z - _ on one line", path);
+			snprintf(err, errlen,
+				 "web token file %s: the token may only hold the characters 0-9 A-Z a-z - _ on one line",
+				 path);
 			goto fail;
 		}
 	}
 	if (len < WEB_TOKEN_MIN_LEN) {
-		snprintf(err, errlen, "web token file %s: the token has %zu characters; it needs at least %d", path, len, WEB_TOKEN_MIN_LEN);
+		snprintf(err, errlen,
+			 "web token file %s: the token has %zu characters; it needs at least %d",
+			 path, len, WEB_TOKEN_MIN_LEN);
 		goto fail;
 	}
 	memcpy(tok->text, buf, len);
@@ -150,7 +162,9 @@ static int create_file(const char *path, struct web_token *tok, char *err,
 		int e = errno;
 
 		if (e != EEXIST)
-			snprintf(err, errlen, "web token file %s: cannot create it: %s", path, strerror(e));
+			snprintf(err, errlen,
+				 "web token file %s: cannot create it: %s",
+				 path, strerror(e));
 		web_token_wipe(tok);
 		errno = e;
 		return -1;
@@ -160,7 +174,8 @@ static int create_file(const char *path, struct web_token *tok, char *err,
 	 * owner unable to read the file next time. */
 	if (fchmod(fd, 0600) < 0 || write(fd, line, len) != (ssize_t)len ||
 	    fsync(fd) < 0) {
-		snprintf(err, errlen, "web token file %s: cannot write it: %s", path, strerror(errno));
+		snprintf(err, errlen, "web token file %s: cannot write it: %s",
+			 path, strerror(errno));
 		explicit_bzero(line, sizeof(line));
 		close(fd);
 		unlink(path);
@@ -197,7 +212,9 @@ int web_token_load(const char *path, struct web_token *tok, bool *created,
 		if (fd >= 0)
 			break;
 		if (errno == ELOOP) {
-			snprintf(err, errlen, "web token file %s: is a symbolic link; give the file itself", path);
+			snprintf(err, errlen,
+				 "web token file %s: is a symbolic link; give the file itself",
+				 path);
 			return -1;
 		}
 		if (errno != ENOENT) {
@@ -213,7 +230,8 @@ int web_token_load(const char *path, struct web_token *tok, bool *created,
 			return -1;
 	}
 	if (fd < 0) {
-		snprintf(err, errlen, "web token file %s: appears and disappears", path);
+		snprintf(err, errlen,
+			 "web token file %s: appears and disappears", path);
 		return -1;
 	}
 	ret = check_file(fd, path, err, errlen);

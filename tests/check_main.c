@@ -22,6 +22,7 @@ static const struct {
 	{"nested", nested_suite},
 	{"e2e", e2e_suite},
 	{"web_token", web_token_suite},
+	{"web_conn", web_conn_suite},
 };
 
 int main(int argc, char *argv[])

@@ -14,5 +14,6 @@ Suite *reliability_suite(void);
 Suite *nested_suite(void);
 Suite *e2e_suite(void);
 Suite *web_token_suite(void);
+Suite *web_conn_suite(void);
 
 #endif

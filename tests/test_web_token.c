@@ -41,7 +41,8 @@ START_TEST(test_sha1_fips_vectors)
 	expect_sha1("abc", "a9993e364706816aba3e25717850c26c9cd0d89d");
 	expect_sha1("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
 		    "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
-	expect_sha1("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu", "a49b2446a02c645bf419f995b67091253a04a259");
+	expect_sha1("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
+		    "a49b2446a02c645bf419f995b67091253a04a259");
 }
 END_TEST
 
@@ -72,8 +73,12 @@ END_TEST
 START_TEST(test_base64_rfc4648_vectors)
 {
 	static const char *const v[][2] = {
-		{"", ""},	      {"f", "Zg=="},	 {"fo", "Zm8="},
-		{"foo", "Zm9v"},      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
+		{"", ""},
+		{"f", "Zg=="},
+		{"fo", "Zm8="},
+		{"foo", "Zm9v"},
+		{"foob", "Zm9vYg=="},
+		{"fooba", "Zm9vYmE="},
 		{"foobar", "Zm9vYmFy"},
 	};
 	char out[16];
@@ -82,9 +87,15 @@ START_TEST(test_base64_rfc4648_vectors)
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		size_t n = strlen(v[i][0]);
 
-		ck_assert_uint_eq(base64_encode(BASE64_STD, (const uint8_t *)v[i][0], n, out, sizeof(out)), strlen(v[i][1]));
+		ck_assert_uint_eq(base64_encode(BASE64_STD,
+						(const uint8_t *)v[i][0], n,
+						out, sizeof(out)),
+				  strlen(v[i][1]));
 		ck_assert_str_eq(out, v[i][1]);
-		ck_assert_int_eq(base64_decode(BASE64_STD, v[i][1], strlen(v[i][1]), back, sizeof(back)), (ssize_t)n);
+		ck_assert_int_eq(base64_decode(BASE64_STD, v[i][1],
+					       strlen(v[i][1]), back,
+					       sizeof(back)),
+				 (ssize_t)n);
 		ck_assert(memcmp(back, v[i][0], n) == 0);
 	}
 }
@@ -96,20 +107,26 @@ START_TEST(test_base64_url_alphabet_unpadded)
 	char out[16];
 	uint8_t back[8];
 
-	ck_assert_uint_eq(base64_encode(BASE64_URL, raw, 4, out, sizeof(out)), 6);
+	ck_assert_uint_eq(base64_encode(BASE64_URL, raw, 4, out, sizeof(out)),
+			  6);
 	ck_assert_str_eq(out, "-_-__g");
-	ck_assert_int_eq(base64_decode(BASE64_URL, out, 6, back, sizeof(back)), 4);
+	ck_assert_int_eq(base64_decode(BASE64_URL, out, 6, back, sizeof(back)),
+			 4);
 	ck_assert(memcmp(back, raw, 4) == 0);
-	ck_assert_int_eq(base64_decode(BASE64_URL, "-_-_-g==", 8, back, sizeof(back)), -1);
-	ck_assert_int_eq(base64_decode(BASE64_STD, "-_-_-g==", 8, back, sizeof(back)), -1);
+	ck_assert_int_eq(base64_decode(BASE64_URL, "-_-_-g==", 8, back,
+				       sizeof(back)),
+			 -1);
+	ck_assert_int_eq(base64_decode(BASE64_STD, "-_-_-g==", 8, back,
+				       sizeof(back)),
+			 -1);
 }
 END_TEST
 
 START_TEST(test_base64_decode_refuses_non_canonical)
 {
 	static const char *const bad[] = {
-		"Zg",	/* padding missing */
-		"Zg=",	/* short */
+		"Zg", /* padding missing */
+		"Zg=", /* short */
 		"Zh==", /* unused bits set */
 		"Zm9=", /* unused bits set */
 		"Z===", /* too much padding */
@@ -118,7 +135,9 @@ START_TEST(test_base64_decode_refuses_non_canonical)
 	uint8_t out[16];
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_assert_msg(base64_decode(BASE64_STD, bad[i], strlen(bad[i]), out, sizeof(out)) == -1, "'%s' decoded", bad[i]);
+		ck_assert_msg(base64_decode(BASE64_STD, bad[i], strlen(bad[i]),
+					    out, sizeof(out)) == -1,
+			      "'%s' decoded", bad[i]);
 	/* Output that would not fit is refused, not cut. */
 	ck_assert_int_eq(base64_decode(BASE64_STD, "Zm9vYmFy", 8, out, 5), -1);
 	ck_assert_uint_eq(base64_encode(BASE64_STD, out, 3, (char *)out, 4), 0);
@@ -130,11 +149,17 @@ START_TEST(test_websocket_accept_rfc6455_example)
 	char accept[32];
 	const char *key = "dGhlIHNhbXBsZSBub25jZQ==";
 
-	ck_assert_int_eq(web_accept_key(key, strlen(key), accept, sizeof(accept)), 0);
+	ck_assert_int_eq(web_accept_key(key, strlen(key), accept,
+					sizeof(accept)),
+			 0);
 	ck_assert_str_eq(accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 	/* 15 or 17 bytes are not a key. */
-	ck_assert_int_eq(web_accept_key("dGhlIHNhbXBsZSBub25j", 20, accept, sizeof(accept)), -1);
-	ck_assert_int_eq(web_accept_key("dGhlIHNhbXBsZSBub25jZQA=", 24, accept, sizeof(accept)), -1);
+	ck_assert_int_eq(web_accept_key("dGhlIHNhbXBsZSBub25j", 20, accept,
+					sizeof(accept)),
+			 -1);
+	ck_assert_int_eq(web_accept_key("dGhlIHNhbXBsZSBub25jZQA=", 24, accept,
+					sizeof(accept)),
+			 -1);
 }
 END_TEST
 
@@ -170,9 +195,11 @@ static void expect_refused(const char *why)
 {
 	bool created = true;
 
-	ck_assert_int_eq(web_token_load(path, &tok, &created, err, sizeof(err)), -1);
+	ck_assert_int_eq(web_token_load(path, &tok, &created, err, sizeof(err)),
+			 -1);
 	ck_assert(!created);
-	ck_assert_msg(strstr(err, path) && strstr(err, why), "error '%s' lacks '%s'", err, why);
+	ck_assert_msg(strstr(err, path) && strstr(err, why),
+		      "error '%s' lacks '%s'", err, why);
 	ck_assert_ptr_null(strchr(err, '\n'));
 	ck_assert_uint_eq(tok.len, 0);
 }
@@ -185,7 +212,8 @@ START_TEST(test_token_file_created_0600_with_256_random_bits)
 	char text[128] = "";
 	FILE *f;
 
-	ck_assert_int_eq(web_token_load(path, &tok, &created, err, sizeof(err)), 0);
+	ck_assert_int_eq(web_token_load(path, &tok, &created, err, sizeof(err)),
+			 0);
 	ck_assert(created);
 	ck_assert_uint_eq(tok.len, BASE64_URL_LEN(WEB_TOKEN_RANDOM_BYTES));
 	ck_assert_int_eq(stat(path, &st), 0);
@@ -197,7 +225,9 @@ START_TEST(test_token_file_created_0600_with_256_random_bits)
 	ck_assert_uint_eq(strlen(text), tok.len + 1);
 	ck_assert(memcmp(text, tok.text, tok.len) == 0);
 	/* Loaded again, it is the same token; a new one differs. */
-	ck_assert_int_eq(web_token_load(path, &again, &created, err, sizeof(err)), 0);
+	ck_assert_int_eq(web_token_load(path, &again, &created, err,
+					sizeof(err)),
+			 0);
 	ck_assert(!created);
 	ck_assert_str_eq(again.text, tok.text);
 	ck_assert_int_eq(web_token_generate(&other, err, sizeof(err)), 0);
@@ -211,7 +241,8 @@ START_TEST(test_token_file_created_readable_under_strict_umask)
 	bool created;
 	struct stat st;
 
-	ck_assert_int_eq(web_token_load(path, &tok, &created, err, sizeof(err)), 0);
+	ck_assert_int_eq(web_token_load(path, &tok, &created, err, sizeof(err)),
+			 0);
 	umask(old);
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 07777, 0600);
@@ -223,10 +254,12 @@ START_TEST(test_token_file_hand_written_hex_accepted)
 	bool created;
 
 	write_file(path, "0123456789abcdef0123456789ABCDEF\r\n", 0600);
-	ck_assert_int_eq(web_token_load(path, &tok, &created, err, sizeof(err)), 0);
+	ck_assert_int_eq(web_token_load(path, &tok, &created, err, sizeof(err)),
+			 0);
 	ck_assert_str_eq(tok.text, "0123456789abcdef0123456789ABCDEF");
 	write_file(path, "0123456789abcdef0123456789abcdef", 0400);
-	ck_assert_int_eq(web_token_load(path, &tok, &created, err, sizeof(err)), 0);
+	ck_assert_int_eq(web_token_load(path, &tok, &created, err, sizeof(err)),
+			 0);
 }
 END_TEST
 
@@ -278,13 +311,22 @@ END_TEST
 
 START_TEST(test_token_compare)
 {
-	struct web_token t = {.text = "0123456789abcdef0123456789abcdef", .len = 32};
+	struct web_token t = {.text = "0123456789abcdef0123456789abcdef",
+			      .len = 32};
 	struct web_token empty = {.len = 0};
 
 	ck_assert(web_token_matches(&t, (const uint8_t *)t.text, 32));
 	ck_assert(!web_token_matches(&t, (const uint8_t *)t.text, 31));
-	ck_assert(!web_token_matches(&t, (const uint8_t *)"0123456789abcdef0123456789abcdeF", 32));
-	ck_assert(!web_token_matches(&t, (const uint8_t *)"0123456789abcdef0123456789abcdef0", 33));
+	ck_assert(
+		!web_token_matches(&t,
+				   (const uint8_t
+					    *)"0123456789abcdef0123456789abcdeF",
+				   32));
+	ck_assert(
+		!web_token_matches(&t,
+				   (const uint8_t
+					    *)"0123456789abcdef0123456789abcdef0",
+				   33));
 	ck_assert(!web_token_matches(&t, NULL, 0));
 	ck_assert(!web_token_matches(&empty, NULL, 0));
 }
@@ -306,7 +348,8 @@ Suite *web_token_suite(void)
 
 	tcase_add_checked_fixture(file, token_setup, token_teardown);
 	tcase_add_test(file, test_token_file_created_0600_with_256_random_bits);
-	tcase_add_test(file, test_token_file_created_readable_under_strict_umask);
+	tcase_add_test(file,
+		       test_token_file_created_readable_under_strict_umask);
 	tcase_add_test(file, test_token_file_hand_written_hex_accepted);
 	tcase_add_test(file, test_token_file_readable_by_others_refused);
 	tcase_add_test(file, test_token_file_not_regular_refused);
