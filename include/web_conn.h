@@ -87,15 +87,14 @@
 #define WEB_MSG_MAX	65536 /* payload of one message, all fragments */
 #define WEB_TEXT_MAX	1024 /* a text message: the token or a command */
 #define WEB_CONTROL_MAX 125 /* RFC 6455 5.5 */
-#define WEB_OUT_MAX                                                            \
-	(256 *                                                                 \
-	 1024) /* queued bytes past which output is refused and input waits */
+/* Queued bytes past which output is refused and input waits. */
+#define WEB_OUT_MAX   ((size_t)256 * 1024)
 #define WEB_OUT_FRAME 16384 /* console output per binary frame */
 #define WEB_TERM_MAX  9999 /* largest cols or rows of a resize */
 
 /* Timeouts web_conn_timeout_ms() gives. */
 #define WEB_REQUEST_TIMEOUT_MS 10000 /* a request, from its first byte */
-#define WEB_AUTH_TIMEOUT_MS    10000 /* the token, from the upgrade */
+#define WEB_AUTH_TIMEOUT_MS    5000 /* the token, from the upgrade */
 #define WEB_CLOSE_TIMEOUT_MS   2000 /* the close handshake, the last write */
 
 /* Close codes, RFC 6455 7.4.1. */

@@ -32,9 +32,9 @@ static void compress(uint32_t h[5], const uint8_t block[SHA1_BLOCK_LEN])
 {
 	uint32_t w[80], a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
 
-	for (unsigned int t = 0; t < 16; t++)
+	for (size_t t = 0; t < 16; t++)
 		w[t] = load_be32(block + 4 * t);
-	for (unsigned int t = 16; t < 80; t++)
+	for (size_t t = 16; t < 80; t++)
 		w[t] = rol32(w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16], 1);
 	for (unsigned int t = 0; t < 80; t++) {
 		uint32_t f, k, tmp;
@@ -123,7 +123,7 @@ void sha1_final(struct sha1_ctx *ctx, uint8_t digest[SHA1_DIGEST_LEN])
 	store_be32(ctx->block + 56, (uint32_t)(bits >> 32));
 	store_be32(ctx->block + 60, (uint32_t)bits);
 	compress(ctx->h, ctx->block);
-	for (unsigned int i = 0; i < 5; i++)
+	for (size_t i = 0; i < 5; i++)
 		store_be32(digest + 4 * i, ctx->h[i]);
 	memset(ctx, 0, sizeof(*ctx));
 }

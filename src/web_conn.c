@@ -42,7 +42,7 @@
 #define RESPONSE_MAX 2048
 
 /* The page may load and connect to nothing but this daemon. */
-#define CSP \
+#define CSP                                                                    \
 	"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 #define SECURITY_HEADERS                                                       \
 	"Content-Security-Policy: " CSP "\r\n"                                 \
@@ -183,7 +183,8 @@ static void send_close(struct web_conn *c, unsigned int code,
 			rl = WEB_CONTROL_MAX - 2;
 		p[0] = (uint8_t)(code >> 8);
 		p[1] = (uint8_t)code;
-		memcpy(p + 2, reason, rl);
+		for (size_t i = 0; i < rl; i++)
+			p[2 + i] = (uint8_t)reason[i];
 		n = 2 + rl;
 	}
 	frame_put(c, WS_OP_CLOSE, p, n);
