@@ -14,6 +14,7 @@
 DECLARE(web_asset_index_html);
 DECLARE(web_asset_console_js);
 DECLARE(web_asset_console_css);
+DECLARE(web_asset_favicon_svg);
 DECLARE(web_asset_xterm_js);
 DECLARE(web_asset_xterm_css);
 DECLARE(web_asset_addon_fit_js);
@@ -24,6 +25,7 @@ DECLARE(web_asset_addon_fit_license);
 #define JS   "text/javascript; charset=utf-8"
 #define CSS  "text/css; charset=utf-8"
 #define TEXT "text/plain; charset=utf-8"
+#define SVG  "image/svg+xml"
 
 #define ASSET(p, type, sym)                                                    \
 	{                                                                      \
@@ -34,6 +36,7 @@ const struct web_asset web_assets[] = {
 	ASSET("/", HTML, web_asset_index_html),
 	ASSET("/console.js", JS, web_asset_console_js),
 	ASSET("/console.css", CSS, web_asset_console_css),
+	ASSET("/favicon.svg", SVG, web_asset_favicon_svg),
 	ASSET("/vendor/xterm.js", JS, web_asset_xterm_js),
 	ASSET("/vendor/xterm.css", CSS, web_asset_xterm_css),
 	ASSET("/vendor/addon-fit.js", JS, web_asset_addon_fit_js),

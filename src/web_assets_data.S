@@ -25,6 +25,7 @@ sym##_len:                                                                     \
 ASSET(web_asset_index_html, "web/index.html")
 ASSET(web_asset_console_js, "web/console.js")
 ASSET(web_asset_console_css, "web/console.css")
+ASSET(web_asset_favicon_svg, "web/favicon.svg")
 ASSET(web_asset_xterm_js, "web/vendor/xterm.js")
 ASSET(web_asset_xterm_css, "web/vendor/xterm.css")
 ASSET(web_asset_addon_fit_js, "web/vendor/addon-fit.js")

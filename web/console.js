@@ -63,9 +63,17 @@
 			ws.send(data);
 	}
 
+	let sentSize = '';
+
+	// Once per size: fitting and the resize event may both ask.
 	function sendSize() {
-		if (term)
-			send('resize ' + term.cols + ' ' + term.rows);
+		if (!term)
+			return;
+		const size = term.cols + ' ' + term.rows;
+		if (size !== sentSize && accepted) {
+			sentSize = size;
+			send('resize ' + size);
+		}
 	}
 
 	function makeTerminal() {
@@ -109,6 +117,7 @@
 			location.host + '/ws';
 
 		accepted = false;
+		sentSize = '';
 		reconnectBtn.hidden = true;
 		setStatus('Connecting…');
 		ws = new WebSocket(url);
