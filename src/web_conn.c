@@ -970,13 +970,14 @@ void web_conn_free(struct web_conn *c)
 /**
  * web_conn_read_room() - how many bytes the caller may read and feed now
  *
- * Return: 0 while the connection takes no input (it is finished, or its
- * buffer is full because it waits for output to drain or for
- * web_conn_reject()): then stop watching the socket for input
+ * Return: 0 while the connection takes no input (it is finished, waits
+ * for web_conn_reject(), or its buffer is full because it waits for
+ * output to drain): then stop watching the socket for input
  */
 size_t web_conn_read_room(const struct web_conn *c)
 {
-	if (c->state == WEB_STATE_DONE)
+	/* After a wrong token nothing the peer sends matters any more. */
+	if (c->state == WEB_STATE_DONE || c->state == WEB_STATE_AUTH_FAILED)
 		return 0;
 	return WEB_IN_CAP - c->in_len;
 }
@@ -990,7 +991,7 @@ size_t web_conn_read_room(const struct web_conn *c)
  * May fire any callback.
  *
  * Return: how many were taken: all of them up to web_conn_read_room();
- * once finished, all of them, thrown away
+ * once finished (WEB_STATE_DONE), all of them, thrown away
  */
 size_t web_conn_feed(struct web_conn *c, const uint8_t *data, size_t len)
 {
@@ -998,9 +999,11 @@ size_t web_conn_feed(struct web_conn *c, const uint8_t *data, size_t len)
 
 	if (c->state == WEB_STATE_DONE)
 		return len;
-	room = WEB_IN_CAP - c->in_len;
+	room = web_conn_read_room(c);
 	if (len > room)
 		len = room;
+	if (len == 0)
+		return 0;
 	memcpy(c->in + c->in_len, data, len);
 	c->in_len += len;
 	process(c);

@@ -9,6 +9,8 @@
 
 #include "suites.h"
 
+/* One suite a line reads best as a table. */
+/* clang-format off */
 static const struct {
 	const char *name;
 	Suite *(*make)(void);
@@ -24,6 +26,7 @@ static const struct {
 	{"web_token", web_token_suite},
 	{"web_conn", web_conn_suite},
 };
+/* clang-format on */
 
 int main(int argc, char *argv[])
 {

@@ -658,6 +658,7 @@ START_TEST(test_wrong_token_no_console_event_then_rejected)
 	ck_assert_uint_eq(ev.auth_failed, 1);
 	ck_assert_uint_eq(ev.authenticated + ev.input_len + ev.resizes, 0);
 	ck_assert_int_eq(web_conn_state(conn), WEB_STATE_AUTH_FAILED);
+	ck_assert_uint_eq(web_conn_read_room(conn), 0);
 	/* Nothing is answered before the caller's delay. */
 	ck_assert_uint_eq(out_len, 0);
 	ck_assert_uint_eq(web_conn_timeout_ms(conn), 0);
