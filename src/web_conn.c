@@ -228,24 +228,27 @@ static const char *status_text(int status)
 	}
 }
 
-/* respond_error() - a short plain-text answer; every error but 404 also
- * ends the connection, since what follows a bad request cannot be
- * trusted to start a new one */
-static void respond_error(struct web_conn *c, int status, bool head_only)
+/* respond_error() - a short plain-text answer; every error but 404
+ * (with @keep, as the request allows) also ends the connection, since
+ * what follows a bad request cannot be trusted to start a new one */
+static void respond_error(struct web_conn *c, int status, bool head_only,
+			  bool keep)
 {
 	char buf[RESPONSE_MAX], body[64];
-	bool keep = status == 404;
 	int bl = snprintf(body, sizeof(body), "%d %s\n", status,
 			  status_text(status));
-	int n = snprintf(buf, sizeof(buf),
-			 "HTTP/1.1 %d %s\r\n"
-			 "Content-Type: text/plain; charset=utf-8\r\n"
-			 "Content-Length: %d\r\n"
-			 "%s%s" SECURITY_HEADERS "Connection: %s\r\n\r\n",
-			 status, status_text(status), bl,
-			 status == 405 ? "Allow: GET, HEAD\r\n" : "",
-			 status == 426 ? "Sec-WebSocket-Version: 13\r\n" : "",
-			 keep ? "keep-alive" : "close");
+	int n;
+
+	keep = keep && status == 404;
+	n = snprintf(buf, sizeof(buf),
+		     "HTTP/1.1 %d %s\r\n"
+		     "Content-Type: text/plain; charset=utf-8\r\n"
+		     "Content-Length: %d\r\n"
+		     "%s%s" SECURITY_HEADERS "Connection: %s\r\n\r\n",
+		     status, status_text(status), bl,
+		     status == 405 ? "Allow: GET, HEAD\r\n" : "",
+		     status == 426 ? "Sec-WebSocket-Version: 13\r\n" : "",
+		     keep ? "keep-alive" : "close");
 
 	log_debug("web %s: HTTP %d", c->peer, status);
 	if (out_put(c, buf, (size_t)n) && !head_only)
@@ -275,6 +278,12 @@ static void respond_asset(struct web_conn *c, const struct web_asset *a,
 	if (!keep)
 		c->state = WEB_STATE_DONE;
 	c->phase++;
+}
+
+/* clip() - how much of a peer's header value a log line shows */
+static int clip(size_t len)
+{
+	return len > 100 ? 100 : (int)len;
 }
 
 /* tchar() - a character of an HTTP token (RFC 9110 5.6.2) */
@@ -481,27 +490,23 @@ static void upgrade(struct web_conn *c, const struct request *rq)
 
 	if (rq->minor != 1 || !rq->upgrade_websocket ||
 	    !rq->connection_upgrade || rq->n_key != 1 || rq->n_version != 1) {
-		respond_error(c, 400, false);
+		respond_error(c, 400, false, false);
 		return;
 	}
 	if (!ieq(rq->version, rq->version_len, "13")) {
-		respond_error(c, 426, false);
+		respond_error(c, 426, false, false);
 		return;
 	}
 	if (rq->n_origin != 1 ||
 	    !origin_is_ours(c, rq->origin, rq->origin_len)) {
 		log_warn("web %s: WebSocket refused: Origin '%.*s' is not this daemon's page",
-			 c->peer,
-			 rq->n_origin == 1
-				 ? (int)(rq->origin_len > 100 ? 100
-							      : rq->origin_len)
-				 : 0,
+			 c->peer, clip(rq->n_origin == 1 ? rq->origin_len : 0),
 			 rq->n_origin == 1 ? rq->origin : "");
-		respond_error(c, 403, false);
+		respond_error(c, 403, false, false);
 		return;
 	}
 	if (web_accept_key(rq->key, rq->key_len, accept, sizeof(accept)) < 0) {
-		respond_error(c, 400, false);
+		respond_error(c, 400, false, false);
 		return;
 	}
 	n = snprintf(buf, sizeof(buf),
@@ -527,38 +532,38 @@ static void handle_request(struct web_conn *c, const char *head, size_t len)
 
 	if (!parse_head(&rq, head, len) || rq.has_body ||
 	    (rq.minor == 1 && rq.n_host != 1) || rq.n_host > 1) {
-		respond_error(c, 400, false);
+		respond_error(c, 400, false, false);
 		return;
 	}
 	head_only = ieq(rq.method, rq.method_len, "HEAD");
 	if (!head_only &&
 	    !(rq.method_len == 3 && !memcmp(rq.method, "GET", 3))) {
-		respond_error(c, 405, false);
+		respond_error(c, 405, false, false);
 		return;
 	}
 	/* Every request, not only the upgrade: a rebound name gets
 	 * nothing at all from this daemon. */
 	if (rq.n_host != 1 || !host_is_ours(c, rq.host, rq.host_len)) {
 		log_warn("web %s: request refused: Host '%.*s' is not this daemon's address",
-			 c->peer, (int)(rq.host_len > 100 ? 100 : rq.host_len),
-			 rq.n_host ? rq.host : "");
-		respond_error(c, 403, head_only);
+			 c->peer, clip(rq.n_host == 1 ? rq.host_len : 0),
+			 rq.n_host == 1 ? rq.host : "");
+		respond_error(c, 403, head_only, false);
 		return;
 	}
 	if (rq.target_len == strlen(WEB_WS_PATH) &&
 	    memcmp(rq.target, WEB_WS_PATH, rq.target_len) == 0) {
 		if (head_only)
-			respond_error(c, 405, true);
+			respond_error(c, 405, true, false);
 		else
 			upgrade(c, &rq);
 		return;
 	}
+	keep = rq.minor == 1 && !rq.connection_close;
 	a = web_asset_find(rq.target, rq.target_len);
 	if (!a) {
-		respond_error(c, 404, head_only);
+		respond_error(c, 404, head_only, keep);
 		return;
 	}
-	keep = rq.minor == 1 && !rq.connection_close;
 	respond_asset(c, a, head_only, keep);
 }
 
@@ -570,7 +575,7 @@ static size_t http_step(struct web_conn *c, const uint8_t *p, size_t n)
 
 	if (!end) {
 		if (n >= WEB_HEAD_MAX) {
-			respond_error(c, 431, false);
+			respond_error(c, 431, false, false);
 			return n;
 		}
 		return 0;

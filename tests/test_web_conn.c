@@ -36,11 +36,18 @@ static struct web_conn *conn;
 static uint8_t *out; /* everything the connection wrote */
 static size_t out_len;
 static bool bytewise; /* feed one byte at a time */
+static bool greet_on_auth; /* on_auth sends console output at once */
 
 static void on_auth(void *o)
 {
 	(void)o;
 	ev.authenticated++;
+	if (greet_on_auth)
+		ck_assert_uint_eq(web_conn_send_output(conn,
+						       (const uint8_t
+								*)"login: ",
+						       7),
+				  7);
 }
 
 static void on_auth_failed(void *o)
@@ -93,6 +100,7 @@ static void setup(void)
 	log_set_level(LOG_LEVEL_ERROR);
 	memset(&ev, 0, sizeof(ev));
 	bytewise = false;
+	greet_on_auth = false;
 	conn = web_conn_new(&cfg, &ops, NULL);
 	ck_assert_ptr_nonnull(conn);
 	out = malloc(OUT_BUF);
@@ -1072,6 +1080,138 @@ START_TEST(test_phases_and_timeouts)
 }
 END_TEST
 
+START_TEST(test_http10_and_connection_close_end_the_connection)
+{
+	static const char *const reqs[] = {
+		"GET / HTTP/1.0\r\nHost: 127.0.0.1:8080\r\n\r\n",
+		"GET /nope HTTP/1.0\r\nHost: 127.0.0.1:8080\r\n\r\n",
+		"GET /nope HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nConnection: close\r\n\r\n",
+	};
+
+	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		char *r;
+
+		teardown();
+		setup();
+		feed_str(reqs[i]);
+		r = out_str();
+		ck_assert_ptr_nonnull(strstr(r, "Connection: close\r\n"));
+		ck_assert(web_conn_finished(conn));
+	}
+}
+END_TEST
+
+/* The second request waits until the first answer is written out. */
+START_TEST(test_pipelined_request_waits_for_the_answer)
+{
+	static const char two[] =
+		"GET /console.css HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n"
+		"GET /nope HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n";
+	const struct web_asset *css = web_asset_find("/console.css", 12);
+	struct iovec iov[2];
+	size_t first;
+
+	ck_assert_uint_eq(web_conn_feed(conn, (const uint8_t *)two,
+					strlen(two)),
+			  strlen(two));
+	first = web_conn_out_pending(conn);
+	ck_assert_uint_gt(first, web_asset_len(css));
+	ck_assert_uint_eq(web_conn_out_peek(conn, iov), 2);
+	ck_assert_ptr_eq(iov[1].iov_base, css->data); /* not copied */
+	web_conn_out_consume(conn, first - 1);
+	ck_assert_uint_eq(web_conn_out_pending(conn), 1);
+	web_conn_out_consume(conn, 1);
+	drain();
+	expect_status(out_str(), 404);
+	ck_assert_int_eq(web_conn_state(conn), WEB_STATE_HTTP);
+}
+END_TEST
+
+START_TEST(test_head_of_ws_is_405)
+{
+	feed_str("HEAD /ws HTTP/1.1\r\n" HS_HOST "\r\n");
+	expect_status(out_str(), 405);
+	ck_assert(web_conn_finished(conn));
+}
+END_TEST
+
+START_TEST(test_close_before_upgrade_fires_nothing)
+{
+	feed_str("GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n");
+	out_len = 0;
+	web_conn_close(conn, WEB_CLOSE_GOING_AWAY, "bye");
+	ck_assert(web_conn_finished(conn));
+	ck_assert_uint_eq(out_len, 0);
+	ck_assert_uint_eq(ev.closed, 0);
+}
+END_TEST
+
+/* "ok" comes before whatever the authenticated callback sends. */
+START_TEST(test_ok_precedes_output_sent_on_auth)
+{
+	struct sframe f;
+	size_t pos = 0;
+
+	greet_on_auth = true;
+	open_ws();
+	send_text(TOKEN);
+	ck_assert(next_frame(&pos, &f));
+	ck_assert_uint_eq(f.opcode, 0x1);
+	ck_assert(memcmp(f.payload, "ok", 2) == 0);
+	ck_assert(next_frame(&pos, &f));
+	ck_assert_uint_eq(f.opcode, 0x2);
+	ck_assert(memcmp(f.payload, "login: ", 7) == 0);
+}
+END_TEST
+
+/* A token split over fragments, with a ping between, is still the token. */
+START_TEST(test_token_in_fragments)
+{
+	uint8_t buf[256];
+	size_t n;
+
+	bytewise = _i;
+	open_ws();
+	n = frame(buf, 0x01, true, TOKEN, 10);
+	n += frame(buf + n, 0x89, true, "", 0);
+	n += frame(buf + n, 0x80, true, &TOKEN[10], strlen(TOKEN) - 10);
+	feed(buf, n);
+	ck_assert_uint_eq(ev.authenticated, 1);
+	ck_assert_int_eq(web_conn_state(conn), WEB_STATE_OPEN);
+}
+END_TEST
+
+/* A prefix of the token, or the token and more, is wrong. */
+START_TEST(test_token_prefix_or_extension_refused)
+{
+	open_ws();
+	send_text(TOKEN "x");
+	ck_assert_uint_eq(ev.auth_failed, 1);
+	teardown();
+	setup();
+	open_ws();
+	send_frame(0x81, TOKEN, strlen(TOKEN) - 1);
+	ck_assert_uint_eq(ev.auth_failed, 1);
+	ck_assert_uint_eq(ev.authenticated, 0);
+}
+END_TEST
+
+START_TEST(test_empty_close_answered_empty)
+{
+	struct sframe f;
+	size_t pos = 0;
+
+	login();
+	send_frame(0x88, "", 0);
+	ck_assert(next_frame(&pos, &f));
+	ck_assert_uint_eq(f.opcode, 0x8);
+	ck_assert_uint_eq(f.len, 0);
+	ck_assert(web_conn_finished(conn));
+	ck_assert_uint_eq(ev.close_code, 1005);
+	ck_assert_uint_eq(web_conn_timeout_ms(conn), WEB_CLOSE_TIMEOUT_MS);
+}
+END_TEST
+
 Suite *web_conn_suite(void)
 {
 	Suite *s = suite_create("web_conn");
@@ -1095,6 +1235,11 @@ Suite *web_conn_suite(void)
 	tcase_add_test(http, test_handshake_foreign_origin_refused);
 	tcase_add_test(http, test_handshake_bad_ones_refused);
 	tcase_add_loop_test(http, test_frames_pipelined_after_handshake, 0, 2);
+	tcase_add_test(http,
+		       test_http10_and_connection_close_end_the_connection);
+	tcase_add_test(http, test_pipelined_request_waits_for_the_answer);
+	tcase_add_test(http, test_head_of_ws_is_405);
+	tcase_add_test(http, test_close_before_upgrade_fires_nothing);
 	suite_add_tcase(s, http);
 
 	tcase_add_checked_fixture(ws, setup, teardown);
@@ -1124,6 +1269,10 @@ Suite *web_conn_suite(void)
 	tcase_add_test(ws, test_server_close_waits_for_peer);
 	tcase_add_test(ws, test_ping_flood_without_reading_is_bounded);
 	tcase_add_test(ws, test_phases_and_timeouts);
+	tcase_add_test(ws, test_ok_precedes_output_sent_on_auth);
+	tcase_add_loop_test(ws, test_token_in_fragments, 0, 2);
+	tcase_add_test(ws, test_token_prefix_or_extension_refused);
+	tcase_add_test(ws, test_empty_close_answered_empty);
 	suite_add_tcase(s, ws);
 	return s;
 }
