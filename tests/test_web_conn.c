@@ -1218,7 +1218,11 @@ Suite *web_conn_suite(void)
 	TCase *http = tcase_create("http");
 	TCase *ws = tcase_create("websocket");
 
-	/* Loop tests run twice: in one chunk (0) and byte by byte (1). */
+	/* Loop tests run twice: in one chunk (0) and byte by byte (1); a
+	 * 64 KiB message fed byte by byte under ASan needs a few seconds on
+	 * a loaded machine. */
+	tcase_set_timeout(http, 30);
+	tcase_set_timeout(ws, 30);
 	tcase_add_checked_fixture(http, setup, teardown);
 	tcase_add_loop_test(http, test_page_served_with_security_headers, 0, 2);
 	tcase_add_loop_test(http, test_assets_pipelined_with_content_types, 0,
