@@ -30,13 +30,18 @@ LDLIBS   += -pthread
 
 SRCS     := $(wildcard src/*.c)
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
-OBJS     := $(SRCS:src/%.c=$(B)/%.o)
+# The web console's files, assembled into the binary (.incbin).
+ASM_SRCS := $(wildcard src/*.S)
+WEB_FILES := $(filter-out %.md,$(wildcard web/*.* web/vendor/*))
+ASM_OBJS := $(ASM_SRCS:src/%.S=$(B)/%.o)
+OBJS     := $(SRCS:src/%.c=$(B)/%.o) $(ASM_OBJS)
 
 # The sanitizer build: the daemon the tests run and the objects they link.
 SAN_FLAGS   := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	       -fno-sanitize-recover=all
-SAN_OBJS    := $(SRCS:src/%.c=$(B)/san/%.o)
-SAN_LIBOBJS := $(LIB_SRCS:src/%.c=$(B)/san/%.o)
+SAN_OBJS    := $(SRCS:src/%.c=$(B)/san/%.o) $(ASM_SRCS:src/%.S=$(B)/san/%.o)
+SAN_LIBOBJS := $(LIB_SRCS:src/%.c=$(B)/san/%.o) \
+	       $(ASM_SRCS:src/%.S=$(B)/san/%.o)
 
 TEST_SRCS    := $(wildcard tests/*.c tests/lib/*.c)
 TEST_OBJS    := $(TEST_SRCS:tests/%.c=$(B)/san/tests/%.o)
@@ -56,6 +61,15 @@ $(PROGRAM): $(OBJS)
 $(B)/%.o: src/%.c | $(B)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# .incbin paths are relative to the top of the tree, where make runs.
+$(B)/%.o: src/%.S $(WEB_FILES) | $(B)
+	@echo "  AS      $@"
+	$(Q)$(CC) -c -o $@ $<
+
+$(B)/san/%.o: src/%.S $(WEB_FILES) | $(B)/san
+	@echo "  AS      $@"
+	$(Q)$(CC) -c -o $@ $<
 
 $(B)/san/%.o: src/%.c | $(B)/san
 	@echo "  CC      $@"

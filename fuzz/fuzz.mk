@@ -35,7 +35,10 @@ FUZZ_RSS_MB	?= 2048
 FUZZ_MAX_LEN	?= 16384
 FUZZ_PROFDATA	?= $(shell command -v llvm-profdata-14 || echo llvm-profdata)
 FUZZ_LLVM_COV	?= $(shell command -v llvm-cov-14 || echo llvm-cov)
-FUZZ_TARGETS	:= fuzz_vhost_user fuzz_virtqueue
+FUZZ_TARGETS	:= fuzz_vhost_user fuzz_virtqueue fuzz_web
+# As the Makefile has them, for make -f fuzz/fuzz.mk.
+ASM_SRCS	?= $(wildcard src/*.S)
+WEB_FILES	?= $(filter-out %.md,$(wildcard web/*.* web/vendor/*))
 
 FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all \
 		   -fno-omit-frame-pointer
@@ -50,7 +53,8 @@ FUZZ_CFLAGS	:= -std=gnu11 -D_GNU_SOURCE -Iinclude -g -O1 $(FUZZ_WARN) \
 # The daemon minus main(); src/log.c only for the seed generator (the
 # targets log through fuzz/fuzz_log.c).
 FUZZ_LIB_SRCS	:= $(filter-out src/main.c src/log.c,$(wildcard src/*.c))
-FUZZ_LIB_OBJS	:= $(FUZZ_LIB_SRCS:src/%.c=$(FUZZ_B)/obj/%.o)
+FUZZ_LIB_OBJS	:= $(FUZZ_LIB_SRCS:src/%.c=$(FUZZ_B)/obj/%.o) \
+		   $(ASM_SRCS:src/%.S=$(FUZZ_B)/obj/%.o)
 FUZZ_LIB	:= $(FUZZ_B)/libvdc.a
 FUZZ_COMMON	:= $(FUZZ_B)/obj/fuzz_common.o $(FUZZ_B)/obj/fuzz_log.o
 FUZZ_GEN_OBJS	:= $(FUZZ_B)/obj/gen_seeds.o $(FUZZ_B)/obj/frontend.o \
@@ -73,6 +77,11 @@ $(FUZZ_B)/obj:
 $(FUZZ_B)/obj/%.o: src/%.c | $(FUZZ_B)/obj
 	@echo "  CC      $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+# The web console's files (see the Makefile's ASM_SRCS).
+$(FUZZ_B)/obj/%.o: src/%.S $(WEB_FILES) | $(FUZZ_B)/obj
+	@echo "  AS      $@"
+	$(Q)$(FUZZ_CC) -c -o $@ $<
 
 $(FUZZ_B)/obj/%.o: fuzz/%.c | $(FUZZ_B)/obj
 	@echo "  CC      $@"
@@ -101,6 +110,7 @@ $(FUZZ_B)/seeds/.stamp: $(FUZZ_B)/gen_seeds
 	@echo "  SEEDS   $(FUZZ_B)/seeds"
 	$(Q)rm -rf $(FUZZ_B)/seeds
 	$(Q)$(FUZZ_B)/gen_seeds $(FUZZ_B)/seeds
+	$(Q)mkdir -p $(FUZZ_B)/seeds/fuzz_web # its seeds: fuzz/corpus/fuzz_web
 	$(Q)touch $@
 
 fuzz-seeds: $(FUZZ_B)/seeds/.stamp
@@ -133,7 +143,12 @@ $(FUZZ_B)/cov/obj/%.o: fuzz/%.c | $(FUZZ_B)/cov/obj
 	@echo "  CC      $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_COV_CFLAGS) -Ifuzz -MMD -MP -c -o $@ $<
 
-$(FUZZ_COV_LIB): $(FUZZ_LIB_SRCS:src/%.c=$(FUZZ_B)/cov/obj/%.o)
+$(FUZZ_B)/cov/obj/%.o: src/%.S $(WEB_FILES) | $(FUZZ_B)/cov/obj
+	@echo "  AS      $@"
+	$(Q)$(FUZZ_CC) -c -o $@ $<
+
+$(FUZZ_COV_LIB): $(FUZZ_LIB_SRCS:src/%.c=$(FUZZ_B)/cov/obj/%.o) \
+		 $(ASM_SRCS:src/%.S=$(FUZZ_B)/cov/obj/%.o)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 

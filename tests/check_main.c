@@ -29,6 +29,8 @@ static const struct {
 	{"nested", nested_suite},
 	{"install", install_suite},
 	{"e2e", e2e_suite},
+	{"web_token", web_token_suite},
+	{"web_conn", web_conn_suite},
 };
 /* clang-format on */
 

@@ -19,5 +19,7 @@ Suite *console_log_suite(void);
 Suite *nested_suite(void);
 Suite *install_suite(void);
 Suite *e2e_suite(void);
+Suite *web_token_suite(void);
+Suite *web_conn_suite(void);
 
 #endif
