@@ -60,8 +60,31 @@ struct backend_ops {
 
 #define BACKEND_MAX_CLIENTS 64u
 
+/*
+ * A client whose bytes are framed by a protocol of its own (a browser's
+ * WebSocket): its owner reads and writes the socket and tells the backend
+ * what happened (backend_client_input(), backend_client_writable(),
+ * backend_drop_client()); the backend writes through these.
+ */
+struct client_codec {
+	/* Console output: how many bytes it took (0: none now). */
+	ssize_t (*write)(struct client *c, const struct iovec *iov,
+			 unsigned int n);
+	bool (*notice)(struct client *c, const char *text);
+	/* The port has output for it (or not): call writable when it can
+	 * take more. */
+	void (*want_output)(struct client *c, bool on);
+	/* There is room for input again. */
+	void (*input_room)(struct client *c);
+	/* The backend let it go (left, dropped, daemon stopping). */
+	void (*detached)(struct client *c, const char *why);
+};
+
 struct client {
 	struct backend *b;
+	bool used;
+	const struct client_codec *codec; /* NULL: plain bytes on its fds */
+	void *opaque; /* the codec's */
 	int in_fd; /* -1 when it sends no more */
 	int out_fd; /* -1 when it takes no more; may equal in_fd */
 	struct ev_watch in_watch;
@@ -133,6 +156,12 @@ struct client *backend_next_client(struct backend *b, struct client *c);
 /* Shared by the backend implementations. */
 struct client *backend_attach_client(struct backend *b, int in_fd,
 				     int out_fd);
+struct client *backend_attach_codec_client(struct backend *b, int fd,
+					   const struct client_codec *codec,
+					   void *opaque);
+size_t backend_input_room(const struct backend *b);
+void backend_client_input(struct client *c, const uint8_t *p, size_t n);
+void backend_client_writable(struct client *c);
 void backend_drop_client(struct client *c, const char *why);
 void backend_update_watches(struct client *c);
 void backend_check_hangups(struct backend *b);

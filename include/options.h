@@ -63,6 +63,8 @@ struct options {
 	enum log_level log_level;
 	unsigned int max_clients; /* network, uds: writer plus watchers */
 	const char *console_log; /* guest i's output goes to this + i */
+	uint16_t web_port; /* 0: no web console; guest i on web_port + i */
+	const char *web_token_file;
 	bool console_log_timestamps;
 	struct port_option ports[MAX_EXTRA_PORTS];
 	unsigned int port_count;

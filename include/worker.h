@@ -7,6 +7,7 @@
 #define VDC_WORKER_H
 
 #include "options.h"
+#include "web_token.h"
 
 /* How a worker's exit status reads to the supervisor. */
 enum worker_exit {
@@ -24,6 +25,8 @@ struct worker_spec {
 	int vu_listen_fd; /* vhost-user listening socket */
 	int backend_listen_fd; /* network or uds listener; -1 for nested */
 	int port_listen_fd[MAX_EXTRA_PORTS]; /* --port sockets, in order */
+	int web_listen_fd; /* --web-port's, or -1 */
+	const struct web_token *web_token; /* with --web-port */
 	const struct options *opts;
 };
 

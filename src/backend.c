@@ -31,7 +31,7 @@ bool backend_connected(const struct backend *b)
 
 static bool slot_used(const struct client *c)
 {
-	return c->in_fd >= 0 || c->out_fd >= 0;
+	return c->used;
 }
 
 /** backend_next_client() - the client after @c (the first if NULL) */
@@ -52,6 +52,7 @@ bool backend_has_input(const struct backend *b)
 }
 
 static void on_client(void *arg, uint32_t events);
+static struct client *joined(struct client *c);
 static void on_input(void *arg, uint32_t events);
 static void on_output(void *arg, uint32_t events);
 
@@ -82,6 +83,10 @@ void backend_update_watches(struct client *c)
 	uint32_t in = reading ? EPOLLIN : 0;
 	uint32_t out = c->want_output && c->out_pollable ? EPOLLOUT : 0;
 
+	if (c->codec) {
+		c->codec->want_output(c, c->want_output);
+		return;
+	}
 	/* A socket: one fd, one watch. Its close shows as RDHUP, asked for
 	 * until the client is known to have left (it would be reported
 	 * forever); a writer that left input to hand over has no output
@@ -119,7 +124,7 @@ void backend_want_output(struct client *c, bool on)
 	bool was = c->want_output;
 
 	c->want_output = on;
-	if (on && !was)
+	if ((on && !was) || c->codec)
 		backend_update_watches(c);
 }
 
@@ -136,6 +141,8 @@ bool backend_notice(struct client *c, const char *text)
 
 	if (c->out_fd < 0)
 		return false;
+	if (c->codec)
+		return c->codec->notice(c, text);
 	if (c->b->owns_client_fds)
 		r = send(c->out_fd, text, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 	else
@@ -181,13 +188,19 @@ void backend_drop_client(struct client *c, const char *why)
 		return;
 	log_info("console %s disconnected (%s)",
 		 was_writer || b->is_port ? "client" : "watcher", why);
-	ev_del(b->loop, &c->in_watch);
-	ev_del(b->loop, &c->out_watch);
-	if (b->owns_client_fds && c->in_fd >= 0)
-		close(c->in_fd);
-	else if (b->owns_client_fds && c->out_fd >= 0)
-		close(c->out_fd);
+	if (c->codec) {
+		c->codec->detached(c, why);
+	} else {
+		ev_del(b->loop, &c->in_watch);
+		ev_del(b->loop, &c->out_watch);
+		if (b->owns_client_fds && c->in_fd >= 0)
+			close(c->in_fd);
+		else if (b->owns_client_fds && c->out_fd >= 0)
+			close(c->out_fd);
+	}
 	c->in_fd = c->out_fd = -1;
+	c->used = false;
+	c->codec = NULL;
 	c->writer = false;
 	c->want_output = false;
 	b->nclients--;
@@ -233,7 +246,7 @@ static bool keep_unread_input(struct client *c)
  */
 static void client_left(struct client *c)
 {
-	if (c != c->b->writer || keep_unread_input(c)) {
+	if (c != c->b->writer || c->codec || keep_unread_input(c)) {
 		backend_drop_client(c, "hung up");
 		return;
 	}
@@ -253,7 +266,8 @@ void backend_check_hangups(struct backend *b)
 	     c = backend_next_client(b, c)) {
 		struct pollfd p = {.fd = c->in_fd, .events = POLLRDHUP};
 
-		if (!b->owns_client_fds || c->in_fd < 0 || c->out_fd < 0)
+		if (!b->owns_client_fds || c->codec || c->in_fd < 0 ||
+		    c->out_fd < 0)
 			continue;
 		if (poll(&p, 1, 0) == 1 &&
 		    (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
@@ -365,6 +379,7 @@ struct client *backend_attach_client(struct backend *b, int in_fd,
 		return NULL;
 	memset(c, 0, sizeof(*c));
 	c->b = b;
+	c->used = true;
 	c->in_fd = in_fd;
 	c->out_fd = out_fd;
 	c->out_pollable = true;
@@ -379,6 +394,7 @@ struct client *backend_attach_client(struct backend *b, int in_fd,
 			log_error("cannot watch the client: %s",
 				  strerror(errno));
 			c->in_fd = c->out_fd = -1;
+			c->used = false;
 			return NULL;
 		}
 		log_info("input is not a terminal, pipe or socket; the guest gets no input");
@@ -392,10 +408,19 @@ struct client *backend_attach_client(struct backend *b, int in_fd,
 				  strerror(errno));
 			ev_del(b->loop, &c->in_watch);
 			c->in_fd = c->out_fd = -1;
+			c->used = false;
 			return NULL;
 		}
 		c->out_pollable = false;
 	}
+	return joined(c);
+}
+
+/* A client is in: the first one types. */
+static struct client *joined(struct client *c)
+{
+	struct backend *b = c->b;
+
 	b->nclients++;
 	if (!b->writer) {
 		b->writer = c;
@@ -404,6 +429,76 @@ struct client *backend_attach_client(struct backend *b, int in_fd,
 	backend_update_watches(c);
 	b->ev->connected(b->ev->opaque, c);
 	return c;
+}
+
+/**
+ * backend_attach_codec_client() - a client whose owner frames its bytes
+ * (see struct client_codec); the backend watches no fd of it
+ * @fd:	its socket, for identity only
+ *
+ * Return: the client, or NULL when the backend is full
+ */
+struct client *backend_attach_codec_client(struct backend *b, int fd,
+					   const struct client_codec *codec,
+					   void *opaque)
+{
+	struct client *c = NULL;
+
+	backend_check_hangups(b);
+	for (unsigned int i = 0; i < b->max_clients && !c; i++)
+		if (!slot_used(&b->clients[i]))
+			c = &b->clients[i];
+	if (!c)
+		return NULL;
+	memset(c, 0, sizeof(*c));
+	c->b = b;
+	c->used = true;
+	c->codec = codec;
+	c->opaque = opaque;
+	c->in_fd = c->out_fd = fd;
+	c->since = b->arrivals++;
+	ev_watch_init(&c->in_watch);
+	ev_watch_init(&c->out_watch);
+	return joined(c);
+}
+
+/** backend_input_room() - how much input b->pending can take now */
+size_t backend_input_room(const struct backend *b)
+{
+	return BACKEND_PENDING - b->pending_len;
+}
+
+/**
+ * backend_client_input() - a codec client typed @p: the writer's bytes
+ * wait in b->pending for the guest (its owner reads no more than
+ * backend_input_room() allows); a watcher's are discarded
+ */
+void backend_client_input(struct client *c, const uint8_t *p, size_t n)
+{
+	struct backend *b = c->b;
+
+	if (c != b->writer) {
+		if (n && !c->told_discard) {
+			c->told_discard = true;
+			backend_notice(c, discarded_line);
+		}
+		return;
+	}
+	if (n > backend_input_room(b)) {
+		log_warn("client input of %zu bytes beyond the console's room; %zu dropped", n, n - backend_input_room(b));
+		n = backend_input_room(b);
+	}
+	memcpy(b->pending + b->pending_len, p, n);
+	b->pending_len += n;
+	if (n && b->want_input)
+		b->ev->input(b->ev->opaque);
+}
+
+/** backend_client_writable() - a codec client can take output again */
+void backend_client_writable(struct client *c)
+{
+	if (c->want_output)
+		c->b->ev->writable(c->b->ev->opaque, c);
 }
 
 /**
@@ -447,6 +542,8 @@ ssize_t backend_read(struct backend *b, const struct iovec *iov, unsigned int n)
 	size_t done;
 
 	if (b->pending_len == 0) {
+		if (b->writer && b->writer->codec)
+			return 0; /* its input comes through b->pending */
 		if (b->ops->read)
 			return b->ops->read(b, iov, n);
 		return b->writer && b->writer->in_fd >= 0 ? 0 : -1;
@@ -454,8 +551,10 @@ ssize_t backend_read(struct backend *b, const struct iovec *iov, unsigned int n)
 	done = iov_from_buf(iov, n, b->pending, b->pending_len);
 	memmove(b->pending, b->pending + done, b->pending_len - done);
 	b->pending_len -= done;
-	/* Room again: the terminal may be read ahead again. */
-	if (b->writer)
+	/* Room again: the terminal, or a codec client, may read again. */
+	if (b->writer && b->writer->codec)
+		b->writer->codec->input_room(b->writer);
+	else if (b->writer)
 		backend_update_watches(b->writer);
 	return (ssize_t)done;
 }
@@ -474,6 +573,8 @@ ssize_t backend_write(struct client *c, const struct iovec *iov,
 
 	if (c->out_fd < 0)
 		return -1;
+	if (c->codec)
+		return c->codec->write(c, iov, n);
 	while (n > 0) {
 		unsigned int chunk = n > IOV_MAX ? IOV_MAX : n;
 		size_t want = 0;
@@ -518,9 +619,8 @@ int backend_init(struct backend *b, const struct backend_config *cfg)
 	b->index = cfg->index;
 	b->listen_fd = cfg->listen_fd;
 	b->is_port = cfg->is_port;
-	b->max_clients = cfg->kind == BACKEND_NESTED || cfg->is_port
-				 ? 1
-				 : cfg->max_clients;
+	/* The terminal is one client; browsers may watch beside it. */
+	b->max_clients = cfg->is_port ? 1 : cfg->max_clients;
 	if (b->max_clients == 0)
 		b->max_clients = 1;
 	b->clients = calloc(b->max_clients, sizeof(*b->clients));

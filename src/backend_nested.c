@@ -69,14 +69,21 @@ static int nested_start(struct backend *b)
 
 static void nested_stop(struct backend *b)
 {
-	struct client *c = b->writer;
+	struct client *c;
 
-	if (c) {
+	/* Browsers watching beside the terminal go first. */
+	for (c = backend_next_client(b, NULL); c; c = backend_next_client(b, c))
+		if (c->codec)
+			backend_drop_client(c, "daemon stopping");
+	c = &b->clients[0]; /* the terminal, attached first */
+	if (c->used && !c->codec) {
 		ev_del(b->loop, &c->in_watch);
 		ev_del(b->loop, &c->out_watch);
 		c->in_fd = c->out_fd = -1;
-		b->writer = NULL;
-		b->nclients = 0;
+		c->used = false;
+		if (b->writer == c)
+			b->writer = NULL;
+		b->nclients--;
 	}
 	restore_tty(b);
 }
@@ -131,11 +138,9 @@ static void nested_readable(struct backend *b)
 {
 	uint8_t in[BACKEND_PENDING];
 	size_t room = BACKEND_PENDING - b->pending_len;
-	struct client *c = b->writer;
+	struct client *c = &b->clients[0]; /* the terminal */
 	ssize_t r, len;
 
-	if (!c)
-		return;
 	/* A Ctrl-a held from the last read may come out as two bytes. */
 	if (b->escape && room)
 		room--;

@@ -25,6 +25,8 @@ enum {
 	OPT_PORT,
 	OPT_MAX_CLIENTS,
 	OPT_CONSOLE_LOG,
+	OPT_WEB_PORT,
+	OPT_WEB_TOKEN_FILE,
 	OPT_CONSOLE_LOG_TIMESTAMPS,
 	OPT_CONSOLE_SIZE,
 	OPT_CONSOLE_SIZE_ORDER,
@@ -46,6 +48,8 @@ static const struct option long_options[] = {
 	{"port", required_argument, NULL, OPT_PORT},
 	{"max-clients", required_argument, NULL, OPT_MAX_CLIENTS},
 	{"console-log", required_argument, NULL, OPT_CONSOLE_LOG},
+	{"web-port", required_argument, NULL, OPT_WEB_PORT},
+	{"web-token-file", required_argument, NULL, OPT_WEB_TOKEN_FILE},
 	{"console-log-timestamps", no_argument, NULL,
 	 OPT_CONSOLE_LOG_TIMESTAMPS},
 	{"help", no_argument, NULL, 'h'},
@@ -91,6 +95,12 @@ static const char usage_text[] =
 	"      --console-log-timestamps\n"
 	"                            start each line of the console log with the\n"
 	"                            time (UTC) its first byte came\n"
+	"      --web-port=PORT       the console in a browser: guest i at\n"
+	"                            http://127.0.0.1:PORT+i/ (loopback only),\n"
+	"                            behind the token of --web-token-file\n"
+	"      --web-token-file=PATH the web console's secret token (mode 0600;\n"
+	"                            created at start if missing); default\n"
+	"                            --socket-path with .web-token appended\n"
 	"      --max-clients=N       network and uds: clients of a console at once,\n"
 	"                            the writer and its watchers; 1 to 64\n"
 	"                            (default 8)\n"
@@ -414,8 +424,23 @@ static bool validate(const struct options *o, const struct given *g)
 		     (unsigned int)o->tcp_port + o->socket_count - 1);
 		return false;
 	}
-	if (g->max_clients && o->backend == BACKEND_NESTED) {
-		fail("--max-clients: the nested backend has one client, this terminal; use it with network or uds");
+	if (g->max_clients && o->backend == BACKEND_NESTED && !o->web_port) {
+		fail("--max-clients: the nested backend has one client, this terminal (browsers with --web-port may watch beside it)");
+		return false;
+	}
+	if (o->web_port &&
+	    (uint32_t)o->web_port + o->socket_count - 1 > 65535) {
+		fail("--web-port: ports %u to %u run past 65535",
+		     (unsigned int)o->web_port,
+		     (unsigned int)o->web_port + o->socket_count - 1);
+		return false;
+	}
+	if (o->web_token_file && !o->web_port) {
+		fail("--web-token-file: only the web console uses it (--web-port)");
+		return false;
+	}
+	if (o->web_port && !o->web_token_file && !o->socket_path) {
+		fail("--web-token-file: is required with --web-port and --fd");
 		return false;
 	}
 	if (o->uds_path && o->backend != BACKEND_UDS) {
@@ -569,6 +594,14 @@ enum options_result options_parse(int argc, char *argv[], struct options *opts)
 			break;
 		case OPT_CONSOLE_LOG_TIMESTAMPS:
 			opts->console_log_timestamps = true;
+			break;
+		case OPT_WEB_PORT:
+			if (!parse_number("--web-port", optarg, 1, 65535, &v))
+				return OPTIONS_EXIT_FAIL;
+			opts->web_port = (uint16_t)v;
+			break;
+		case OPT_WEB_TOKEN_FILE:
+			opts->web_token_file = optarg;
 			break;
 		case OPT_MAX_CLIENTS:
 			if (!parse_number("--max-clients", optarg, 1,

@@ -53,6 +53,7 @@ struct child {
 
 struct supervisor {
 	const struct options *opts;
+	struct web_token web_token; /* --web-port's, read or made at start */
 	struct child *children;
 	unsigned int count;
 	unsigned int running;
@@ -112,6 +113,9 @@ static void close_listeners(struct supervisor *s, bool unlink_paths)
 			sock_unlink_ours(c->backend_path, &c->backend_id);
 		c->spec.vu_listen_fd = -1;
 		c->spec.backend_listen_fd = -1;
+		if (c->spec.web_listen_fd >= 0)
+			close(c->spec.web_listen_fd);
+		c->spec.web_listen_fd = -1;
 		for (unsigned int p = 0; p < s->opts->port_count; p++) {
 			if (c->spec.port_listen_fd[p] < 0)
 				continue;
@@ -122,6 +126,43 @@ static void close_listeners(struct supervisor *s, bool unlink_paths)
 			c->spec.port_listen_fd[p] = -1;
 		}
 	}
+}
+
+/* --web-port: the browser's way in, on the loopback address only. */
+static int open_web_listener(struct supervisor *s, struct child *c, char *err,
+			     size_t errlen)
+{
+	const struct options *o = s->opts;
+
+	if (!o->web_port)
+		return 0;
+	c->spec.web_token = &s->web_token;
+	c->spec.web_listen_fd = sock_listen_tcp_loopback(
+		(uint16_t)(o->web_port + c->spec.index), err, errlen);
+	return c->spec.web_listen_fd < 0 ? -1 : 0;
+}
+
+/* --web-port's token: read, or made now (0600); its path is logged,
+ * never the token. */
+static int load_web_token(struct supervisor *s)
+{
+	const struct options *o = s->opts;
+	char path[4096], err[WEB_TOKEN_ERR_LEN];
+	bool created = false;
+
+	if (!o->web_port)
+		return 0;
+	if (o->web_token_file)
+		snprintf(path, sizeof(path), "%s", o->web_token_file);
+	else
+		snprintf(path, sizeof(path), "%s.web-token", o->socket_path);
+	if (web_token_load(path, &s->web_token, &created, err, sizeof(err)) <
+	    0) {
+		log_error("cannot start: --web-token-file: %s", err);
+		return -1;
+	}
+	log_info("web console token %s %s", created ? "created in" : "read from", path);
+	return 0;
 }
 
 /* The --port sockets of one index: PATH + i, private to the user. */
@@ -180,9 +221,12 @@ static int open_listeners(struct supervisor *s)
 		c->spec.opts = s->opts;
 		c->spec.vu_listen_fd = -1;
 		c->spec.backend_listen_fd = -1;
+		c->spec.web_listen_fd = -1;
 		for (unsigned int p = 0; p < MAX_EXTRA_PORTS; p++)
 			c->spec.port_listen_fd[p] = -1;
 	}
+	if (load_web_token(s) < 0)
+		return -1;
 	for (unsigned int i = 0; i < s->count; i++) {
 		struct child *c = &s->children[i];
 
@@ -201,7 +245,8 @@ static int open_listeners(struct supervisor *s)
 				goto fail;
 		}
 		if (open_backend_listener(c, err, sizeof(err)) < 0 ||
-		    open_port_listeners(c, err, sizeof(err)) < 0)
+		    open_port_listeners(c, err, sizeof(err)) < 0 ||
+		    open_web_listener(s, c, err, sizeof(err)) < 0)
 			goto fail;
 	}
 	return 0;
@@ -230,6 +275,8 @@ static void worker_process(struct supervisor *s, struct child *c)
 			close(o->spec.vu_listen_fd);
 		if (o->spec.backend_listen_fd >= 0)
 			close(o->spec.backend_listen_fd);
+		if (o->spec.web_listen_fd >= 0)
+			close(o->spec.web_listen_fd);
 		for (unsigned int p = 0; p < s->opts->port_count; p++)
 			if (o->spec.port_listen_fd[p] >= 0)
 				close(o->spec.port_listen_fd[p]);
@@ -497,5 +544,6 @@ int supervisor_run(const struct options *opts)
 	close(s.sigfd);
 	close(s.timerfd);
 	free(s.children);
+	web_token_wipe(&s.web_token);
 	return s.exit_status;
 }

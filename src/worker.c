@@ -19,6 +19,7 @@
 #include "backend.h"
 #include "console.h"
 #include "console_log.h"
+#include "web_server.h"
 #include "event_loop.h"
 #include "log.h"
 #include "sock.h"
@@ -37,6 +38,8 @@ struct worker {
 	struct console console;
 	struct port_owner owner;
 	struct console_log *log; /* --console-log, or NULL */
+	struct web_server web; /* --web-port */
+	bool web_on;
 	struct ev_watch log_watch;
 	bool quit; /* the user asked to quit, not a signal */
 };
@@ -214,6 +217,36 @@ static int open_console_log(struct worker *w)
 	return 0;
 }
 
+/* A browser that types (the writer) says the size of the console. */
+static void on_web_resize(void *opaque, unsigned int cols, unsigned int rows)
+{
+	struct worker *w = opaque;
+
+	console_set_size(&w->console, (uint16_t)cols, (uint16_t)rows);
+	vu_check_memory(&w->vu);
+}
+
+/* --web-port: the console in a browser, one more client of port 0. */
+static int start_web(struct worker *w)
+{
+	const struct options *o = w->spec->opts;
+
+	if (web_server_init(&w->web, &(struct web_server_config){
+			.loop = &w->loop,
+			.listen_fd = w->spec->web_listen_fd,
+			.port = (uint16_t)(o->web_port + w->spec->index),
+			.token = w->spec->web_token,
+			.console = &w->console.ports[0].host,
+			.resize = on_web_resize,
+			.opaque = w,
+		}) < 0)
+		return -1;
+	w->web_on = true;
+	log_info("web console on http://127.0.0.1:%u/",
+		 (unsigned int)(o->web_port + w->spec->index));
+	return 0;
+}
+
 static int setup(struct worker *w)
 {
 	const struct options *o = w->spec->opts;
@@ -249,6 +282,8 @@ static int setup(struct worker *w)
 	w->dev.num_queues = console_num_queues(&w->console);
 	if (o->console_log && open_console_log(w) < 0)
 		return -1;
+	if (o->web_port && start_web(w) < 0)
+		return -1;
 	/* The size is known before any frontend comes: F_SIZE is offered
 	 * exactly when there is a size to tell. */
 	console_set_size_order(&w->console, o->console_size_order);
@@ -256,6 +291,9 @@ static int setup(struct worker *w)
 		console_set_size(&w->console, o->console_cols, o->console_rows);
 	else if (o->backend == BACKEND_NESTED)
 		take_terminal_size(w, "start-up");
+	/* A browser will say its size: offer F_SIZE from the start. */
+	if (o->web_port && !w->console.size_known)
+		console_set_size(&w->console, 80, 24);
 	w->dev.features = console_features(&w->console);
 	watch_listener(w);
 	return 0;
@@ -285,6 +323,8 @@ int worker_main(const struct worker_spec *spec)
 	else if (w.quit)
 		status = WORKER_EXIT_QUIT;
 	vu_detach(&w.vu);
+	if (w.web_on)
+		web_server_fini(&w.web);
 	console_fini(&w.console);
 	if (w.log) {
 		ev_del(&w.loop, &w.log_watch);
