@@ -24,6 +24,7 @@ static const struct {
 	{"ports", ports_suite},
 	{"watchers", watchers_suite},
 	{"log_file", log_file_suite},
+	{"web", web_suite},
 	{"console_size", console_size_suite},
 	{"console_log", console_log_suite},
 	{"nested", nested_suite},

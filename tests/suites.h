@@ -14,6 +14,7 @@ Suite *reliability_suite(void);
 Suite *ports_suite(void);
 Suite *watchers_suite(void);
 Suite *log_file_suite(void);
+Suite *web_suite(void);
 Suite *console_size_suite(void);
 Suite *console_log_suite(void);
 Suite *nested_suite(void);
