@@ -167,7 +167,8 @@ e2e_cleanup() {
 	_e2e_close_client_fds
 	for n in "${!CLIENT_PID[@]}"; do
 		pid=${CLIENT_PID[$n]}
-		[ -n "$pid" ] && kill "$pid" 2>/dev/null
+		# CONT: a test may have stopped it.
+		[ -n "$pid" ] && kill "$pid" 2>/dev/null && kill -CONT "$pid" 2>/dev/null
 	done
 	for n in "${!GUEST_PID[@]}"; do
 		_e2e_guest_kill "$n"

@@ -18,9 +18,14 @@
 #    data port returns end-of-file at once and poll says POLLHUP; a host
 #    client connecting clears POLLHUP; a guest reader blocked on the port
 #    gets end-of-file when the host client leaves; POLLHUP comes back;
-#  - 16 MiB guest -> host and then 16 MiB host -> guest on the data port
-#    byte-exact (md5), while the console answers a command typed during
-#    each transfer;
+#  - 16 MiB guest -> host on the data port byte-exact (md5): the host
+#    client first stops reading (SIGSTOP): the guest's writer waits (the
+#    daemon takes no more of the port's output; nothing is lost) and the
+#    console answers; then it reads on, and the console answers during the
+#    transfer;
+#  - 16 MiB host -> guest byte-exact: the host sends before the guest's
+#    reader opens the port (the daemon holds it), the console answers
+#    meanwhile and during the transfer;
 #  - the agent still answers after all that; the guest powers off,
 #    SIGTERM stops the daemon with status 0.
 # qemu: the daemon has the agent port; QEMU's device has num_vqs=6 (as
@@ -232,12 +237,25 @@ check_host_connect_seen() {
 # --- 16 MiB each way on the data port, the console answering meanwhile -----
 
 check_data_out() {
-	local c=$1 g=$2 d=$3 sum t0 ms
+	local c=$1 g=$2 d=$3 sum t0 ms pid
 	# /e2e/big-out: random bytes the host made (the guest's urandom is slow).
 	sum=$(md5_of "$E2E_DIR/big-out")
 	client_connect d2 "unix:$E2E_DIR/data0"
+	pid=${CLIENT_PID[d2]}
+	# The host client stops reading: the daemon must stop taking the
+	# port's output (nothing lost), so the guest's writer waits, and the
+	# console still answers.
+	kill -STOP "$pid"
+	client_send "$c" "dd if=/e2e/big-out of=$d bs=65536 2>/tmp/dd-out.err & echo \$! >/tmp/dd-out.pid\r"
+	check_command "$c" "$g"
+	guest_say "$c" "$g" 'echo "@M@ $(kill -0 $(cat /tmp/dd-out.pid) 2>/dev/null && echo writing || echo done)"' '[a-z]+'
+	[ "$GUEST_SAID" = writing ] ||
+		e2e_fail "guest $g: its dd of $BIG bytes to port data ended while the host client read nothing" \
+			"expected: the daemon stops taking the port's output while its client does not read (lossless), the writer waits" \
+			"got: dd $GUEST_SAID"
+	e2e_ok "client $c: the console answered while port data's host client read nothing and the guest's writer waited ($E2E_CMD_MS ms)"
 	t0=$(e2e_now_ms)
-	client_send "$c" "dd if=/e2e/big-out of=$d bs=65536 2>/tmp/dd-out.err &\r"
+	kill -CONT "$pid"
 	check_command "$c" "$g"
 	e2e_ok "client $c: the console answered during the 16 MiB transfer guest -> host ($E2E_CMD_MS ms)"
 	wait_size "$E2E_DIR/d2.out" "$BIG" 90 "port data, guest $g -> host"
@@ -247,15 +265,13 @@ check_data_out() {
 	[ "$(md5_of "$E2E_DIR/d2.out")" = "$sum" ] ||
 		e2e_fail "port data: $BIG random bytes from guest $g are not byte-exact" \
 			"expected md5 $sum, got $(md5_of "$E2E_DIR/d2.out")"
-	e2e_ok "port data: $BIG random bytes guest $g -> host byte-exact in $ms ms ($((BIG * 1000 / 1048576 / (ms > 0 ? ms : 1))) MiB/s)"
+	e2e_ok "port data: $BIG random bytes guest $g -> host byte-exact in $ms ms once its host client read on ($((BIG * 1000 / 1048576 / (ms > 0 ? ms : 1))) MiB/s)"
 	guest_say "$c" "$g" 'wait; echo "@M@ $? $(tail -n1 /tmp/dd-out.err)"' '.*' 15
 	case $GUEST_SAID in
 	'0 '*) ;;
 	*) e2e_fail "guest $g: dd to port data should end with status 0" "got: $GUEST_SAID" ;;
 	esac
-	check_command "$c" "$g"
 	client_close d2
-	e2e_ok "client $c: the console answers after the transfer guest -> host ($E2E_CMD_MS ms)"
 }
 
 check_data_in() {
@@ -270,9 +286,11 @@ check_data_in() {
 	[ "$GUEST_SAID" = "hostwait: $d host connected" ] ||
 		e2e_fail "guest $g: POLLHUP should clear when the host client connects" "got '$GUEST_SAID'"
 	# The host sends first: the daemon holds it until the guest opens the port.
-	t0=$(e2e_now_ms)
 	(trap '' PIPE; exec timeout 120 cat "$file") >&"${CLIENT_FD[d3]}" 2>/dev/null &
 	local sender=$!
+	check_command "$c" "$g"
+	e2e_ok "client $c: the console answered while the daemon held port data's input for the guest to open the port ($E2E_CMD_MS ms)"
+	t0=$(e2e_now_ms)
 	client_send "$c" "dd if=$d bs=65536 count=$((BIG / 65536)) iflag=fullblock 2>/tmp/dd-in.err | md5sum >/tmp/in.sum &\r"
 	check_command "$c" "$g"
 	e2e_ok "client $c: the console answered during the 16 MiB transfer host -> guest ($E2E_CMD_MS ms)"
