@@ -37,6 +37,8 @@
 #
 # Exit status 0 pass, 77 skip (no guest possible here), 1 fail.
 
+# Commands typed into the guest are in single quotes: its shell expands them.
+# shellcheck disable=SC2016
 set -u
 # shellcheck source-path=SCRIPTDIR source=e2e-lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/e2e-lib.sh"
@@ -139,9 +141,9 @@ agent_check() {
 # starts with a marker; wait for "MARKER PATTERN" (extended regex);
 # GUEST_SAID is what follows the marker.  CMD uses @M@ for the marker.
 guest_say() {
-	local c=$1 cmd=$3 pat=$4
+	local c=$1 typed=$3 pat=$4
 	e2e_mark SAY
-	client_send "$c" "${cmd//@M@/$MARK_IN}\r"
+	client_send "$c" "${typed//@M@/$MARK_IN}\r"
 	client_wait "$c" "$MARK_OUT $pat" "${5:-15}" -E
 	GUEST_SAID=${CLIENT_MATCH#"$MARK_OUT "}
 	GUEST_SAID=${GUEST_SAID%$'\r'}
@@ -286,7 +288,8 @@ check_data_in() {
 	[ "$GUEST_SAID" = "hostwait: $d host connected" ] ||
 		e2e_fail "guest $g: POLLHUP should clear when the host client connects" "got '$GUEST_SAID'"
 	# The host sends first: the daemon holds it until the guest opens the port.
-	(trap '' PIPE; exec timeout 120 cat "$file") >&"${CLIENT_FD[d3]}" 2>/dev/null &
+	local fd=${CLIENT_FD[d3]}
+	(trap '' PIPE; exec timeout 120 cat "$file") 1>&"$fd" 2>/dev/null &
 	local sender=$!
 	check_command "$c" "$g"
 	e2e_ok "client $c: the console answered while the daemon held port data's input for the guest to open the port ($E2E_CMD_MS ms)"
