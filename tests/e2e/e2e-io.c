@@ -564,7 +564,8 @@ static int cmd_hostwait(int argc, char **argv)
 		}
 		if (now_ms() >= deadline)
 			die("%s: the host side is still %s after %s s", argv[1],
-			    hup ? "gone" : "connected", argc == 4 ? argv[3] : "20");
+			    hup ? "gone" : "connected",
+			    argc == 4 ? argv[3] : "20");
 		/* Gone: poll returns at once; don't spin. */
 		if (hup)
 			usleep(50000);
