@@ -350,8 +350,23 @@ uml_ports_scenario() {
 	daemon_stop
 }
 
+# README.md's QEMU device line for one port beside the console is the one
+# run here (num_vqs=6).  Checked once README documents --port.
+readme_has_port_device_line() {
+	local readme="$UML_E2E_DIR/../../README.md" line
+	if ! grep -q -e '--port=' "$readme"; then
+		e2e_log "NOTE: README.md does not document --port yet; its num_vqs=6 device line is not checked"
+		return 0
+	fi
+	line=$(qemu_device_args /tmp/vc0 con0 6 | paste -d ' ' - - | tail -n1)
+	grep -qF -e "$line" "$readme" ||
+		e2e_fail "README.md's QEMU line for a port beside the console lacks '$line', which this test runs"
+	e2e_ok "README.md gives the QEMU device line with num_vqs=6 this test runs"
+}
+
 qemu_ports_scenario() {
 	local g=q1 c=c1 t0
+	readme_has_port_device_line
 	_ports_guest_script >"$E2E_DIR/ports-guest.sh"
 	daemon_start uds --port="$AGENT:$E2E_DIR/ga"
 	local -a copies=(-q 6 -c "$E2E_DIR/ports-guest.sh:/e2e/ports.sh")
