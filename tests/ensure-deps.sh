@@ -6,7 +6,9 @@
 # command is printed and the check fails.
 set -e
 
-PACKAGES="check pkg-config busybox-static patchelf xz-utils kmod"
+# qemu-guest-agent: its qemu-ga runs in the guests (e2e-ports.sh), jq
+# checks its answers; libc6-dev: the static e2e-io for the guests.
+PACKAGES="check pkg-config busybox-static patchelf xz-utils kmod qemu-guest-agent jq libc6-dev"
 missing=""
 for p in $PACKAGES; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
