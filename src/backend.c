@@ -186,8 +186,11 @@ void backend_drop_client(struct client *c, const char *why)
 
 	if (!slot_used(c))
 		return;
-	log_info("console %s disconnected (%s)",
-		 was_writer || b->is_port ? "client" : "watcher", why);
+	log_info("%s disconnected (%s)",
+		 b->is_port   ? "port client"
+		 : was_writer ? "console client"
+			      : "console watcher",
+		 why);
 	if (c->codec) {
 		c->codec->detached(c, why);
 	} else {

@@ -525,10 +525,12 @@ static void on_disconnected(void *opaque, struct client *c)
 	struct port *p = opaque;
 
 	(void)c;
-	if (p->is_console)
+	if (p->is_console) {
 		trim(p);
-	else
-		tell_host_open(p, false);
+		return;
+	}
+	log_info("port %u (%s): host client left", p->id, p->name);
+	tell_host_open(p, false);
 }
 
 static void on_input(void *opaque)
