@@ -130,7 +130,9 @@ qemu_scenario() {
 	# and everything below must work the same.
 	local -a ports=()
 	[ "$backend" = uds ] && ports=(--port="org.qemu.guest_agent.0:$E2E_DIR/ga")
-	daemon_start "$backend" "${ports[@]}"
+	# The console's size reaches bookworm's kernel too (RESIZE, in the
+	# spec's order: its 6.1 has the fix).
+	daemon_start "$backend" "${ports[@]}" --console-size=100x30
 	sock="${DAEMON_SOCK}0"
 	case $backend in
 	network) spec="tcp:$DAEMON_PORT" ;;
@@ -145,6 +147,7 @@ qemu_scenario() {
 	client_connect "$c1" "$spec"
 	check_boot_output "$c1" "$g1"
 	check_command "$c1" "$g1"
+	check_stty_size "$c1" "$g1" 30 100
 	if [ "${#ports[@]}" -gt 0 ]; then
 		grep -q 'the frontend has 4 queues: 1 of 2 ports fit' "$DAEMON_LOG" ||
 			e2e_fail "with --port and QEMU's num_vqs=4 the daemon should log that 1 of 2 ports fit" \
