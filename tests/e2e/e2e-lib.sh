@@ -436,9 +436,10 @@ _client_start() {
 	CLIENT_ESC[$name]=$esc
 }
 
-# client_connect NAME tcp:PORT|unix:PATH
+# client_connect NAME tcp:PORT|unix:PATH [OPTIONS...]: OPTIONS for
+# e2e-io connect (-b BYTES: a small receive buffer).
 client_connect() {
-	_client_start "$1" 0 "$E2E_IO" connect -w 5 "$2"
+	_client_start "$1" 0 "$E2E_IO" connect -w 5 "${@:3}" "$2"
 }
 
 # client_pty NAME [-e] [-s COLSxROWS] CMD...: a terminal running CMD (the

@@ -13,7 +13,9 @@
 #  3. a watcher that never reads (SIGSTOP) does not stop the writer's
 #     1 MiB transfer from arriving byte-exact (the times with and without
 #     it are printed, not asserted); resumed, it finds the note saying how
-#     many bytes it lost, and the watchers that kept up find none;
+#     many bytes it lost, and the watchers that kept up find none (over
+#     loopback TCP the kernel may hold the whole 1 MiB for it: then it
+#     must have every byte instead);
 #  4. the log moved and SIGUSR1 sent while the guest writes numbered lines
 #     without pause: every line is in the old file or the new one, in
 #     order, none twice, and both files got some;
@@ -213,7 +215,9 @@ cmp -n "$size" "$E2E_DIR/c1.out" "$LOG" >/dev/null ||
 e2e_ok "the writer's whole capture ($size bytes) is, byte for byte, the start of the log"
 
 # --- 3. a watcher that never reads ----------------------------------------
-client_connect w3 "$(spec)"
+# A small receive buffer: over TCP the kernel would otherwise take the
+# whole 1 MiB for the stopped watcher.
+client_connect w3 "$(spec)" -b 4096
 watchers_connected 3
 STALLED=${CLIENT_PID[w3]}
 kill -STOP "$STALLED"
@@ -227,9 +231,23 @@ e2e_ok "the writer's 1 MiB arrived byte-exact while watcher w3 was connected and
 e2e_log "writer's 1 MiB (command to end marker): $MS_FREE ms without the stalled watcher, $MS_STALLED ms with it (information, not asserted)"
 kill -CONT "$STALLED"
 STALLED=""
-client_wait w3 "bytes of output dropped here: this watcher fell behind" 20
-e2e_ok "watcher w3, reading again, found the note of the bytes it lost ($(grep -ao '[0-9]* bytes of output dropped here' "$E2E_DIR/w3.out" | head -n1 | cut -d' ' -f1) bytes)"
 check_command c1 g1
+client_wait w3 "$MARK_OUT" 30
+lost=$(LC_ALL=C grep -ao '[0-9]* bytes of output dropped here: this watcher fell behind' "$E2E_DIR/w3.out" | head -n1)
+if [ -n "$lost" ]; then
+	e2e_ok "watcher w3, reading again, found the note of the bytes it lost (${lost%% *} bytes)"
+elif [ "$BACKEND" = network ]; then
+	# Loopback TCP sizes the daemon's send buffer from the MSS (64 KiB):
+	# megabytes, so the kernel may hold all the stopped watcher missed.
+	range_md5 "$E2E_DIR/w3.out" "${BULK_BEGIN[c1]}" 1048576 "${BULK_END[c1]}"
+	[ "$RANGE_SUM" = "${BULK_SUM[c1]}" ] ||
+		e2e_fail "watcher w3 lost bytes of the 1 MiB but was not told so" \
+			"expected md5 ${BULK_SUM[c1]} or the note; got md5 $RANGE_SUM and no note"
+	e2e_log "watcher w3 fell behind by no more than the kernel's TCP buffers held: it got the whole 1 MiB, byte-exact, and no note (the note is checked with uds)"
+else
+	e2e_fail "watcher w3 should find, once reading again, the note 'N bytes of output dropped here: this watcher fell behind'" \
+		"it got $(stat -c %s "$E2E_DIR/w3.out") bytes without one"
+fi
 for c in c1 w1 w2; do
 	client_absent "$c" "dropped here"
 done
@@ -240,7 +258,7 @@ e2e_mark ROTATED
 rot_end=$MARK_OUT
 # Numbered lines without pause until the host types a line (no echo, so
 # nothing typed lands among them).
-client_send c1 "stty -echo; (i=0; while [ ! -e /tmp/stop ]; do echo ROT-\$i; i=\$((i+1)); usleep 1000; done; echo $MARK_IN) & read x; touch /tmp/stop; wait; stty echo\r"
+client_send c1 "stty -echo; (i=0; while [ ! -e /tmp/stop ]; do echo ROT-\$i; i=\$((i+1)); done; echo $MARK_IN) & read x; touch /tmp/stop; wait; stty echo\r"
 client_wait c1 "ROT-100" 20
 mv "$LOG" "$LOG.1"
 reopened=$(grep -c 'reopened' "$DAEMON_LOG")
