@@ -34,6 +34,9 @@ set -u
 . "$(dirname "${BASH_SOURCE[0]}")/e2e-lib.sh"
 
 BACKEND=${1:-uds}
+# Two boots and two 1 MiB transfers: more than the usual 150 s on a loaded
+# machine (the uml TCase allows 300 s).
+VDC_E2E_WATCHDOG=${VDC_E2E_WATCHDOG:-240}
 e2e_init "watchers-$BACKEND"
 
 # A watcher stopped with SIGSTOP would ignore the cleanup's SIGTERM.
@@ -130,7 +133,7 @@ LOG="$LOGDIR/console-0"
 # 512 KiB of output buffer: a watcher that stops reading for a 1 MiB
 # transfer surely falls further behind than that and its socket hold.
 daemon_start "$BACKEND" --console-log="$LOGDIR/console-" --output-buffer=512K
-guest_start g1 "${DAEMON_SOCK}0" 120
+guest_start g1 "${DAEMON_SOCK}0" 200
 guest_wait_ready g1
 
 # --- 1a. the boot output, written before any client, is in the log -------
@@ -316,7 +319,7 @@ mkdir "$TSDIR"
 TSLOG="$TSDIR/console-0"
 day0=$(date -u +%F)
 daemon_start "$BACKEND" --console-log="$TSDIR/console-" --console-log-timestamps
-guest_start g2 "${DAEMON_SOCK}0"
+guest_start g2 "${DAEMON_SOCK}0" 90
 guest_wait_ready g2
 client_connect c4 "$(spec)"
 check_boot_output c4 g2
