@@ -73,6 +73,12 @@ START_TEST(test_uml_console_size)
 }
 END_TEST
 
+START_TEST(test_uml_console_log_and_watchers)
+{
+	run_script("e2e-watchers.sh uds");
+}
+END_TEST
+
 START_TEST(test_make_demo_script)
 {
 	run_script("e2e-demo.sh");
@@ -121,6 +127,7 @@ Suite *e2e_suite(void)
 	tcase_add_test(tc, test_uml_nested_backend);
 	tcase_add_test(tc, test_uml_two_guests);
 	tcase_add_test(tc, test_uml_console_size);
+	tcase_add_test(tc, test_uml_console_log_and_watchers);
 	tcase_add_test(tc, test_make_demo_script);
 	tcase_add_test(tc, test_uml_named_ports);
 	suite_add_tcase(su, tc);

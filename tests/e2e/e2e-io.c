@@ -3,11 +3,14 @@
  * e2e-io.c - the client side of the end-to-end tests: what socat and
  * expect would do, in one small file built at test time.
  *
- *   e2e-io connect [-w SECS] tcp:PORT|unix:PATH
+ *   e2e-io connect [-w SECS] [-b BYTES] tcp:PORT|unix:PATH
  *	Connect to 127.0.0.1:PORT or the unix socket PATH (retrying for up
  *	to SECS seconds while nobody listens) and copy stdin to the socket
  *	and the socket to stdout. At the end of stdin the socket is
  *	closed and the program ends; it also ends when the peer closes.
+ *	-b sets the socket's receive buffer (SO_RCVBUF) before connecting:
+ *	a small one keeps TCP from taking megabytes for a client that has
+ *	stopped reading (a unix socket's is not used).
  *
  *   e2e-io pty [-e] [-s COLSxROWS] [-r FILE] -- CMD [ARG]...
  *	Run CMD in a new session on a new pseudo-terminal (its stdin and
@@ -83,7 +86,7 @@ static void die(const char *fmt, ...)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: %s connect [-w SECS] tcp:PORT|unix:PATH\n"
+		"usage: %s connect [-w SECS] [-b BYTES] tcp:PORT|unix:PATH\n"
 		"       %s pty [-e] [-s COLSxROWS] [-r FILE] -- CMD [ARG]...\n"
 		"       %s escape\n"
 		"       %s mconsole SOCKET COMMAND...\n"
@@ -279,7 +282,7 @@ static int pump(int peer, bool is_socket, pid_t child, int *child_status)
 	}
 }
 
-static int connect_to(const char *spec)
+static int connect_to(const char *spec, int rcvbuf)
 {
 	union {
 		struct sockaddr sa;
@@ -312,6 +315,9 @@ static int connect_to(const char *spec)
 	fd = socket(a.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		die("socket: %s", strerror(errno));
+	if (rcvbuf > 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0)
+		die("SO_RCVBUF: %s", strerror(errno));
 	if (connect(fd, &a.sa, len) < 0) {
 		int e = errno;
 
@@ -326,17 +332,20 @@ static int cmd_connect(int argc, char **argv)
 {
 	double wait_s = 0;
 	uint64_t deadline;
-	int opt, fd;
+	int opt, fd, rcvbuf = 0;
 
-	while ((opt = getopt(argc, argv, "+w:")) != -1) {
-		if (opt != 'w')
+	while ((opt = getopt(argc, argv, "+w:b:")) != -1) {
+		if (opt == 'w')
+			wait_s = atof(optarg);
+		else if (opt == 'b')
+			rcvbuf = atoi(optarg);
+		else
 			usage();
-		wait_s = atof(optarg);
 	}
 	if (optind != argc - 1)
 		usage();
 	deadline = now_ms() + (uint64_t)(wait_s * 1000);
-	while ((fd = connect_to(argv[optind])) < 0) {
+	while ((fd = connect_to(argv[optind], rcvbuf)) < 0) {
 		if ((errno != ECONNREFUSED && errno != ENOENT) ||
 		    now_ms() >= deadline)
 			die("connect %s: %s", argv[optind], strerror(errno));
