@@ -370,8 +370,8 @@ static void on_client(void *arg, uint32_t events)
  * Return: the client, or NULL if there is no room or the fds cannot be
  * watched (the caller still owns them)
  */
-struct client *backend_attach_client(struct backend *b, int in_fd,
-				     int out_fd)
+/* A free slot, made a fresh client on @in_fd/@out_fd; NULL when full. */
+static struct client *take_slot(struct backend *b, int in_fd, int out_fd)
 {
 	struct client *c = NULL;
 
@@ -389,6 +389,16 @@ struct client *backend_attach_client(struct backend *b, int in_fd,
 	c->since = b->arrivals++;
 	ev_watch_init(&c->in_watch);
 	ev_watch_init(&c->out_watch);
+	return c;
+}
+
+struct client *backend_attach_client(struct backend *b, int in_fd,
+				     int out_fd)
+{
+	struct client *c = take_slot(b, in_fd, out_fd);
+
+	if (!c)
+		return NULL;
 	if (in_fd >= 0 &&
 	    ev_add(b->loop, &c->in_watch, in_fd, 0,
 		   b->owns_client_fds ? on_client : on_input, c) < 0) {
@@ -445,23 +455,14 @@ struct client *backend_attach_codec_client(struct backend *b, int fd,
 					   const struct client_codec *codec,
 					   void *opaque)
 {
-	struct client *c = NULL;
+	struct client *c;
 
 	backend_check_hangups(b);
-	for (unsigned int i = 0; i < b->max_clients && !c; i++)
-		if (!slot_used(&b->clients[i]))
-			c = &b->clients[i];
+	c = take_slot(b, fd, fd);
 	if (!c)
 		return NULL;
-	memset(c, 0, sizeof(*c));
-	c->b = b;
-	c->used = true;
 	c->codec = codec;
 	c->opaque = opaque;
-	c->in_fd = c->out_fd = fd;
-	c->since = b->arrivals++;
-	ev_watch_init(&c->in_watch);
-	ev_watch_init(&c->out_watch);
 	return joined(c);
 }
 
