@@ -350,9 +350,11 @@ _e2e_guest_payload() {
 set -x
 e2e_guest_log() { echo "E2E-LOG: \$*"; }
 echo $1 >/tmp/ident
-# The node appears before the driver takes opens (ENXIO meanwhile).
+# The node appears before the driver takes opens (ENXIO meanwhile). The
+# probe runs in a subshell: a failed redirection of ':' (a special
+# built-in) would end this shell itself.
 n=200
-while [ ! -e /dev/hvc0 ] || ! { : >/dev/hvc0; } 2>/dev/null; do
+while [ ! -e /dev/hvc0 ] || ! ( : >/dev/hvc0 ) 2>/dev/null; do
 	n=\$((n - 1))
 	[ "\$n" -gt 0 ] || { e2e_guest_log "no /dev/hvc0 $1"; exit 3; }
 	usleep 100000
