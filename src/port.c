@@ -152,15 +152,14 @@ static bool tell_gap(struct client *c)
 
 /*
  * deliver_output() - a batch of console output, to every client
+ * @iov:	the batch; the two slots before iov[0] are free scratch
  *
- * A client that has taken all output so far gets the batch straight from
- * guest memory, one writev(); a client that is behind reads it from the
- * buffer later, at its own pace. The buffer keeps only what some client
- * has not taken (all of it while nobody is connected), so when clients
- * keep up, nothing is copied.
+ * Each client gets, in one writev(), what it has not taken yet of the
+ * buffer and then the batch straight from guest memory. The buffer keeps
+ * only what some client has not taken (all of it while nobody is
+ * connected), so while clients keep up nothing is copied at all.
  */
-static void deliver_output(struct port *p, const struct iovec *iov,
-			   unsigned int n)
+static void deliver_output(struct port *p, struct iovec *iov, unsigned int n)
 {
 	uint64_t end0 = outbuf_end(&p->out);
 	size_t total = 0, min_taken = SIZE_MAX;
@@ -176,9 +175,15 @@ static void deliver_output(struct port *p, const struct iovec *iov,
 
 		if (c->out_fd < 0)
 			continue;
-		if (c->pos == end0) {
-			ssize_t w = backend_write(c, iov, n);
+		/* A watcher owed a note about a gap gets it first, later. */
+		if (!c->lost) {
+			struct iovec old[2];
+			unsigned int k = outbuf_peek_at(&p->out, c->pos, old);
+			size_t held = end0 - c->pos;
+			ssize_t w;
 
+			memcpy(iov - k, old, k * sizeof(*old));
+			w = backend_write(c, iov - k, n + k);
 			if (w == BACKEND_IO_FAULT) {
 				/* Nothing of the batch can be read. */
 				guest_memory_fault(p, "writing console output from");
@@ -186,19 +191,21 @@ static void deliver_output(struct port *p, const struct iovec *iov,
 			}
 			if (w < 0)
 				continue; /* gone */
-			taken = (size_t)w;
-			c->pos = end0 + taken;
+			c->pos += (size_t)w;
+			taken = (size_t)w > held ? (size_t)w - held : 0;
 		}
 		if (taken < min_taken)
 			min_taken = taken;
-		if (taken < total)
+		if (c->pos < end0 + total)
 			backend_want_output(c, true);
 	}
 	if (min_taken == SIZE_MAX)
 		min_taken = 0;
-	/* Everybody had all before and took some: the buffer is empty. */
-	if (min_taken)
+	/* Everybody took all before the batch and some of it. */
+	if (min_taken) {
+		outbuf_consume_to(&p->out, end0);
 		outbuf_skip(&p->out, min_taken);
+	}
 	outbuf_append(&p->out, iov, n, min_taken);
 	if (!backend_connected(&p->host))
 		return; /* drops are told to the next client */
@@ -220,8 +227,10 @@ static void console_tx(struct port *p, struct virtqueue *vq)
 		/* A guest that never stops writing must not starve input. */
 		if (round >= TX_ROUNDS && vq_kick_self(vq))
 			return;
+		/* Two slots in front of the batch for deliver_output(). */
 		while (n_iov < IOV_BATCH && n_chains < p->heads_cap) {
-			r = vq_pop(vq, p->iov + n_iov, p->iov_cap - n_iov, &ch);
+			r = vq_pop(vq, p->iov + 2 + n_iov,
+				   p->iov_cap - 2 - n_iov, &ch);
 			if (r != VQ_POP_OK)
 				break;
 			p->heads[n_chains++] = ch.head;
@@ -229,7 +238,7 @@ static void console_tx(struct port *p, struct virtqueue *vq)
 		}
 		if (n_chains == 0)
 			return;
-		deliver_output(p, p->iov, n_iov);
+		deliver_output(p, p->iov + 2, n_iov);
 		for (unsigned int i = 0; i < n_chains; i++)
 			vq_push(vq, p->heads[i], 0);
 		vq_flush(vq);
@@ -242,10 +251,11 @@ static void console_tx(struct port *p, struct virtqueue *vq)
 /** port_emergency_write() - a byte the driver wrote to emerg_wr */
 void port_emergency_write(struct port *p, uint8_t byte)
 {
-	struct iovec v = {.iov_base = &byte, .iov_len = 1};
+	/* Two free slots in front, as deliver_output() wants. */
+	struct iovec v[3] = {[2] = {.iov_base = &byte, .iov_len = 1}};
 
 	log_trace("emergency write of byte %#x", byte);
-	deliver_output(p, &v, 1);
+	deliver_output(p, &v[2], 1);
 }
 
 /* A console client takes output again: its share of the buffer. */
