@@ -163,8 +163,14 @@ WEB_PORT=$(free_port) || e2e_fail "no free loopback port for --web-port"
 daemon_start uds --web-port="$WEB_PORT"
 TOKEN_FILE="$DAEMON_SOCK.web-token"
 [ -s "$TOKEN_FILE" ] || e2e_fail "the daemon made no token file $TOKEN_FILE (the default: --socket-path + .web-token)"
-grep -q "web console on http://127.0.0.1:$WEB_PORT/" "$DAEMON_LOG" ||
-	e2e_fail "the daemon log should say 'web console on http://127.0.0.1:$WEB_PORT/'"
+# The worker says so once it serves the port, after the main process's
+# 'listening on'.
+n=200
+until grep -q "web console on http://127.0.0.1:$WEB_PORT/" "$DAEMON_LOG"; do
+	n=$((n - 1))
+	[ "$n" -gt 0 ] || e2e_fail "the daemon log should say 'web console on http://127.0.0.1:$WEB_PORT/' within 10 s"
+	sleep 0.05
+done
 guest_start g1 "${DAEMON_SOCK}0" 120
 guest_wait_ready g1
 
@@ -195,7 +201,7 @@ e2e_ok "nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') with TLS on 127.0.0.1:$T
 : >"$E2E_DIR/browser.out"
 (
 	_e2e_close_client_fds
-	export BROWSER_MODULES CHROMIUM TOKEN_FILE DAEMON_LOG
+	export BROWSER_MODULES CHROMIUM TOKEN_FILE DAEMON_LOG E2E_T0
 	WEB_URL="http://127.0.0.1:$WEB_PORT/" OUT_DIR="$E2E_DIR/shots" GUEST=g1 \
 		NGINX_URL="https://console.example.org:$TLS_PORT/" NGINX_ACCESS_LOG="$NG/access.log" \
 		exec node "$WEB_DIR/e2e-browser.mjs"
@@ -216,8 +222,9 @@ if [ -n "${VDC_E2E_SCREENSHOT:-}" ]; then
 		e2e_log "screenshot copied to $VDC_E2E_SCREENSHOT"
 fi
 
+# The browser typed `exit 0`: the guest powers off.
+guest_wait_exit g1 20
 kill "${CLIENT_PID[nginx]}" 2>/dev/null
 wait "${CLIENT_PID[nginx]}" 2>/dev/null
 CLIENT_PID[nginx]=""
-guest_halt g1
 daemon_stop

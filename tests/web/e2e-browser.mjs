@@ -44,7 +44,8 @@ const webUrl = env.WEB_URL;
 const webPort = Number(new URL(webUrl).port);
 const guest = env.GUEST || 'g1';
 const outDir = env.OUT_DIR;
-const t0 = Date.now();
+// The harness's clock, so that the times line up with its own lines.
+const t0 = Number(env.E2E_T0) || Date.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
 
@@ -379,6 +380,14 @@ try {
 		ok(`through nginx: a page of ${g.origin} could not open the WebSocket: nginx answered 403, the daemon saw nothing of it`);
 		if (N.errors.length)
 			fail('errors on the page through nginx', ...N.errors);
+		// The guest powers off when its shell ends (the harness waits for
+		// it). The page stays connected: a console's clients outlive the
+		// guest, as with the network and uds backends.
+		const seen = daemonLog().length;
+		await typeLine(N.page, 'exit 0');
+		await waitFor(() => daemonLog().slice(seen).includes('frontend disconnected'), 20000,
+			() => 'nginx: after `exit 0` typed in the page the guest should power off (daemon: frontend disconnected)');
+		ok(`typed \`exit 0\` through nginx: the guest powered off; the page says '${await statusText(N.page)}'`);
 		await N.page.close();
 	}
 } catch (e) {
