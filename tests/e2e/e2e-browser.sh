@@ -35,6 +35,10 @@ set -u
 
 WEB_DIR=$(cd "$UML_E2E_DIR/../web" && pwd)
 
+# A run takes about 30 s; the first one also installs puppeteer-core (npm
+# ci, bounded to 120 s below).
+: "${VDC_E2E_WATCHDOG:=240}"
+export VDC_E2E_WATCHDOG
 e2e_init browser
 
 # --- what the browser needs -----------------------------------------------
@@ -42,8 +46,9 @@ e2e_init browser
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 [ -x "$CHROMIUM" ] ||
 	e2e_skip "no chromium ($CHROMIUM): apt-get install chromium (tests/ensure-deps.sh does)"
-command -v node >/dev/null && command -v npm >/dev/null ||
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 	e2e_skip "no node or npm: tests/ensure-deps.sh installs Debian's nodejs and npm"
+fi
 for t in nginx openssl; do
 	command -v "$t" >/dev/null || [ -x "/usr/sbin/$t" ] ||
 		e2e_fail "no $t: run tests/ensure-deps.sh (as root) to install it"
@@ -71,10 +76,10 @@ browser_modules() {
 	tmp=$(mktemp -d "$base/.install.XXXXXX") || e2e_fail "mktemp in $base failed"
 	cp "$WEB_DIR/package.json" "$WEB_DIR/package-lock.json" "$tmp/"
 	# No install scripts: puppeteer-core downloads no browser anyway.
-	if ! (cd "$tmp" && timeout 300 npm ci --no-audit --no-fund --ignore-scripts) \
-		>"$E2E_DIR/npm.log" 2>&1; then
+	if ! (cd "$tmp" && timeout 120 npm ci --no-audit --no-fund --ignore-scripts \
+		--fetch-timeout=30000 --fetch-retries=1) >"$E2E_DIR/npm.log" 2>&1; then
 		rm -rf "$tmp"
-		if ! timeout 60 npm ping >>"$E2E_DIR/npm.log" 2>&1; then
+		if ! timeout 20 npm ping --fetch-timeout=15000 --fetch-retries=0 >>"$E2E_DIR/npm.log" 2>&1; then
 			tail -n 5 "$E2E_DIR/npm.log"
 			e2e_skip "the npm registry cannot be reached to install puppeteer-core (npm ping failed; log above)"
 		fi
