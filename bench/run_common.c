@@ -203,6 +203,10 @@ void run_backend(enum bench_backend b)
 			   "peak %ld KiB (guest memory mapped); anon %ld, "
 			   "file %ld, shmem %ld",
 			   ps.hwm_kb, ps.anon_kb, ps.file_kb, ps.shmem_kb);
+		snprintf(name, sizeof(name), "rss_worker_anon_after_%s",
+			 backend_name(b));
+		report_add(name, (double)ps.anon_kb, "KiB", NULL,
+			   "the worker's own memory after the bursts (the output buffer gives its pages back)");
 	}
 	close(fd);
 	daemon_stop(&d);

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "report.h"
 #include "runs.h"
@@ -21,8 +22,13 @@ struct g2c_totals {
 	double secs; /* first chain to last byte at the client */
 	double base_secs; /* the baseline's rounds */
 	uint64_t base_bytes;
+	double best_secs; /* the socket at its best write size */
+	uint64_t best_bytes;
 	struct worker_cost cost;
 };
+
+/* The write size at which a plain socket goes fastest here: its limit. */
+#define BEST_WRITE (64u << 10)
 
 /* Guest buffers hold one chain, and at least an rx buffer. */
 static uint32_t buf_for(uint32_t chunk)
@@ -57,6 +63,15 @@ static void report_paced(enum bench_backend b, uint32_t chunk,
 		   "guest at most %llu KiB ahead; %.2f%% lost",
 		   (unsigned long long)(bench_opts->window >> 10),
 		   100.0 * (double)(t->sent - t->got) / (double)t->sent);
+	/* Against the socket's own limit, whatever the chain size. */
+	snprintf(base, sizeof(base), "%s_stream_best_for_%u", kind_name(b),
+		 chunk);
+	report_add(base, mbps(t->best_bytes, t->best_secs), "MB/s", NULL,
+		   "baseline: write() of %u KiB, the best size, in the same rounds", BEST_WRITE >> 10);
+	snprintf(name, sizeof(name), "g2c_%s_%u_vs_best", backend_name(b),
+		 chunk);
+	report_add(name, mbps(t->got, t->secs), "MB/s", base,
+		   "the same transfer, against the plain socket at its best write size");
 	snprintf(name, sizeof(name), "g2c_%s_%u_syscalls", backend_name(b),
 		 chunk);
 	report_add(name, cost_syscalls_per(c, t->chains), "per chain", NULL,
@@ -117,6 +132,9 @@ static void g2c_size(struct daemon *d, int fd, uint32_t chunk)
 		t.base_secs += baseline_stream(kind_of(b), 1, per, chunk,
 					       BENCH_CLIENT_READ);
 		t.base_bytes += per;
+		t.best_secs += baseline_stream(kind_of(b), 1, per, BEST_WRITE,
+					       BENCH_CLIENT_READ);
+		t.best_bytes += per;
 		g2c_transfer(&s, per, true);
 		add_round(&t, &s);
 	}
@@ -135,9 +153,53 @@ static void g2c_size(struct daemon *d, int fd, uint32_t chunk)
 	guest_close(&s.g);
 }
 
+/*
+ * g2c_watcher() - the same paced transfer of 4 KiB chains, alternating
+ * rounds without and with a second client connected that never reads (a
+ * stalled watcher): it must not slow the writer
+ */
+static void g2c_watcher(struct daemon *d, int fd)
+{
+	const uint32_t chunk = 4096;
+	unsigned int rounds = bench_opts->rounds;
+	uint64_t per = bench_opts->xfer_bytes / rounds / chunk * chunk;
+	enum bench_backend b = d->backend;
+	struct g2c_stream s = {.fd = fd, .chunk = chunk};
+	struct g2c_totals alone, watched;
+	char name[64], base[64];
+
+	memset(&alone, 0, sizeof(alone));
+	memset(&watched, 0, sizeof(watched));
+	if (per == 0)
+		per = chunk;
+	bench_note("%s: guest -> client, %u B chains, with and without a watcher that never reads", backend_name(b), chunk);
+	guest_up(&s.g, d, 0, buf_for(chunk), fd);
+	for (unsigned int r = 0; r < rounds; r++) {
+		int lazy;
+
+		g2c_transfer(&s, per, true);
+		add_round(&alone, &s);
+		lazy = connect_client(d, 0);
+		g2c_transfer(&s, per, true);
+		add_round(&watched, &s);
+		close(lazy);
+	}
+	guest_close(&s.g);
+	snprintf(base, sizeof(base), "g2c_%s_%u_alone", backend_name(b), chunk);
+	report_add(base, mbps(alone.got, alone.secs), "MB/s", NULL,
+		   "the writer alone, rounds alternating with the next");
+	snprintf(name, sizeof(name), "g2c_%s_%u_stalled_watcher",
+		 backend_name(b), chunk);
+	report_add(name, mbps(watched.got, watched.secs), "MB/s", base,
+		   "the writer, with a watcher connected that never reads; %.2f%% lost",
+		   100.0 * (double)(watched.sent - watched.got) /
+			   (double)watched.sent);
+}
+
 /** run_g2c() - guest -> client at every chain size of --sizes */
 void run_g2c(struct daemon *d, int fd)
 {
 	for (unsigned int i = 0; i < bench_opts->nsizes; i++)
 		g2c_size(d, fd, bench_opts->sizes[i]);
+	g2c_watcher(d, fd);
 }

@@ -16,7 +16,8 @@
  *		the harness masks it (ctl bit 0 clear) and feeds it
  *   2 output	u16 length + bytes of console output (web_conn_send_output)
  *   3 action	ctl & 7: 0 write everything, 1 write u16 bytes, 2 the
- *		caller's timer fires, 3 web_conn_close(), 4 web_conn_reject()
+ *		caller's timer fires, 3 web_conn_close(), 4 web_conn_reject(),
+ *		5 console output of (u8 + 1) KiB, enough to fill the queue
  *
  * Findings, besides ASan and UBSan: a console event (input, resize)
  * before the token was accepted or after the session closed, "closed"
@@ -52,6 +53,7 @@ struct fz_web {
 	struct web_conn *conn;
 	bool authenticated, auth_failed, closed;
 	size_t input_this_feed;
+	unsigned int phase;
 	/* Server frames, parsed as they are written once upgraded. */
 	bool upgraded_seen;
 	size_t http_skip; /* bytes of the 101 still to skip */
@@ -212,6 +214,14 @@ static void check_state(enum web_state before)
 		fuzz_fail("%zu bytes queued", web_conn_out_pending(fw.conn));
 	if (web_conn_read_room(fw.conn) > WEB_IN_CAP)
 		fuzz_fail("read room %zu", web_conn_read_room(fw.conn));
+	if (web_conn_phase(fw.conn) < fw.phase)
+		fuzz_fail("phase went back");
+	fw.phase = web_conn_phase(fw.conn);
+	/* A session in progress has no deadline; every other state has. */
+	if ((web_conn_timeout_ms(fw.conn) == 0) !=
+	    (now == WEB_STATE_OPEN || now == WEB_STATE_AUTH_FAILED))
+		fuzz_fail("timeout %u in state %d",
+			  web_conn_timeout_ms(fw.conn), (int)now);
 	/* The 101 is the first thing written once upgraded: skip it. */
 	if (!fw.upgraded_seen && now != WEB_STATE_HTTP &&
 	    (now != WEB_STATE_DONE || fw.closed)) {
@@ -314,6 +324,16 @@ static void action(unsigned int what, struct fz_in *in)
 	case 4:
 		web_conn_reject(fw.conn);
 		break;
+	case 5: {
+		static uint8_t lots[256 * 1024];
+		size_t n = ((size_t)fz_u8(in) + 1) * 1024, took;
+
+		took = web_conn_send_output(fw.conn, lots, n);
+		if (took && (!fw.authenticated || fw.closed ||
+			     before != WEB_STATE_OPEN))
+			fuzz_fail("output taken outside the session");
+		break;
+	}
 	default:
 		break;
 	}

@@ -119,7 +119,7 @@ struct backend {
 	struct client *writer; /* NULL when nobody may type */
 	bool want_input; /* the port takes input now */
 
-	uint8_t pending[BACKEND_PENDING]; /* see BACKEND_PENDING */
+	uint8_t *pending; /* BACKEND_PENDING bytes; see there */
 	size_t pending_len;
 
 	/* nested */

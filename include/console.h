@@ -33,7 +33,7 @@ struct console_config {
 struct console {
 	struct vu_dev *vu;
 	struct control ctl;
-	struct port ports[CONSOLE_MAX_PORTS];
+	struct port *ports; /* nports of them */
 	unsigned int nports; /* configured: 1 + the --port count */
 	unsigned int nports_offered; /* what this frontend can carry */
 	uint16_t cols, rows; /* config space; the real size if size_known */

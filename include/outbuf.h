@@ -11,6 +11,7 @@
 #ifndef VDC_OUTBUF_H
 #define VDC_OUTBUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -36,6 +37,8 @@ unsigned int outbuf_peek_at(const struct outbuf *ob, uint64_t pos,
 void outbuf_consume(struct outbuf *ob, size_t n);
 void outbuf_consume_to(struct outbuf *ob, uint64_t pos);
 void outbuf_skip(struct outbuf *ob, size_t n);
+void outbuf_release(struct outbuf *ob);
+bool outbuf_holds_memory(const struct outbuf *ob);
 
 /* The position just past the newest byte. */
 static inline uint64_t outbuf_end(const struct outbuf *ob)

@@ -75,6 +75,9 @@ struct port {
 	 * and the log file it all goes to, if any. */
 	struct outbuf out;
 	struct console_log *log;
+	int idle_fd; /* a timer: the buffer's memory goes back when idle */
+	struct ev_watch idle_watch;
+	bool idle_armed;
 	uint64_t dropped_reported_ms;
 
 	/* Scratch for a batch of chains. */

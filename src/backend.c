@@ -186,8 +186,11 @@ void backend_drop_client(struct client *c, const char *why)
 
 	if (!slot_used(c))
 		return;
-	log_info("console %s disconnected (%s)",
-		 was_writer || b->is_port ? "client" : "watcher", why);
+	log_info("%s disconnected (%s)",
+		 b->is_port   ? "port client"
+		 : was_writer ? "console client"
+			      : "console watcher",
+		 why);
 	if (c->codec) {
 		c->codec->detached(c, why);
 	} else {
@@ -624,7 +627,8 @@ int backend_init(struct backend *b, const struct backend_config *cfg)
 	if (b->max_clients == 0)
 		b->max_clients = 1;
 	b->clients = calloc(b->max_clients, sizeof(*b->clients));
-	if (!b->clients) {
+	b->pending = malloc(BACKEND_PENDING);
+	if (!b->clients || !b->pending) {
 		log_error("out of memory for %u clients", b->max_clients);
 		return -1;
 	}
@@ -642,6 +646,8 @@ void backend_fini(struct backend *b)
 	if (b->ops)
 		b->ops->stop(b);
 	free(b->clients);
+	free(b->pending);
 	b->clients = NULL;
+	b->pending = NULL;
 	b->max_clients = 0;
 }

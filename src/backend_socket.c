@@ -62,7 +62,9 @@ static void on_listen(void *arg, uint32_t events)
 		close(fd);
 		return;
 	}
-	log_info("console %s connected", c->writer ? "client" : "watcher");
+	log_info("%s connected", b->is_port  ? "port client"
+				 : c->writer ? "console client"
+					     : "console watcher");
 }
 
 static int socket_start(struct backend *b)

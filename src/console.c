@@ -338,6 +338,15 @@ int console_init(struct console *c, const struct console_config *cfg)
 		return -1;
 	}
 	control_attach(&c->ctl, cfg->vu);
+	/* calloc: what no port ever touches costs no memory. */
+	c->ports = calloc(c->nports, sizeof(*c->ports));
+	if (!c->ports) {
+		log_error("out of memory for %u ports", c->nports);
+		c->nports = 0;
+		return -1;
+	}
+	for (unsigned int i = 0; i < c->nports; i++)
+		c->ports[i].idle_fd = -1;
 	snprintf(name0, sizeof(name0), "vhost-device-console.%u", cfg->index);
 	for (unsigned int i = 0; i < c->nports; i++) {
 		struct port_config pc = {
@@ -364,8 +373,10 @@ int console_init(struct console *c, const struct console_config *cfg)
 
 void console_fini(struct console *c)
 {
-	for (unsigned int i = 0; i < c->nports; i++)
+	for (unsigned int i = 0; c->ports && i < c->nports; i++)
 		port_fini(&c->ports[i]);
+	free(c->ports);
+	c->ports = NULL;
 	control_fini(&c->ctl);
 	free(c->iov);
 	c->iov = NULL;

@@ -5,8 +5,10 @@
  * Every byte has a position in all output so far (base is the oldest
  * kept), so that several readers can each have their own place in it.
  * The memory is mapped untouched, so a 1 MiB buffer costs resident memory
- * only as far as output has filled it, and it is given back whenever the
- * ring runs empty after a burst: an idle worker stays small.
+ * only as far as output has filled it, and its owner gives it back with
+ * outbuf_release() once the ring has stayed empty after a burst: an idle
+ * worker stays small, and a busy one does not fault its pages in again
+ * for every batch.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,14 +40,20 @@ void outbuf_fini(struct outbuf *ob)
 	memset(ob, 0, sizeof(*ob));
 }
 
-/* Empty now: the pages a burst filled go back to the system. */
-static void release(struct outbuf *ob)
+/** outbuf_release() - give the pages a burst filled back, if empty */
+void outbuf_release(struct outbuf *ob)
 {
-	ob->head = 0;
-	if (ob->touched < RELEASE_MIN)
+	if (ob->len || ob->touched < RELEASE_MIN)
 		return;
+	ob->head = 0;
 	madvise(ob->data, ob->cap, MADV_DONTNEED);
 	ob->touched = 0;
+}
+
+/** outbuf_holds_memory() - is there memory outbuf_release() would free? */
+bool outbuf_holds_memory(const struct outbuf *ob)
+{
+	return ob->touched >= RELEASE_MIN;
 }
 
 /* Copy @len bytes in at the tail; the caller made room. */
@@ -175,8 +183,6 @@ void outbuf_consume(struct outbuf *ob, size_t n)
 	ob->head = (ob->head + n) % ob->cap;
 	ob->len -= n;
 	ob->base += n;
-	if (ob->len == 0)
-		release(ob);
 }
 
 /** outbuf_consume_to() - forget the bytes before position @pos */

@@ -16,9 +16,12 @@
  * guest has the port open and has buffers posted; otherwise the client is
  * not read at all, so nothing typed is lost.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 
 #include "event_loop.h"
 #include "iov.h"
@@ -73,13 +76,33 @@ static uint64_t slowest(struct port *p)
 	return min;
 }
 
+#define IDLE_RELEASE_MS 500 /* empty this long: the pages go back */
+
 /* Forget what every client has; with none, keep all (the next gets it). */
 static void trim(struct port *p)
 {
 	uint64_t min = slowest(p);
+	struct itimerspec its = {.it_value.tv_nsec = IDLE_RELEASE_MS * 1000000L};
 
 	if (min != UINT64_MAX)
 		outbuf_consume_to(&p->out, min);
+	/* Not at once: a busy console empties its buffer all the time. */
+	if (p->out.len == 0 && outbuf_holds_memory(&p->out) &&
+	    !p->idle_armed && p->idle_fd >= 0 &&
+	    timerfd_settime(p->idle_fd, 0, &its, NULL) == 0)
+		p->idle_armed = true;
+}
+
+static void on_idle(void *arg, uint32_t events)
+{
+	struct port *p = arg;
+	uint64_t n;
+
+	(void)events;
+	if (read(p->idle_fd, &n, sizeof(n)) < 0)
+		return;
+	p->idle_armed = false;
+	outbuf_release(&p->out);
 }
 
 /*
@@ -502,10 +525,12 @@ static void on_disconnected(void *opaque, struct client *c)
 	struct port *p = opaque;
 
 	(void)c;
-	if (p->is_console)
+	if (p->is_console) {
 		trim(p);
-	else
-		tell_host_open(p, false);
+		return;
+	}
+	log_info("port %u (%s): host client left", p->id, p->name);
+	tell_host_open(p, false);
 }
 
 static void on_input(void *opaque)
@@ -628,6 +653,16 @@ int port_init(struct port *p, const struct port_config *cfg)
 		log_error("out of memory for port %u", p->id);
 		return -1;
 	}
+	p->idle_fd = -1;
+	ev_watch_init(&p->idle_watch);
+	if (p->is_console) {
+		p->idle_fd = timerfd_create(CLOCK_MONOTONIC,
+					    TFD_NONBLOCK | TFD_CLOEXEC);
+		if (p->idle_fd < 0 ||
+		    ev_add(cfg->loop, &p->idle_watch, p->idle_fd, EPOLLIN,
+			   on_idle, p) < 0)
+			log_warn("port %u: no idle timer (%s); its output buffer keeps its memory", p->id, strerror(errno));
+	}
 	p->host_ev = (struct backend_events){
 		.opaque = p,
 		.connected = on_connected,
@@ -650,6 +685,11 @@ int port_init(struct port *p, const struct port_config *cfg)
 void port_fini(struct port *p)
 {
 	backend_fini(&p->host);
+	if (p->idle_fd >= 0) {
+		ev_del(p->host.loop, &p->idle_watch);
+		close(p->idle_fd);
+		p->idle_fd = -1;
+	}
 	free(p->iov);
 	free(p->heads);
 	free(p->lens);

@@ -2,7 +2,8 @@
 /*
  * web_conn.c - one browser connection: HTTP requests for the page, then a
  * WebSocket carrying the console, as a state machine without I/O (see
- * web_conn.h for the protocol and the caller's part).
+ * web_conn.h for the protocol and the caller's part; web_http.c parses
+ * the request heads).
  *
  * The one hard decision: input is parsed out of one fixed buffer of
  * WEB_IN_CAP bytes and never copied elsewhere but for the few bytes that
@@ -21,6 +22,7 @@
 #include "sha1.h"
 #include "web_assets.h"
 #include "web_conn.h"
+#include "web_http.h"
 
 #define WS_GUID	     "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define WS_KEY_BYTES 16
@@ -86,18 +88,6 @@ struct web_conn {
 	uint64_t msg_len;
 	uint8_t text[WEB_TEXT_MAX];
 	uint8_t control[WEB_CONTROL_MAX];
-};
-
-/* One request's head, as far as anything here cares. */
-struct request {
-	const char *method, *target;
-	size_t method_len, target_len;
-	int minor; /* HTTP/1.minor */
-	const char *host, *origin, *key, *version;
-	size_t host_len, origin_len, key_len, version_len;
-	unsigned int n_host, n_origin, n_key, n_version;
-	bool upgrade_websocket, connection_upgrade, connection_close;
-	bool has_body;
 };
 
 static void process(struct web_conn *c);
@@ -286,39 +276,6 @@ static int clip(size_t len)
 	return len > 100 ? 100 : (int)len;
 }
 
-/* tchar() - a character of an HTTP token (RFC 9110 5.6.2) */
-static bool tchar(uint8_t ch)
-{
-	return ch > 0x20 && ch < 0x7f && !strchr("\"(),/:;<=>?@[\\]{}", ch);
-}
-
-static bool ieq(const char *a, size_t alen, const char *b)
-{
-	return alen == strlen(b) && strncasecmp(a, b, alen) == 0;
-}
-
-/* list_has() - does a comma-separated header value hold token @want? */
-static bool list_has(const char *v, size_t len, const char *want)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		size_t s, e;
-
-		while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-			i++;
-		s = i;
-		while (i < len && v[i] != ',')
-			i++;
-		e = i;
-		while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
-			e--;
-		if (e > s && ieq(v + s, e - s, want))
-			return true;
-	}
-	return false;
-}
-
 /* host_is_ours() - is "@p" 127.0.0.1:PORT or localhost:PORT? A port of 80
  * may be left out, as browsers do. */
 static bool host_is_ours(const struct web_conn *c, const char *p, size_t len)
@@ -329,9 +286,9 @@ static bool host_is_ours(const struct web_conn *c, const char *p, size_t len)
 	for (unsigned int i = 0; i < 2; i++) {
 		snprintf(want, sizeof(want), "%s:%u", names[i],
 			 (unsigned int)c->cfg.port);
-		if (ieq(p, len, want))
+		if (web_http_ieq(p, len, want))
 			return true;
-		if (c->cfg.port == 80 && ieq(p, len, names[i]))
+		if (c->cfg.port == 80 && web_http_ieq(p, len, names[i]))
 			return true;
 	}
 	return false;
@@ -341,119 +298,6 @@ static bool origin_is_ours(const struct web_conn *c, const char *p, size_t len)
 {
 	return len > 7 && strncasecmp(p, "http://", 7) == 0 &&
 	       host_is_ours(c, p + 7, len - 7);
-}
-
-/* header() - note one header line; false if it makes the request bad */
-static bool header(struct request *rq, const char *name, size_t nlen,
-		   const char *v, size_t vlen)
-{
-	if (ieq(name, nlen, "Host")) {
-		rq->host = v;
-		rq->host_len = vlen;
-		rq->n_host++;
-	} else if (ieq(name, nlen, "Origin")) {
-		rq->origin = v;
-		rq->origin_len = vlen;
-		rq->n_origin++;
-	} else if (ieq(name, nlen, "Sec-WebSocket-Key")) {
-		rq->key = v;
-		rq->key_len = vlen;
-		rq->n_key++;
-	} else if (ieq(name, nlen, "Sec-WebSocket-Version")) {
-		rq->version = v;
-		rq->version_len = vlen;
-		rq->n_version++;
-	} else if (ieq(name, nlen, "Upgrade")) {
-		rq->upgrade_websocket |= list_has(v, vlen, "websocket");
-	} else if (ieq(name, nlen, "Connection")) {
-		rq->connection_upgrade |= list_has(v, vlen, "upgrade");
-		rq->connection_close |= list_has(v, vlen, "close");
-	} else if (ieq(name, nlen, "Transfer-Encoding")) {
-		rq->has_body = true;
-	} else if (ieq(name, nlen, "Content-Length")) {
-		/* Only an explicit zero: a body would have to be skipped,
-		 * and a mistake there desynchronises the connection. */
-		if (!(vlen == 1 && v[0] == '0'))
-			rq->has_body = true;
-	}
-	return true;
-}
-
-/* parse_line() - one header line "name: value"; false if malformed */
-static bool parse_line(struct request *rq, const char *p, size_t len)
-{
-	size_t nlen = 0, vs, ve;
-
-	while (nlen < len && tchar((uint8_t)p[nlen]))
-		nlen++;
-	/* No space before the colon, no folded continuation lines. */
-	if (nlen == 0 || nlen == len || p[nlen] != ':')
-		return false;
-	vs = nlen + 1;
-	while (vs < len && (p[vs] == ' ' || p[vs] == '\t'))
-		vs++;
-	ve = len;
-	while (ve > vs && (p[ve - 1] == ' ' || p[ve - 1] == '\t'))
-		ve--;
-	for (size_t i = vs; i < ve; i++) {
-		uint8_t ch = (uint8_t)p[i];
-
-		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
-			return false;
-	}
-	return header(rq, p, nlen, p + vs, ve - vs);
-}
-
-/* parse_request_line() - "METHOD SP target SP HTTP/1.x" */
-static bool parse_request_line(struct request *rq, const char *p, size_t len)
-{
-	size_t i = 0, ts;
-
-	while (i < len && tchar((uint8_t)p[i]))
-		i++;
-	if (i == 0 || i == len || p[i] != ' ')
-		return false;
-	rq->method = p;
-	rq->method_len = i;
-	ts = ++i;
-	while (i < len && (uint8_t)p[i] > 0x20 && (uint8_t)p[i] < 0x7f)
-		i++;
-	if (i == ts || i == len || p[i] != ' ' || p[ts] != '/')
-		return false;
-	rq->target = p + ts;
-	rq->target_len = i - ts;
-	i++;
-	if (len - i != 8 || memcmp(p + i, "HTTP/1.", 7) != 0 ||
-	    (p[i + 7] != '0' && p[i + 7] != '1'))
-		return false;
-	rq->minor = p[i + 7] - '0';
-	return true;
-}
-
-/* parse_head() - split the head into lines; CRLF only, no bare CR or LF */
-static bool parse_head(struct request *rq, const char *p, size_t len)
-{
-	size_t i = 0;
-	bool first = true;
-
-	memset(rq, 0, sizeof(*rq));
-	/* @len ends with the blank line's CRLF; the loop stops before it. */
-	while (i + 2 < len) {
-		const char *cr = memchr(p + i, '\r', len - i);
-		size_t ll;
-
-		if (!cr || (size_t)(cr - p) + 1 >= len || cr[1] != '\n')
-			return false;
-		ll = (size_t)(cr - (p + i));
-		if (memchr(p + i, '\n', ll))
-			return false;
-		if (first ? !parse_request_line(rq, p + i, ll)
-			  : !parse_line(rq, p + i, ll))
-			return false;
-		first = false;
-		i += ll + 2;
-	}
-	return !first;
 }
 
 /**
@@ -483,7 +327,7 @@ int web_accept_key(const char *key, size_t len, char *out, size_t outcap)
 }
 
 /* upgrade() - validate a WebSocket handshake and answer it */
-static void upgrade(struct web_conn *c, const struct request *rq)
+static void upgrade(struct web_conn *c, const struct web_request *rq)
 {
 	char accept[32], buf[RESPONSE_MAX];
 	int n;
@@ -493,7 +337,7 @@ static void upgrade(struct web_conn *c, const struct request *rq)
 		respond_error(c, 400, false, false);
 		return;
 	}
-	if (!ieq(rq->version, rq->version_len, "13")) {
+	if (!web_http_ieq(rq->version, rq->version_len, "13")) {
 		respond_error(c, 426, false, false);
 		return;
 	}
@@ -526,16 +370,16 @@ static void upgrade(struct web_conn *c, const struct request *rq)
 /* handle_request() - answer one complete request head */
 static void handle_request(struct web_conn *c, const char *head, size_t len)
 {
-	struct request rq;
+	struct web_request rq;
 	const struct web_asset *a;
 	bool head_only, keep;
 
-	if (!parse_head(&rq, head, len) || rq.has_body ||
+	if (!web_http_parse(&rq, head, len) || rq.has_body ||
 	    (rq.minor == 1 && rq.n_host != 1) || rq.n_host > 1) {
 		respond_error(c, 400, false, false);
 		return;
 	}
-	head_only = ieq(rq.method, rq.method_len, "HEAD");
+	head_only = web_http_ieq(rq.method, rq.method_len, "HEAD");
 	if (!head_only &&
 	    !(rq.method_len == 3 && !memcmp(rq.method, "GET", 3))) {
 		respond_error(c, 405, false, false);

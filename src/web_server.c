@@ -320,7 +320,7 @@ static void on_listen(void *arg, uint32_t events)
 {
 	struct web_server *ws = arg;
 	struct web_session *s = NULL;
-	struct sockaddr_in sa;
+	struct sockaddr_in sa = {0};
 	socklen_t sl = sizeof(sa);
 	char addr[INET_ADDRSTRLEN] = "?";
 	int fd, one = 1;

@@ -6,9 +6,11 @@
 # command is printed and the check fails.
 set -e
 
+# qemu-guest-agent: its qemu-ga runs in the guests (e2e-ports.sh), jq
+# checks its answers; libc6-dev: the static e2e-io for the guests.
 # chromium, nginx, openssl: the browser end-to-end test (e2e-browser.sh),
 # which drives Debian's chromium and puts nginx with TLS in front.
-PACKAGES="check pkg-config busybox-static patchelf xz-utils kmod chromium nginx openssl"
+PACKAGES="check pkg-config busybox-static patchelf xz-utils kmod qemu-guest-agent jq libc6-dev chromium nginx openssl"
 missing=""
 for p in $PACKAGES; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then

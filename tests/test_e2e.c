@@ -91,6 +91,12 @@ START_TEST(test_make_demo_script)
 }
 END_TEST
 
+START_TEST(test_uml_named_ports)
+{
+	run_script("e2e-ports.sh uml");
+}
+END_TEST
+
 START_TEST(test_qemu_network_backend)
 {
 	run_script("e2e-qemu.sh network");
@@ -109,6 +115,12 @@ START_TEST(test_qemu_two_guests)
 }
 END_TEST
 
+START_TEST(test_qemu_named_ports)
+{
+	run_script("e2e-ports.sh qemu");
+}
+END_TEST
+
 Suite *e2e_suite(void)
 {
 	Suite *su = suite_create("e2e");
@@ -123,6 +135,7 @@ Suite *e2e_suite(void)
 	tcase_add_test(tc, test_uml_console_size);
 	tcase_add_test(tc, test_uml_web_console_in_a_browser);
 	tcase_add_test(tc, test_make_demo_script);
+	tcase_add_test(tc, test_uml_named_ports);
 	suite_add_tcase(su, tc);
 
 	/* Under TCG a boot takes 8-13 s; e2e-qemu.sh boots four guests. */
@@ -130,6 +143,7 @@ Suite *e2e_suite(void)
 	tcase_add_test(qemu, test_qemu_network_backend);
 	tcase_add_test(qemu, test_qemu_uds_backend);
 	tcase_add_test(qemu, test_qemu_two_guests);
+	tcase_add_test(qemu, test_qemu_named_ports);
 	suite_add_tcase(su, qemu);
 	return su;
 }

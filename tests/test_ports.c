@@ -159,6 +159,45 @@ START_TEST(test_ports_added_named_and_host_open_follows_clients)
 }
 END_TEST
 
+/*
+ * The daemon's log tells a port's host client from the console's: a client
+ * of port 1 coming is logged as the port's ("port 1 (NAME): host client
+ * connected"), not also as "console client connected" (nor its leaving as
+ * "console client disconnected"). The line just before the port's must
+ * not be a console client's (the harness's own probes of the sockets in
+ * setup() came and went long before).
+ */
+START_TEST(test_port_clients_are_logged_as_the_ports)
+{
+	const char *want = "port 1 (" AGENT "): host client connected";
+	const char *log, *at, *prev;
+	int c;
+
+	open_frontend(8, FE_STYLE_UML);
+	bring_up(3);
+	c = connect_unix(agent_path);
+	ck_assert_int_ge(c, 0);
+	expect_ctrl(1, VIRTIO_CONSOLE_PORT_OPEN, 1, NULL);
+	close(c);
+	expect_ctrl(1, VIRTIO_CONSOLE_PORT_OPEN, 0, NULL);
+	ck_assert(log_has(&s, want, 2000));
+	log = daemon_log(&s.d);
+	at = strstr(log, want);
+	ck_assert_ptr_nonnull(at);
+	/* The line before the port's line: prev .. at. */
+	while (at > log && at[-1] != '\n')
+		at--;
+	ck_assert_ptr_ne(at, log);
+	prev = at - 1;
+	while (prev > log && prev[-1] != '\n')
+		prev--;
+	ck_assert_msg(!memmem(prev, (size_t)(at - prev), "console client connected",
+			      strlen("console client connected")),
+		      "a client of port 1 (" AGENT ") was logged as a console client too:\n%.*s%s",
+		      (int)(at - prev), prev, want);
+}
+END_TEST
+
 START_TEST(test_fewer_queues_still_get_the_console)
 {
 	struct virtio_console_config cfg;
@@ -332,6 +371,7 @@ Suite *ports_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_config_and_queue_count_follow_the_ports);
 	tcase_add_test(tc, test_ports_added_named_and_host_open_follows_clients);
+	tcase_add_test(tc, test_port_clients_are_logged_as_the_ports);
 	tcase_add_test(tc, test_fewer_queues_still_get_the_console);
 	tcase_add_test(tc, test_data_port_output_waits_for_its_client_and_loses_nothing);
 	tcase_add_test(tc, test_data_port_input_waits_until_the_guest_opens_it);

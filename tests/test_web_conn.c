@@ -15,6 +15,7 @@
 #include "suites.h"
 #include "web_assets.h"
 #include "web_conn.h"
+#include "web_http.h"
 
 #define PORT	    8080
 #define TOKEN	    "0123456789abcdef0123456789abcdef"
@@ -1212,6 +1213,80 @@ START_TEST(test_empty_close_answered_empty)
 }
 END_TEST
 
+/* ---- the request parser on its own ---- */
+
+static bool parse(const char *head, struct web_request *rq)
+{
+	return web_http_parse(rq, head, strlen(head));
+}
+
+START_TEST(test_http_parse_fields)
+{
+	struct web_request rq;
+
+	ck_assert(parse(
+		"GET /ws?x=1 HTTP/1.1\r\nhost:127.0.0.1:8080 \r\n"
+		"UPGRADE: WebSocket\r\nconnection: keep-alive,\t Upgrade ,\r\n"
+		"Origin:\thttp://localhost:8080\r\nContent-Length: 0\r\n\r\n",
+		&rq));
+	ck_assert(web_http_ieq(rq.method, rq.method_len, "GET"));
+	ck_assert(web_http_ieq(rq.target, rq.target_len, "/ws?x=1"));
+	ck_assert_int_eq(rq.minor, 1);
+	ck_assert(web_http_ieq(rq.host, rq.host_len, "127.0.0.1:8080"));
+	ck_assert(web_http_ieq(rq.origin, rq.origin_len,
+			       "http://localhost:8080"));
+	ck_assert(rq.upgrade_websocket && rq.connection_upgrade);
+	ck_assert(!rq.connection_close && !rq.has_body);
+	ck_assert_uint_eq(rq.n_key + rq.n_version, 0);
+}
+END_TEST
+
+START_TEST(test_http_parse_counts_and_bodies)
+{
+	struct web_request rq;
+
+	ck_assert(
+		parse("GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\nOrigin: x\r\n"
+		      "Origin: y\r\nConnection: Close\r\nContent-Length: 00\r\n\r\n",
+		      &rq));
+	ck_assert_int_eq(rq.minor, 0);
+	ck_assert_uint_eq(rq.n_host, 2);
+	ck_assert_uint_eq(rq.n_origin, 2);
+	ck_assert(rq.connection_close);
+	ck_assert(rq.has_body); /* only an explicit "0" is no body */
+	ck_assert(parse("GET / HTTP/1.1\r\nTransfer-Encoding: identity\r\n\r\n",
+			&rq));
+	ck_assert(rq.has_body);
+	/* "Upgradeable" is not "Upgrade". */
+	ck_assert(parse("GET / HTTP/1.1\r\nConnection: Upgradeable\r\n\r\n",
+			&rq));
+	ck_assert(!rq.connection_upgrade);
+}
+END_TEST
+
+START_TEST(test_http_parse_refuses_malformed_heads)
+{
+	static const char *const bad[] = {
+		"\r\n",
+		"\r\nGET / HTTP/1.1\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n",
+		"GET / HTTP/1.10\r\n\r\n",
+		"GET / http/1.1\r\n\r\n",
+		"GET\t/ HTTP/1.1\r\n\r\n",
+		"G(T / HTTP/1.1\r\n\r\n",
+		"GET /\x7f HTTP/1.1\r\n\r\n",
+		"GET / HTTP/1.1\r\n: empty\r\n\r\n",
+		"GET / HTTP/1.1\r\nNo-Colon\r\n\r\n",
+		"GET / HTTP/1.1\r\nX: a\x7f\r\n\r\n",
+	};
+	struct web_request rq;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(!parse(bad[i], &rq), "parsed bad head %zu", i);
+}
+END_TEST
+
 Suite *web_conn_suite(void)
 {
 	Suite *s = suite_create("web_conn");
@@ -1244,6 +1319,9 @@ Suite *web_conn_suite(void)
 	tcase_add_test(http, test_pipelined_request_waits_for_the_answer);
 	tcase_add_test(http, test_head_of_ws_is_405);
 	tcase_add_test(http, test_close_before_upgrade_fires_nothing);
+	tcase_add_test(http, test_http_parse_fields);
+	tcase_add_test(http, test_http_parse_counts_and_bodies);
+	tcase_add_test(http, test_http_parse_refuses_malformed_heads);
 	suite_add_tcase(s, http);
 
 	tcase_add_checked_fixture(ws, setup, teardown);

@@ -27,6 +27,14 @@
  *	Send one command (halt, reboot, version, ...) to a UML management
  *	console and print the reply.
  *
+ *   e2e-io hostwait DEV connected|gone [SECS]
+ *	In a guest (built static for it): open the virtio port DEV and wait
+ *	up to SECS seconds (default 20) until its host side is connected
+ *	(poll gives no POLLHUP) or gone (POLLHUP), then print "hostwait: DEV
+ *	host connected" or "... host gone"; exit 1 on timeout. Opening the
+ *	port is the guest opening it (only one opener at a time); closing it
+ *	drops whatever the host sent meanwhile, so use it on a quiet port.
+ *
  * Exit status 2 on usage errors, 1 on other failures.
  */
 #define _GNU_SOURCE
@@ -78,8 +86,9 @@ static void usage(void)
 		"usage: %s connect [-w SECS] tcp:PORT|unix:PATH\n"
 		"       %s pty [-e] [-s COLSxROWS] [-r FILE] -- CMD [ARG]...\n"
 		"       %s escape\n"
-		"       %s mconsole SOCKET COMMAND...\n",
-		prog, prog, prog, prog);
+		"       %s mconsole SOCKET COMMAND...\n"
+		"       %s hostwait DEV connected|gone [SECS]\n",
+		prog, prog, prog, prog, prog);
 	exit(2);
 }
 
@@ -521,6 +530,48 @@ static int cmd_mconsole(int argc, char **argv)
 	return err;
 }
 
+static int cmd_hostwait(int argc, char **argv)
+{
+	uint64_t deadline;
+	bool want_gone;
+	int fd;
+
+	if (argc < 3 || argc > 4)
+		usage();
+	if (strcmp(argv[2], "gone") == 0)
+		want_gone = true;
+	else if (strcmp(argv[2], "connected") == 0)
+		want_gone = false;
+	else
+		usage();
+	deadline = now_ms() + 1000 * (uint64_t)(argc == 4 ? atoi(argv[3]) : 20);
+	fd = open(argv[1], O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		die("%s: %s", argv[1], strerror(errno));
+	for (;;) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		int n = poll(&pfd, 1, 100);
+		bool hup;
+
+		if (n < 0 && errno != EINTR)
+			die("poll %s: %s", argv[1], strerror(errno));
+		/* Connected and quiet: poll times out (0), no POLLHUP. */
+		hup = n > 0 && (pfd.revents & POLLHUP);
+		if (n >= 0 && hup == want_gone) {
+			printf("hostwait: %s host %s\n", argv[1],
+			       hup ? "gone" : "connected");
+			return 0;
+		}
+		if (now_ms() >= deadline)
+			die("%s: the host side is still %s after %s s", argv[1],
+			    hup ? "gone" : "connected",
+			    argc == 4 ? argv[3] : "20");
+		/* Gone: poll returns at once; don't spin. */
+		if (hup)
+			usleep(50000);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -533,5 +584,7 @@ int main(int argc, char **argv)
 		return cmd_escape();
 	if (strcmp(argv[1], "mconsole") == 0)
 		return cmd_mconsole(argc - 1, argv + 1);
+	if (strcmp(argv[1], "hostwait") == 0)
+		return cmd_hostwait(argc - 1, argv + 1);
 	usage();
 }

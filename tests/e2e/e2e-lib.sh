@@ -167,7 +167,8 @@ e2e_cleanup() {
 	_e2e_close_client_fds
 	for n in "${!CLIENT_PID[@]}"; do
 		pid=${CLIENT_PID[$n]}
-		[ -n "$pid" ] && kill "$pid" 2>/dev/null
+		# CONT: a test may have stopped it.
+		[ -n "$pid" ] && kill "$pid" 2>/dev/null && kill -CONT "$pid" 2>/dev/null
 	done
 	for n in "${!GUEST_PID[@]}"; do
 		_e2e_guest_kill "$n"
@@ -365,10 +366,13 @@ exit \$rc
 EOF
 }
 
-# guest_start NAME SOCKET [SECS]: boot a guest against SOCKET in the
-# background; it is stopped after SECS (default 60 for UML, 150 for QEMU).
+# guest_start NAME SOCKET [SECS] [BOOT OPTIONS...]: boot a guest against
+# SOCKET in the background; it is stopped after SECS (default 60 for UML,
+# 150 for QEMU; empty: the default).  The boot options go to uml-boot.sh or
+# qemu-boot.sh (e.g. -c SRC:DST, or for QEMU -q NUM_VQS).
 guest_start() {
 	local name=$1 sock=$2 secs=${3:-}
+	shift $(($# < 3 ? $# : 3))
 	if [ -z "$secs" ]; then
 		secs=60
 		[ "$E2E_FRONTEND" = qemu ] && secs=150
@@ -376,8 +380,35 @@ guest_start() {
 	_e2e_guest_payload "$name" >"$E2E_DIR/$name.payload"
 	# A session of its own: cleanup can kill the guest's process group.
 	_e2e_bg setsid bash "$UML_E2E_DIR/$E2E_FRONTEND-boot.sh" -t "$secs" -d "$E2E_DIR/$name" -s "$sock" \
-		-f "$E2E_DIR/$name.payload" >"$E2E_DIR/$name.console" 2>&1 </dev/null
+		-f "$E2E_DIR/$name.payload" "$@" >"$E2E_DIR/$name.console" 2>&1 </dev/null
 	GUEST_PID[$name]=$!
+}
+
+# e2e_guest_copies BINARY DST: the boot options (-c SRC:DST ...) that put
+# the host's dynamically linked BINARY into a guest as DST, with the
+# shared libraries ldd lists and the dynamic loader, at the same paths
+# (the guests' roots are busybox only).
+e2e_guest_copies() {
+	local bin=$1 dst=$2 line lib
+	printf '%s\n' -c "$bin:$dst"
+	while read -r line; do
+		case $line in
+		*"=> /"*) lib=${line#*=> }; lib=${lib%% (*} ;;
+		/*) lib=${line%% (*} ;;
+		*) continue ;;
+		esac
+		printf '%s\n' -c "$lib:$lib"
+	done < <(LC_ALL=C ldd "$bin")
+}
+
+# e2e_guest_helper: E2E_IO_GUEST, a static build of e2e-io for the guests
+# (hostwait); give it to a guest with -c "$E2E_IO_GUEST:/bin/e2e-io".
+E2E_IO_GUEST=""
+e2e_guest_helper() {
+	[ -n "$E2E_IO_GUEST" ] && return 0
+	E2E_IO_GUEST="$E2E_DIR/e2e-io-guest"
+	"${CC:-cc}" -std=gnu11 -O2 -Wall -static -o "$E2E_IO_GUEST" "$UML_E2E_DIR/e2e-io.c" 2>"$E2E_DIR/cc-static.log" ||
+		e2e_fail "building the static e2e-io helper for the guests failed (libc6-dev's libc.a?)" "$(cat "$E2E_DIR/cc-static.log")"
 }
 
 # guest_wait_ready NAME [SECS] [N]: the guest wrote its boot output to
@@ -789,12 +820,13 @@ guest_halt() {
 		return 0
 	fi
 	mc=$(echo "$E2E_DIR/$name"/uml/*/mconsole)
-	[ -S "$mc" ] || e2e_fail "guest $name: no UML management console socket ($mc)"
-	"$E2E_IO" mconsole "$mc" halt >/dev/null 2>&1
+	# No socket: UML removes it as it ends, so the guest may be ending
+	# right now (its daemon went away); the wait below tells.
+	[ -S "$mc" ] && "$E2E_IO" mconsole "$mc" halt >/dev/null 2>&1
 	local n=200
 	while kill -0 "${GUEST_PID[$name]}" 2>/dev/null; do
 		n=$((n - 1))
-		[ "$n" -gt 0 ] || e2e_fail "guest $name did not halt within 10 s (mconsole halt)"
+		[ "$n" -gt 0 ] || e2e_fail "guest $name did not halt within 10 s (mconsole halt; socket: $mc)"
 		sleep 0.05
 	done
 	wait "${GUEST_PID[$name]}" 2>/dev/null

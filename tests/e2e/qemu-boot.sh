@@ -4,8 +4,8 @@
 # Boot a QEMU guest, run a payload in it, print its console, power off.
 # Command-line front end of qemu_run (see qemu-lib.sh for the options):
 #
-#   bash tests/e2e/qemu-boot.sh [-t SECS] [-s SOCK] [-f FILE] [-d DIR] [-v]
-#                               [--] [PAYLOAD...]
+#   bash tests/e2e/qemu-boot.sh [-t SECS] [-s SOCK] [-f FILE] [-c SRC:DST]
+#                               [-q NUM_VQS] [-d DIR] [-v] [--] [PAYLOAD...]
 #
 #   bash tests/e2e/qemu-boot.sh -- 'echo GUEST-OK; cat /proc/version'
 #   bash tests/e2e/qemu-boot.sh -t 20 -s /tmp/vdc.sock0 -f payload.sh

@@ -24,6 +24,10 @@
 #     -s SOCK   attach a virtio console through the vhost-user socket SOCK,
 #               as README.md tells users to; may be repeated
 #     -f FILE   read the payload from FILE (instead of the arguments)
+#     -c SRC:DST  copy the host file SRC into the guest as DST (absolute;
+#               it rides in the payload's archive); may be repeated
+#     -q NUM    the devices' num_vqs (default 4: the console alone; a
+#               console with N named ports needs 2 x (1 + N) + 2)
 #     -d DIR    run directory to use and keep (must be empty or absent):
 #               DIR/console (the serial console), DIR/qmp.sock (QMP),
 #               DIR/qemu.pid, DIR/guest.img
@@ -57,22 +61,25 @@ qemu_init() {
 	fi
 }
 
-# qemu_device_args SOCK ID: the vhost-user console as README.md gives it.
+# qemu_device_args SOCK ID [NUM_VQS]: the vhost-user console as README.md
+# gives it; NUM_VQS (default 4, the console alone) is 6 with one named port.
 qemu_device_args() {
 	printf '%s\n' -chardev "socket,id=$2,path=$1" \
-		-device "vhost-user-test-device-pci,chardev=$2,virtio-id=3,num_vqs=4,config_size=12"
+		-device "vhost-user-test-device-pci,chardev=$2,virtio-id=3,num_vqs=${3:-4},config_size=12"
 }
 
 qemu_run() {
 	local timeout=${QEMU_TIMEOUT:-60} verbose=0 payload="" payload_file=""
-	local run="" keep=0 opt
-	local -a socks=()
+	local run="" keep=0 opt num_vqs=4
+	local -a socks=() copies=()
 	local OPTIND=1 OPTARG
-	while getopts "t:s:f:d:v" opt; do
+	while getopts "t:s:f:c:q:d:v" opt; do
 		case $opt in
 		t) timeout=$OPTARG ;;
 		s) socks+=("$OPTARG") ;;
 		f) payload_file=$OPTARG ;;
+		c) copies+=("$OPTARG") ;;
+		q) num_vqs=$OPTARG ;;
 		d) run=$OPTARG keep=1 ;;
 		v) verbose=1 ;;
 		*) echo "qemu_run: bad option" >&2; return 2 ;;
@@ -87,11 +94,21 @@ qemu_run() {
 	case $timeout in
 	'' | *[!0-9]*) echo "qemu_run: bad timeout '$timeout'" >&2; return 2 ;;
 	esac
-	local s
+	case $num_vqs in
+	'' | *[!0-9]*) echo "qemu_run: bad num_vqs '$num_vqs'" >&2; return 2 ;;
+	esac
+	local s c
 	for s in "${socks[@]}"; do
 		case $s in
 		*,*) echo "qemu_run: QEMU can't use a socket path with ',': $s" >&2; return 2 ;;
 		esac
+	done
+	for c in "${copies[@]}"; do
+		case $c in
+		?*:/*) ;;
+		*) echo "qemu_run: -c $c: want SRC:/ABSOLUTE/DST" >&2; return 2 ;;
+		esac
+		[ -f "${c%%:*}" ] || { echo "qemu_run: -c $c: no such file" >&2; return 2; }
 	done
 
 	if [ -n "$run" ]; then
@@ -111,14 +128,20 @@ qemu_run() {
 		return 2 ;;
 	esac
 
-	# The payload rides in a second archive after the cached initramfs.
+	# The payload (and the -c files) ride in a second archive after the
+	# cached initramfs; its directories come first, so the kernel makes
+	# them before their files.
 	mkdir -p "$run/payload"
 	if [ -n "$payload_file" ]; then
 		cp "$payload_file" "$run/payload/payload.sh" || return 1
 	else
 		printf '%s\n' "$payload" >"$run/payload/payload.sh" || return 1
 	fi
-	(cd "$run/payload" && echo payload.sh | busybox cpio -o -H newc -R 0:0 2>/dev/null) >"$run/payload.cpio" &&
+	for c in "${copies[@]}"; do
+		mkdir -p "$run/payload$(dirname "${c#*:}")" &&
+			cp "${c%%:*}" "$run/payload${c#*:}" || return 1
+	done
+	(cd "$run/payload" && find . -mindepth 1 | sort | busybox cpio -o -H newc -R 0:0 2>/dev/null) >"$run/payload.cpio" &&
 		cat "$QEMU_INITRD" "$run/payload.cpio" >"$run/guest.img" || return 1
 
 	local append="console=ttyS0"
@@ -130,7 +153,7 @@ qemu_run() {
 	done
 	cmd+=("${QEMU_MACHINE_ARGS[@]}")
 	for i in "${!socks[@]}"; do
-		mapfile -t -O "${#cmd[@]}" cmd < <(qemu_device_args "${socks[i]}" "con$i")
+		mapfile -t -O "${#cmd[@]}" cmd < <(qemu_device_args "${socks[i]}" "con$i" "$num_vqs")
 	done
 	# shellcheck disable=SC2054
 	cmd+=(

@@ -86,6 +86,20 @@ try {
 	check('page served with CSP', (headers['content-security-policy'] || '').includes("script-src 'self'"));
 	check('X-Frame-Options DENY', headers['x-frame-options'] === 'DENY');
 
+	// A same-origin socket that sends no token hears nothing, and its
+	// typing reaches nobody (the fake console would echo it).
+	const silent = await page.evaluate(() => new Promise((resolve) => {
+		const ws = new WebSocket(`ws://${location.host}/ws`);
+		let messages = 0;
+		ws.binaryType = 'arraybuffer';
+		ws.onopen = () => {
+			ws.send(new TextEncoder().encode('typed-before-token'));
+		};
+		ws.onmessage = () => { messages++; };
+		ws.onclose = (e) => resolve({ messages, code: e.code });
+	}));
+	check('nothing passes before the token', silent.messages === 0, JSON.stringify(silent));
+
 	// A wrong token: refused after the daemon's delay, asked again.
 	await page.type('#token', 'wrong-token-wrong-token-wrong-token');
 	const t0 = Date.now();
@@ -115,6 +129,7 @@ try {
 	await page.keyboard.press('Enter');
 	text = await waitForText(page, 'echo hello');
 	check('typed keys echoed', text.includes('echo hello'));
+	check('input sent before the token went nowhere', !text.includes('typed-before-token'));
 
 	// Colours: the prompt's "guest" is bold green in the fake console.
 	const colour = await page.evaluate(() => {

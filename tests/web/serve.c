@@ -280,7 +280,9 @@ int main(int argc, char **argv)
 			if (web_conn_out_pending(c->conn))
 				pfd[i + 1].events |= POLLOUT;
 			if (c->deadline) {
-				long left = c->deadline > now ? c->deadline - now : 0;
+				long left = c->deadline > now
+						    ? c->deadline - now
+						    : 0;
 
 				if (wait < 0 || left < wait)
 					wait = left;
