@@ -254,6 +254,7 @@ try {
 		executablePath: env.CHROMIUM || '/usr/bin/chromium',
 		headless: true,
 		userDataDir,
+		timeout: 60000,
 		protocolTimeout: 60000,
 		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
 			'--no-first-run', '--disable-background-networking',
@@ -289,9 +290,13 @@ try {
 		`daemon log names the peer ${refused[1]}`);
 
 	// 2. The right token: the guest's shell.
+	const logA = daemonLog().length;
 	await login(A.page, token);
 	await waitFor(async () => (await statusText(A.page)) === 'Connected', 20000,
 		() => 'right token: the page should say Connected');
+	const writerA = await waitFor(() =>
+		daemonLog().slice(logA).match(/web client (\S+) connected as the console's writer/), 10000,
+	() => 'right token: the daemon should log the browser as the console\'s writer');
 	await waitLine(A.page, new RegExp(`BOOT-OUTPUT ${guest}: hvc0 is up`), 15000,
 		'right token: the boot output the daemon kept');
 	ok('right token accepted: the guest\'s boot output (written before the browser came) is on the screen');
@@ -341,8 +346,10 @@ try {
 		`no open, no message); the daemon logged the refused Origin`);
 	if (A.errors.length)
 		fail('errors on the page', ...A.errors);
+	// The next page must find the console without a writer.
 	await A.page.close();
-	await waitLog(/web client [0-9.:]+: closed/, 10000, 'closing the page');
+	await waitLog(new RegExp(`web client ${writerA[1].replace(/[.]/g, '\\.')}: closed`), 10000,
+		'closing the page');
 
 	// 5. Through nginx with TLS.
 	if (env.NGINX_URL) {
@@ -353,6 +360,8 @@ try {
 		await login(N.page, token);
 		await waitFor(async () => (await statusText(N.page)) === 'Connected', 20000,
 			() => 'nginx: the right token through nginx should connect');
+		await waitFor(() => /connected as the console's writer/.test(daemonLog().slice(before)), 10000,
+			() => 'nginx: the daemon should log the browser behind nginx as the console\'s writer');
 		const [wsN] = [...N.socks.values()];
 		if (!wsN || !wsN.url.startsWith('wss://console.example.org:') || wsN.status !== 101)
 			fail('nginx: the page should use wss:// through nginx', JSON.stringify(wsN || null));
