@@ -8,13 +8,20 @@ set -e
 
 # qemu-guest-agent: its qemu-ga runs in the guests (e2e-ports.sh), jq
 # checks its answers; libc6-dev: the static e2e-io for the guests.
-PACKAGES="check pkg-config busybox-static patchelf xz-utils kmod qemu-guest-agent jq libc6-dev"
+# chromium, nginx, openssl: the browser end-to-end test (e2e-browser.sh),
+# which drives Debian's chromium and puts nginx with TLS in front.
+PACKAGES="check pkg-config busybox-static patchelf xz-utils kmod qemu-guest-agent jq libc6-dev chromium nginx openssl"
 missing=""
 for p in $PACKAGES; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
 		missing="$missing $p"
 	fi
 done
+# node and npm (the browser test's puppeteer-core): any that run will do
+# (the machines have them outside of Debian's packages); Debian's if none.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	missing="$missing nodejs npm"
+fi
 [ -z "$missing" ] && exit 0
 
 cmd="apt-get install -y --no-install-recommends$missing"

@@ -5,7 +5,8 @@
  * backend. The guest is a User Mode Linux kernel (TCase "uml") or a QEMU
  * virtual machine (TCase "qemu"). The scenarios are shell scripts in
  * tests/e2e/; each exits 0 on success and 77 when Debian's archive cannot
- * be reached to fetch the guest, which is reported loudly and not counted
+ * be reached to fetch the guest (or, for the browser test, when chromium or
+ * the npm registry cannot be had), which is reported loudly and not counted
  * as a failure.
  */
 #include <check.h>
@@ -34,7 +35,8 @@ static void run_script(const char *name)
 	code = WEXITSTATUS(status);
 	if (code == E2E_SKIP) {
 		fprintf(stderr,
-			"\n*** SKIPPED %s: its guest (User Mode Linux or QEMU) "
+			"\n*** SKIPPED %s: its guest (User Mode Linux or QEMU), "
+			"or for the browser test chromium or puppeteer-core, "
 			"is not available (see its output above) ***\n\n",
 			name);
 		return;
@@ -76,6 +78,16 @@ END_TEST
 START_TEST(test_uml_console_log_and_watchers)
 {
 	run_script("e2e-watchers.sh uds");
+}
+END_TEST
+
+/*
+ * The web console in Debian's chromium (puppeteer-core), one UML guest:
+ * wrong token, a typed command, resize, a foreign Origin, nginx with TLS.
+ */
+START_TEST(test_uml_web_console_in_a_browser)
+{
+	run_script("e2e-browser.sh");
 }
 END_TEST
 
@@ -128,6 +140,7 @@ Suite *e2e_suite(void)
 	tcase_add_test(tc, test_uml_two_guests);
 	tcase_add_test(tc, test_uml_console_size);
 	tcase_add_test(tc, test_uml_console_log_and_watchers);
+	tcase_add_test(tc, test_uml_web_console_in_a_browser);
 	tcase_add_test(tc, test_make_demo_script);
 	tcase_add_test(tc, test_uml_named_ports);
 	suite_add_tcase(su, tc);
