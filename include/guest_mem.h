@@ -47,5 +47,6 @@ void *guest_mem_uva(struct guest_mem *mem, uint64_t uva, uint64_t len);
 int guest_mem_guard(struct guest_mem *mem);
 bool guest_mem_fault_taken(void);
 void guest_mem_note_fault(void);
+bool guest_mem_fault_pending(void);
 
 #endif

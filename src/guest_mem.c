@@ -285,6 +285,12 @@ void guest_mem_note_fault(void)
 	fault_seen = 1;
 }
 
+/** guest_mem_fault_pending() - did a guest mapping fault? (kept) */
+bool guest_mem_fault_pending(void)
+{
+	return fault_seen;
+}
+
 /** guest_mem_fault_taken() - did a guest mapping fault? (clears it) */
 bool guest_mem_fault_taken(void)
 {

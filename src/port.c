@@ -34,6 +34,7 @@
 #define RX_ROUNDS	   16 /* batches before yielding to the loop */
 #define TX_ROUNDS	   16
 #define DROP_REPORT_MS	   1000
+#define ACK_FIRST_MAX	   (16u << 10) /* see copy_batch() */
 
 /*
  * guest_memory_fault() - the kernel could not reach guest memory (EFAULT)
@@ -92,6 +93,8 @@ static void trim(struct port *p)
 	    timerfd_settime(p->idle_fd, 0, &its, NULL) == 0)
 		p->idle_armed = true;
 }
+
+static void console_writable(struct port *p, struct client *c);
 
 static void on_idle(void *arg, uint32_t events)
 {
@@ -217,12 +220,53 @@ static void deliver_output(struct port *p, struct iovec *iov, unsigned int n)
 	trim(p);
 }
 
+/*
+ * copy_batch() - a small batch: copied into the buffer, so that its
+ * chains can go back to the guest before any client is written to
+ *
+ * Linux's console writer spins its vCPU on every chunk (2 KiB) until the
+ * buffer comes back; writing to a client first wakes the client, which
+ * may take the CPU the guest waits on. A copy of a few KiB costs less.
+ * The caller hands the chains back, then calls flush_clients().
+ */
+static void copy_batch(struct port *p, const struct iovec *iov,
+		       unsigned int n)
+{
+	uint8_t copy[ACK_FIRST_MAX];
+	struct iovec v = {.iov_base = copy};
+
+	/* Out of guest memory first: a page that faults (the frontend
+	 * shrank its memory) must not reach anyone as zeros. */
+	v.iov_len = iov_to_buf(iov, n, copy, sizeof(copy));
+	if (guest_mem_fault_pending()) {
+		guest_memory_fault(p, "reading console output from");
+		return;
+	}
+	if (p->log)
+		console_log_append(p->log, &v, 1, 0);
+	outbuf_append(&p->out, &v, 1, 0);
+	if (backend_connected(&p->host))
+		p->out.dropped = 0; /* told per client */
+}
+
+/* Write what each client has not taken of the buffer. */
+static void flush_clients(struct port *p)
+{
+	for (struct client *c = backend_next_client(&p->host, NULL); c;
+	     c = backend_next_client(&p->host, c))
+		if (c->out_fd >= 0)
+			console_writable(p, c);
+	trim(p);
+}
+
 static void console_tx(struct port *p, struct virtqueue *vq)
 {
 	for (unsigned int round = 0;; round++) {
 		unsigned int n_iov = 0, n_chains = 0;
 		enum vq_pop_result r = VQ_POP_OK;
 		struct vq_chain ch;
+		size_t bytes;
+		bool small;
 
 		/* A guest that never stops writing must not starve input. */
 		if (round >= TX_ROUNDS && vq_kick_self(vq))
@@ -238,11 +282,20 @@ static void console_tx(struct port *p, struct virtqueue *vq)
 		}
 		if (n_chains == 0)
 			return;
-		deliver_output(p, p->iov + 2, n_iov);
+		bytes = 0;
+		for (unsigned int i = 0; i < n_iov; i++)
+			bytes += p->iov[2 + i].iov_len;
+		small = bytes <= ACK_FIRST_MAX;
+		if (small)
+			copy_batch(p, p->iov + 2, n_iov);
+		else
+			deliver_output(p, p->iov + 2, n_iov);
 		for (unsigned int i = 0; i < n_chains; i++)
 			vq_push(vq, p->heads[i], 0);
 		vq_flush(vq);
 		vq_notify(vq);
+		if (small)
+			flush_clients(p);
 		if (r != VQ_POP_OK)
 			return;
 	}
@@ -266,8 +319,10 @@ static void console_writable(struct port *p, struct client *c)
 	ssize_t w;
 
 	fell_behind(p, c);
-	if (!tell_gap(c))
+	if (!tell_gap(c)) {
+		backend_want_output(c, true);
 		return;
+	}
 	n = outbuf_peek_at(&p->out, c->pos, iov);
 	if (n) {
 		w = backend_write(c, iov, n);
@@ -277,8 +332,7 @@ static void console_writable(struct port *p, struct client *c)
 		}
 		c->pos += (size_t)w;
 	}
-	if (c->pos >= outbuf_end(&p->out) && !c->lost)
-		backend_want_output(c, false);
+	backend_want_output(c, c->pos < outbuf_end(&p->out) || c->lost);
 	trim(p);
 }
 
@@ -537,10 +591,13 @@ static void on_disconnected(void *opaque, struct client *c)
 	(void)c;
 	if (p->is_console) {
 		trim(p);
-		return;
+	} else {
+		log_info("port %u (%s): host client left", p->id, p->name);
+		tell_host_open(p, false);
 	}
-	log_info("port %u (%s): host client left", p->id, p->name);
-	tell_host_open(p, false);
+	/* What it typed and left behind may go to the guest now. */
+	port_rx(p);
+	vu_check_memory(p->vu);
 }
 
 static void on_input(void *opaque)

@@ -247,7 +247,7 @@ START_TEST(test_efault_on_tx_ends_the_session_and_keeps_the_client)
 	cut_memory_at_data_of(CONSOLE_QUEUE_TX);
 	fe_publish(&fe, CONSOLE_QUEUE_TX);
 	fe_kick(&fe, CONSOLE_QUEUE_TX);
-	ck_assert_msg(log_has(&s, "writing console output from guest memory failed", 3000),
+	ck_assert_msg(log_has(&s, "console output from guest memory failed", 3000),
 		      "log:\n%s", daemon_log(&s.d));
 	ck_assert(log_has(&s, "closing the frontend connection", 3000));
 	expect_client_kept();
