@@ -1,0 +1,471 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * gb_client.c - vdc-gb-client: the console client of `make bench-guest`.
+ *
+ * Sits on the host side of one guest's console (the daemon's uds console,
+ * or the socket QEMU's own virtconsole chardev connects to), waits for the
+ * guest's "GB-READY" line, then types to the guest's shell on hvc0 and
+ * times, with CLOCK_MONOTONIC on this side:
+ *
+ *   cmd   a line "echo GB-C<n>" + Enter, until its output line comes
+ *         back (ms)
+ *   echo  one byte to a guest running `dd bs=1` on its raw tty, until the
+ *         byte comes back (us); the first few are warm-up, not reported
+ *   g2h   the guest's `dd` of an 8 MiB file to its raw tty: first byte to
+ *         last byte received (MB/s)
+ *   h2g   1 MiB typed to `head -c` on the guest's raw tty: first byte
+ *         sent until the guest's line saying it has them all (MB/s);
+ *         the guest's md5 of what it read is checked afterwards
+ *
+ * Each sample is one line on stdout, "METRIC VALUE". Typed lines use
+ * $((n+1)) so that the shell's echo of a line never matches its output.
+ * Progress and errors on stderr; exit status 1 on any error or timeout.
+ *
+ *     vdc-gb-client (--connect=PATH | --listen=PATH) [--cmds=N]
+ *                   [--echoes=N] [--g2h=N] [--g2h-bytes=B] [--h2g=N]
+ *                   [--h2g-file=FILE --h2g-md5=HEX] [--timeout=S]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RX_CAP	    (1u << 20)
+#define READ_SIZE   (256u << 10)
+#define WRITE_SIZE  (64u << 10)
+#define ECHO_WARMUP 5
+#define PROMPT	    "gb$ "
+
+struct gb {
+	int fd;
+	char *rx; /* received, not yet consumed */
+	size_t len;
+	uint64_t last_read_ns; /* when the last read returned */
+	uint64_t deadline_ns; /* of the step under way */
+	unsigned int mark;
+	double timeout_s;
+	/* options */
+	unsigned int cmds, echoes, g2h, h2g;
+	size_t g2h_bytes;
+	const char *h2g_file, *h2g_md5;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void die(struct gb *g, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "vdc-gb-client: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	if (g && g->len) {
+		size_t n = g->len < 300 ? g->len : 300;
+
+		fprintf(stderr, "vdc-gb-client: last bytes received: ");
+		for (size_t i = g->len - n; i < g->len; i++) {
+			unsigned char c = (unsigned char)g->rx[i];
+
+			fputc(c >= 32 && c < 127 ? c : '.', stderr);
+		}
+		fprintf(stderr, "\n");
+	}
+	exit(1);
+}
+
+static void step_begin(struct gb *g)
+{
+	g->deadline_ns = now_ns() + (uint64_t)(g->timeout_s * 1e9);
+}
+
+/* Read what is there, waiting up to the step's deadline; room is made by
+ * the callers consuming. */
+static void fill(struct gb *g)
+{
+	struct pollfd p = {.fd = g->fd, .events = POLLIN};
+	uint64_t t = now_ns();
+	ssize_t n;
+
+	if (t >= g->deadline_ns)
+		die(g, "timed out after %.0f s", g->timeout_s);
+	if (poll(&p, 1, (int)((g->deadline_ns - t) / 1000000 + 1)) < 0 &&
+	    errno != EINTR)
+		die(g, "poll: %s", strerror(errno));
+	if (!(p.revents & (POLLIN | POLLHUP | POLLERR)))
+		return;
+	if (g->len == RX_CAP)
+		die(g, "receive buffer full");
+	n = read(g->fd, g->rx + g->len,
+		 RX_CAP - g->len < READ_SIZE ? RX_CAP - g->len : READ_SIZE);
+	g->last_read_ns = now_ns();
+	if (n == 0)
+		die(g, "the console closed");
+	if (n < 0 && errno != EINTR && errno != EAGAIN)
+		die(g, "read: %s", strerror(errno));
+	if (n > 0)
+		g->len += (size_t)n;
+}
+
+static void consume(struct gb *g, size_t n)
+{
+	memmove(g->rx, g->rx + n, g->len - n);
+	g->len -= n;
+}
+
+/*
+ * Wait for @pat in the stream and consume up to and including it.
+ * Return: when the read that completed it returned.
+ */
+static uint64_t wait_for(struct gb *g, const char *pat)
+{
+	size_t k = strlen(pat);
+
+	for (;;) {
+		char *hit = memmem(g->rx, g->len, pat, k);
+
+		if (hit) {
+			consume(g, (size_t)(hit - g->rx) + k);
+			return g->last_read_ns;
+		}
+		/* Keep a possible start of @pat; drop the rest. */
+		if (g->len > k)
+			consume(g, g->len - k);
+		fill(g);
+	}
+}
+
+static void send_all(struct gb *g, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n) {
+		ssize_t w = write(g->fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			die(g, "write: %s", strerror(errno));
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void send_str(struct gb *g, const char *s)
+{
+	send_all(g, s, strlen(s));
+}
+
+/* A fresh marker: @out is what the guest prints, @in what is typed. */
+static void mark(struct gb *g, const char *tag, char *out, char *in,
+		 size_t cap)
+{
+	g->mark++;
+	snprintf(out, cap, "GB-%s%u", tag, g->mark + 100);
+	snprintf(in, cap, "GB-%s$((%u+1))", tag, g->mark + 99);
+}
+
+static void sample(const char *metric, double v)
+{
+	printf("%s %.6g\n", metric, v);
+	fflush(stdout);
+}
+
+/* Back at the prompt, with a cooked tty. */
+static void sync_prompt(struct gb *g)
+{
+	char out[32], in[48], line[96];
+
+	mark(g, "S", out, in, sizeof(out));
+	snprintf(line, sizeof(line), "stty sane; echo %s\r", in);
+	step_begin(g);
+	send_str(g, line);
+	wait_for(g, out);
+	wait_for(g, PROMPT);
+}
+
+static void run_cmds(struct gb *g)
+{
+	for (unsigned int i = 0; i < g->cmds; i++) {
+		char out[32], in[48], line[64];
+		uint64_t t0, t1;
+
+		mark(g, "C", out, in, sizeof(out));
+		snprintf(line, sizeof(line), "echo %s\r", in);
+		step_begin(g);
+		t0 = now_ns();
+		send_str(g, line);
+		t1 = wait_for(g, out);
+		sample("cmd_ms", (double)(t1 - t0) / 1e6);
+		wait_for(g, PROMPT);
+	}
+}
+
+static void run_echo(struct gb *g)
+{
+	unsigned int n = g->echoes + ECHO_WARMUP;
+	char out[32], in[48], line[128];
+
+	if (!g->echoes)
+		return;
+	mark(g, "R", out, in, sizeof(out));
+	snprintf(line, sizeof(line),
+		 "stty raw -echo; echo %s; dd bs=1 count=%u 2>/dev/null; stty sane\r",
+		 in, n);
+	step_begin(g);
+	send_str(g, line);
+	wait_for(g, out);
+	wait_for(g, "\n");
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t t0;
+
+		step_begin(g);
+		t0 = now_ns();
+		send_str(g, "x");
+		while (!memchr(g->rx, 'x', g->len))
+			fill(g);
+		consume(g, (size_t)((char *)memchr(g->rx, 'x', g->len) -
+				    g->rx) + 1);
+		if (i >= ECHO_WARMUP)
+			sample("echo_us", (double)(g->last_read_ns - t0) / 1e3);
+	}
+	wait_for(g, PROMPT);
+}
+
+static void run_g2h(struct gb *g)
+{
+	for (unsigned int i = 0; i < g->g2h; i++) {
+		char b_out[32], b_in[48], e_out[32], e_in[48], line[192];
+		uint64_t t_first = 0, t_last = 0;
+		size_t got = 0;
+
+		mark(g, "B", b_out, b_in, sizeof(b_out));
+		mark(g, "E", e_out, e_in, sizeof(e_out));
+		snprintf(line, sizeof(line),
+			 "stty raw -echo; echo %s; dd if=/tmp/bulk bs=65536 2>/dev/null; echo %s; stty sane\r",
+			 b_in, e_in);
+		step_begin(g);
+		send_str(g, line);
+		wait_for(g, b_out);
+		wait_for(g, "\n");
+		/* Count exactly g2h_bytes; the data may hold anything. */
+		while (got < g->g2h_bytes) {
+			size_t take;
+
+			if (!g->len) {
+				fill(g);
+				continue;
+			}
+			if (!got)
+				t_first = g->last_read_ns;
+			take = g->len < g->g2h_bytes - got ? g->len
+							   : g->g2h_bytes - got;
+			got += take;
+			t_last = g->last_read_ns;
+			consume(g, take);
+		}
+		wait_for(g, e_out);
+		wait_for(g, PROMPT);
+		sample("g2h_MBps", (double)g->g2h_bytes * 1e3 /
+					   (double)(t_last - t_first));
+	}
+}
+
+static char *read_file(struct gb *g, const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long sz;
+
+	if (!f || fseek(f, 0, SEEK_END) < 0 || (sz = ftell(f)) <= 0)
+		die(g, "%s: cannot read", path);
+	rewind(f);
+	buf = malloc((size_t)sz);
+	if (!buf || fread(buf, 1, (size_t)sz, f) != (size_t)sz)
+		die(g, "%s: cannot read", path);
+	fclose(f);
+	*n = (size_t)sz;
+	return buf;
+}
+
+static void run_h2g(struct gb *g)
+{
+	size_t size = 0;
+	char *data;
+
+	if (!g->h2g)
+		return;
+	if (!g->h2g_file || !g->h2g_md5)
+		die(g, "--h2g needs --h2g-file and --h2g-md5");
+	data = read_file(g, g->h2g_file, &size);
+	for (unsigned int i = 0; i < g->h2g; i++) {
+		char r_out[32], r_in[48], d_out[32], d_in[48], line[256];
+		uint64_t t0, t1;
+
+		mark(g, "I", r_out, r_in, sizeof(r_out));
+		mark(g, "J", d_out, d_in, sizeof(d_out));
+		snprintf(line, sizeof(line),
+			 "stty raw -echo; echo %s; head -c %zu >/tmp/in; echo %s; stty sane; md5sum </tmp/in\r",
+			 r_in, size, d_in);
+		step_begin(g);
+		send_str(g, line);
+		wait_for(g, r_out);
+		wait_for(g, "\n");
+		t0 = now_ns();
+		for (size_t off = 0; off < size; off += WRITE_SIZE)
+			send_all(g, data + off,
+				 size - off < WRITE_SIZE ? size - off
+							 : WRITE_SIZE);
+		t1 = wait_for(g, d_out);
+		wait_for(g, g->h2g_md5);
+		wait_for(g, PROMPT);
+		sample("h2g_MBps", (double)size * 1e3 / (double)(t1 - t0));
+	}
+	free(data);
+}
+
+static int open_unix(const char *path, bool listen_mode, double timeout_s)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	uint64_t deadline = now_ns() + (uint64_t)(timeout_s * 1e9);
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		die(NULL, "socket path too long: %s", path);
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die(NULL, "socket: %s", strerror(errno));
+	if (listen_mode) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int c;
+
+		unlink(path);
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+		    listen(fd, 1) < 0)
+			die(NULL, "%s: %s", path, strerror(errno));
+		/* Ready for the frontend to connect. */
+		fprintf(stderr, "vdc-gb-client: listening on %s\n", path);
+		if (poll(&p, 1, (int)(timeout_s * 1000)) <= 0)
+			die(NULL, "%s: nobody connected", path);
+		c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+		if (c < 0)
+			die(NULL, "accept: %s", strerror(errno));
+		close(fd);
+		return c;
+	}
+	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (now_ns() > deadline)
+			die(NULL, "%s: %s", path, strerror(errno));
+		usleep(20000);
+	}
+	return fd;
+}
+
+static unsigned long num(const char *opt, const char *s)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (end == s || *end)
+		die(NULL, "--%s: not a number: %s", opt, s);
+	return v;
+}
+
+int main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{"connect", required_argument, NULL, 'c'},
+		{"listen", required_argument, NULL, 'l'},
+		{"cmds", required_argument, NULL, 'C'},
+		{"echoes", required_argument, NULL, 'E'},
+		{"g2h", required_argument, NULL, 'G'},
+		{"g2h-bytes", required_argument, NULL, 'b'},
+		{"h2g", required_argument, NULL, 'H'},
+		{"h2g-file", required_argument, NULL, 'f'},
+		{"h2g-md5", required_argument, NULL, 'm'},
+		{"timeout", required_argument, NULL, 't'},
+		{NULL, 0, NULL, 0},
+	};
+	static struct gb g = {
+		.fd = -1,
+		.g2h_bytes = 8u << 20,
+		.timeout_s = 60,
+	};
+	const char *path = NULL;
+	bool listen_mode = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+		case 'l':
+			path = optarg;
+			listen_mode = c == 'l';
+			break;
+		case 'C':
+			g.cmds = (unsigned int)num("cmds", optarg);
+			break;
+		case 'E':
+			g.echoes = (unsigned int)num("echoes", optarg);
+			break;
+		case 'G':
+			g.g2h = (unsigned int)num("g2h", optarg);
+			break;
+		case 'b':
+			g.g2h_bytes = num("g2h-bytes", optarg);
+			break;
+		case 'H':
+			g.h2g = (unsigned int)num("h2g", optarg);
+			break;
+		case 'f':
+			g.h2g_file = optarg;
+			break;
+		case 'm':
+			g.h2g_md5 = optarg;
+			break;
+		case 't':
+			g.timeout_s = (double)num("timeout", optarg);
+			break;
+		default:
+			return 1;
+		}
+	}
+	if (!path || !g.g2h_bytes)
+		die(NULL, "usage: vdc-gb-client (--connect=PATH | --listen=PATH) [--cmds=N] [--echoes=N] [--g2h=N] [--g2h-bytes=B] [--h2g=N --h2g-file=F --h2g-md5=HEX] [--timeout=S]");
+	g.rx = malloc(RX_CAP);
+	if (!g.rx)
+		die(NULL, "out of memory");
+	g.fd = open_unix(path, listen_mode, g.timeout_s * 3);
+	/* The guest's boot can take a while under TCG. */
+	g.deadline_ns = now_ns() + (uint64_t)(g.timeout_s * 3 * 1e9);
+	wait_for(&g, "GB-READY");
+	/* The shell reads from now on. */
+	wait_for(&g, PROMPT);
+	sync_prompt(&g);
+	run_cmds(&g);
+	run_echo(&g);
+	sync_prompt(&g);
+	run_g2h(&g);
+	run_h2g(&g);
+	sync_prompt(&g);
+	send_str(&g, "exit\r");
+	close(g.fd);
+	return 0;
+}

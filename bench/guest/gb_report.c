@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * gb_report.c - vdc-gb-report: the table and JSON lines of
+ * `make bench-guest`.
+ *
+ * Reads samples, one per line, "FRONTEND CONFIG ROUND METRIC VALUE"
+ * (FRONTEND uml or qemu; CONFIG vdc, sink or virtconsole), and prints for
+ * every frontend and metric each configuration's spread (min, p10, p50,
+ * p90, max over all its samples), and the daemon's p50 as a ratio to the
+ * sink's and to QEMU's virtconsole's. Then the issue's targets, and one
+ * JSON object per line for each result and target.
+ *
+ *     vdc-gb-report [--json] < samples
+ */
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SAMPLES 4096
+
+enum { CFG_VDC, CFG_SINK, CFG_QEMU, N_CFG };
+enum { FE_UML, FE_QEMU, N_FE };
+
+static const char *const cfg_name[N_CFG] = {"vdc", "sink", "virtconsole"};
+static const char *const fe_name[N_FE] = {"uml", "qemu"};
+
+struct metric {
+	const char *name; /* as the client prints it */
+	const char *label;
+	const char *unit;
+	bool higher_better;
+};
+
+static const struct metric metrics[] = {
+	{"g2h_MBps", "guest -> host, 8 MiB", "MB/s", true},
+	{"h2g_MBps", "host -> guest, 1 MiB", "MB/s", true},
+	{"echo_us", "single-key echo", "us", false},
+	{"cmd_ms", "command round trip", "ms", false},
+};
+#define N_METRIC (sizeof(metrics) / sizeof(metrics[0]))
+
+struct series {
+	double v[MAX_SAMPLES];
+	unsigned int n;
+	unsigned int rounds; /* highest round seen */
+};
+
+static struct series data[N_FE][N_METRIC][N_CFG];
+
+struct stats {
+	unsigned int n;
+	double min, p10, p50, p90, max;
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile of sorted @v. */
+static double pct(const double *v, unsigned int n, double p)
+{
+	unsigned int k = (unsigned int)ceil(p / 100.0 * n);
+
+	return v[k ? k - 1 : 0];
+}
+
+static bool stats_of(struct series *s, struct stats *st)
+{
+	if (!s->n)
+		return false;
+	qsort(s->v, s->n, sizeof(double), cmp_double);
+	*st = (struct stats){
+		.n = s->n,
+		.min = s->v[0],
+		.p10 = pct(s->v, s->n, 10),
+		.p50 = pct(s->v, s->n, 50),
+		.p90 = pct(s->v, s->n, 90),
+		.max = s->v[s->n - 1],
+	};
+	return true;
+}
+
+static int index_of(const char *const *names, int n, const char *s)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(names[i], s) == 0)
+			return i;
+	return -1;
+}
+
+static int metric_of(const char *s)
+{
+	for (unsigned int i = 0; i < N_METRIC; i++)
+		if (strcmp(metrics[i].name, s) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void read_samples(void)
+{
+	char fe[16], cfg[16], m[32];
+	unsigned int round;
+	double v;
+
+	while (scanf("%15s %15s %u %31s %lf", fe, cfg, &round, m, &v) == 5) {
+		int f = index_of(fe_name, N_FE, fe);
+		int c = index_of(cfg_name, N_CFG, cfg);
+		int k = metric_of(m);
+		struct series *s;
+
+		if (f < 0 || c < 0 || k < 0) {
+			fprintf(stderr, "vdc-gb-report: ignored: %s %s %s\n",
+				fe, cfg, m);
+			continue;
+		}
+		s = &data[f][k][c];
+		if (s->n < MAX_SAMPLES)
+			s->v[s->n++] = v;
+		if (round > s->rounds)
+			s->rounds = round;
+	}
+}
+
+/* The daemon's p50 over @other's: > 1 is better for throughput, < 1 for
+ * latency. NAN when either is missing. */
+static double ratio(const struct stats *vdc, const struct stats *other)
+{
+	if (!vdc->n || !other->n || other->p50 == 0)
+		return NAN;
+	return vdc->p50 / other->p50;
+}
+
+static void print_num(double v)
+{
+	if (isnan(v))
+		printf(" %8s", "-");
+	else
+		printf(" %8.4g", v);
+}
+
+static void json_num(const char *key, double v)
+{
+	if (isnan(v))
+		printf(",\"%s\":null", key);
+	else
+		printf(",\"%s\":%.4g", key, v);
+}
+
+struct target {
+	char what[96];
+	int fe;
+	double measured, limit;
+	bool at_least;
+};
+
+static struct target targets[16];
+static unsigned int n_targets;
+
+static void add_target(const char *what, const char *metric, int fe,
+		       double measured, double limit, bool at_least)
+{
+	struct target *t = &targets[n_targets];
+
+	if (isnan(measured) || n_targets == 16)
+		return;
+	snprintf(t->what, sizeof(t->what), "%s: %s", metric, what);
+	t->fe = fe;
+	t->measured = measured;
+	t->limit = limit;
+	t->at_least = at_least;
+	n_targets++;
+}
+
+static void table(bool json_only)
+{
+	struct stats st[N_FE][N_METRIC][N_CFG];
+
+	memset(st, 0, sizeof(st));
+	for (int f = 0; f < N_FE; f++)
+		for (unsigned int k = 0; k < N_METRIC; k++)
+			for (int c = 0; c < N_CFG; c++)
+				stats_of(&data[f][k][c], &st[f][k][c]);
+	if (!json_only)
+		printf("\n  %-30s %-12s %5s %8s %8s %8s %8s %8s %8s %8s\n",
+		       "result", "config", "n", "min", "p10", "p50", "p90",
+		       "max", "/sink", "/virtcon");
+	for (int f = 0; f < N_FE; f++) {
+		if (!json_only)
+			printf("\n%s guest\n", f == FE_UML ? "UML" : "QEMU (TCG)");
+		for (unsigned int k = 0; k < N_METRIC; k++) {
+			const struct metric *m = &metrics[k];
+			double rs = ratio(&st[f][k][CFG_VDC], &st[f][k][CFG_SINK]);
+			double rq = ratio(&st[f][k][CFG_VDC], &st[f][k][CFG_QEMU]);
+
+			for (int c = 0; c < N_CFG; c++) {
+				const struct stats *s = &st[f][k][c];
+				char label[64];
+
+				if (!s->n)
+					continue;
+				snprintf(label, sizeof(label), "%s (%s)", m->label,
+					 m->unit);
+				if (!json_only) {
+					printf("  %-30s %-12s %5u", c == 0 ? label : "",
+					       cfg_name[c], s->n);
+					print_num(s->min);
+					print_num(s->p10);
+					print_num(s->p50);
+					print_num(s->p90);
+					print_num(s->max);
+					print_num(c == CFG_VDC ? rs : NAN);
+					print_num(c == CFG_VDC ? rq : NAN);
+					printf("\n");
+				}
+			}
+			if (!json_only && st[f][k][CFG_VDC].n &&
+			    !st[f][k][CFG_SINK].n)
+				printf("  %-30s %-12s   (the sink takes no part: it has no host side)\n",
+				       "", "sink");
+			if (k == 0)
+				add_target(">= 0.9x the sink", m->name, f, rs, 0.9,
+					   true);
+			add_target("no worse than QEMU's virtconsole", m->name,
+				   f, rq, 1.0, m->higher_better);
+		}
+	}
+	/* JSON lines. */
+	if (!json_only)
+		printf("\n");
+	for (int f = 0; f < N_FE; f++)
+		for (unsigned int k = 0; k < N_METRIC; k++)
+			for (int c = 0; c < N_CFG; c++) {
+				const struct stats *s = &st[f][k][c];
+
+				if (!s->n)
+					continue;
+				printf("{\"frontend\":\"%s\",\"metric\":\"%s\",\"unit\":\"%s\",\"config\":\"%s\",\"n\":%u",
+				       fe_name[f], metrics[k].name, metrics[k].unit,
+				       cfg_name[c], s->n);
+				json_num("min", s->min);
+				json_num("p10", s->p10);
+				json_num("p50", s->p50);
+				json_num("p90", s->p90);
+				json_num("max", s->max);
+				if (c == CFG_VDC) {
+					json_num("ratio_sink",
+						 ratio(s, &st[f][k][CFG_SINK]));
+					json_num("ratio_virtconsole",
+						 ratio(s, &st[f][k][CFG_QEMU]));
+				}
+				printf("}\n");
+			}
+}
+
+static void print_targets(bool json_only)
+{
+	if (!json_only)
+		printf("\ntargets (informational: nothing fails on a number)\n");
+	for (unsigned int i = 0; i < n_targets; i++) {
+		const struct target *t = &targets[i];
+		bool met = t->at_least ? t->measured >= t->limit
+				       : t->measured <= t->limit;
+
+		if (!json_only)
+			printf("  %-4s %-44s ratio %7.3f %s %-4g %s\n",
+			       fe_name[t->fe], t->what, t->measured,
+			       t->at_least ? ">=" : "<=", t->limit,
+			       met ? "met" : "MISSED");
+	}
+	for (unsigned int i = 0; i < n_targets; i++) {
+		const struct target *t = &targets[i];
+		bool met = t->at_least ? t->measured >= t->limit
+				       : t->measured <= t->limit;
+
+		printf("{\"target\":\"%s\",\"frontend\":\"%s\",\"measured\":%.4g,\"limit\":%g,\"met\":%s}\n",
+		       t->what, fe_name[t->fe], t->measured, t->limit,
+		       met ? "true" : "false");
+	}
+}
+
+int main(int argc, char *argv[])
+{
+	bool json_only = argc > 1 && strcmp(argv[1], "--json") == 0;
+
+	read_samples();
+	table(json_only);
+	print_targets(json_only);
+	return 0;
+}

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * sink.c - vdc-sink: the reference backend of `make bench-guest`.
+ *
+ * A virtio console that does nothing with what the guest writes: every
+ * transmit chain is handed back the moment it is seen, its bytes never
+ * touched. No host side, no buffering, no second fd in the loop besides
+ * the kicks. What a guest can push through it is the most any console
+ * backend could take from that guest: the guest-bound limit for
+ * guest -> host transfers.
+ *
+ * It speaks vhost-user through the daemon's own protocol layer
+ * (src/vhost_user.c, virtqueue.c, guest_mem.c, event_loop.c), so the
+ * protocol costs both the same; only the device differs. It offers the
+ * daemon's ring features but not MULTIPORT: the guest's console is then
+ * port 0 on queues 0 and 1 - the same queues, driver path and hvc0 as
+ * with the daemon - and there is no control queue to serve. Receive
+ * buffers the guest posts are left alone (no input ever comes).
+ *
+ * Each burst of output (bytes with less than --gap ms between kicks) is
+ * reported on stdout when the next one starts or the frontend leaves:
+ *
+ *     burst BYTES FIRST_NS LAST_NS CHAINS KICKS
+ *
+ * with CLOCK_MONOTONIC times of the first and the last kick that brought
+ * bytes. Built by bench/bench.mk only; never installed.
+ *
+ *     vdc-sink --socket-path=PATH [--gap=MS] [--max-queue-size=N]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "event_loop.h"
+#include "log.h"
+#include "vhost_user.h"
+
+#define SINK_QUEUES	4 /* what QEMU's num_vqs=4 sets up; UML: 2 */
+#define SINK_IOV_CAP	1024
+#define SINK_DEFAULT_GAP_MS 200
+
+struct burst {
+	uint64_t bytes;
+	uint64_t chains;
+	uint64_t kicks;
+	uint64_t first_ns;
+	uint64_t last_ns;
+};
+
+struct sink {
+	struct ev_loop loop;
+	struct vu_dev vu;
+	struct vu_device dev;
+	int listen_fd;
+	struct ev_watch listen_watch;
+	int sigfd;
+	struct ev_watch sig_watch;
+	uint64_t gap_ns;
+	struct burst burst;
+	struct iovec iov[SINK_IOV_CAP];
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Print the burst so far, if any, and start afresh. */
+static void burst_report(struct sink *s)
+{
+	struct burst *b = &s->burst;
+
+	if (b->bytes)
+		printf("burst %llu %llu %llu %llu %llu\n",
+		       (unsigned long long)b->bytes,
+		       (unsigned long long)b->first_ns,
+		       (unsigned long long)b->last_ns,
+		       (unsigned long long)b->chains,
+		       (unsigned long long)b->kicks);
+	fflush(stdout);
+	memset(b, 0, sizeof(*b));
+}
+
+static void burst_add(struct sink *s, uint64_t bytes, uint64_t chains)
+{
+	struct burst *b = &s->burst;
+	uint64_t t = now_ns();
+
+	if (b->bytes && t - b->last_ns > s->gap_ns)
+		burst_report(s);
+	if (!b->bytes)
+		b->first_ns = t;
+	b->bytes += bytes;
+	b->chains += chains;
+	b->kicks++;
+	b->last_ns = t;
+}
+
+/* Transmit queue: give every chain back at once, unread. */
+static void sink_tx(struct sink *s, struct virtqueue *vq)
+{
+	uint64_t bytes = 0, chains = 0;
+	struct vq_chain ch;
+
+	do {
+		while (vq_pop(vq, s->iov, SINK_IOV_CAP, &ch) == VQ_POP_OK) {
+			vq_push(vq, ch.head, 0);
+			bytes += ch.out_len;
+			chains++;
+		}
+		vq_flush(vq);
+		vq_notify(vq);
+	} while (vq_enable_notify(vq));
+	if (bytes)
+		burst_add(s, bytes, chains);
+}
+
+static void on_queue_kick(void *opaque, struct virtqueue *vq)
+{
+	if (vq->index == CONSOLE_QUEUE_TX)
+		sink_tx(opaque, vq);
+}
+
+static void on_reset(void *opaque)
+{
+	burst_report(opaque);
+}
+
+/* Port 0 only, no size: the config space a console without F_SIZE and
+ * MULTIPORT shows. */
+static void on_get_config(void *opaque, uint32_t offset, uint8_t *buf,
+			  uint32_t len)
+{
+	struct virtio_console_config cfg = {.max_nr_ports = 1};
+
+	(void)opaque;
+	memcpy(buf, (uint8_t *)&cfg + offset, len);
+}
+
+static int on_set_config(void *opaque, uint32_t offset, const uint8_t *buf,
+			 uint32_t len)
+{
+	(void)opaque;
+	(void)offset;
+	(void)buf;
+	(void)len;
+	return 0;
+}
+
+/* UML connects once: when its frontend leaves, the sink is done. */
+static void on_disconnected(void *opaque)
+{
+	struct sink *s = opaque;
+
+	burst_report(s);
+	ev_stop(&s->loop);
+}
+
+static void on_listen(void *arg, uint32_t events)
+{
+	struct sink *s = arg;
+	int fd;
+
+	(void)events;
+	fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return;
+	if (vu_connected(&s->vu)) {
+		close(fd);
+		return;
+	}
+	vu_attach(&s->vu, fd);
+}
+
+static void on_signal(void *arg, uint32_t events)
+{
+	struct sink *s = arg;
+
+	(void)events;
+	burst_report(s);
+	ev_stop(&s->loop);
+}
+
+static int listen_unix(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "vdc-sink: socket path too long: %s\n", path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, 1) < 0) {
+		fprintf(stderr, "vdc-sink: %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: vdc-sink --socket-path=PATH [--gap=MS] [--max-queue-size=N]\n"
+		   "A vhost-user console that discards all guest output; prints its bursts.\n");
+}
+
+int main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{"socket-path", required_argument, NULL, 's'},
+		{"gap", required_argument, NULL, 'g'},
+		{"max-queue-size", required_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	static struct sink s;
+	const char *path = NULL;
+	unsigned long gap_ms = SINK_DEFAULT_GAP_MS, qsize = 1024;
+	sigset_t mask;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			path = optarg;
+			break;
+		case 'g':
+			gap_ms = strtoul(optarg, NULL, 10);
+			break;
+		case 'q':
+			qsize = strtoul(optarg, NULL, 10);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (!path || qsize < 2 || qsize > 32768) {
+		usage(stderr);
+		return 1;
+	}
+	log_open();
+	log_set_level(LOG_LEVEL_WARN);
+	s.gap_ns = gap_ms * 1000000ull;
+	s.dev = (struct vu_device){
+		.features = (1ULL << VIRTIO_F_VERSION_1) |
+			    (1ULL << VIRTIO_F_NOTIFY_ON_EMPTY) |
+			    (1ULL << VIRTIO_RING_F_EVENT_IDX) |
+			    (1ULL << VIRTIO_RING_F_INDIRECT_DESC),
+		.num_queues = SINK_QUEUES,
+		.config_size = sizeof(struct virtio_console_config),
+		.opaque = &s,
+		.queue_kick = on_queue_kick,
+		.reset = on_reset,
+		.get_config = on_get_config,
+		.set_config = on_set_config,
+		.disconnected = on_disconnected,
+	};
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	ev_watch_init(&s.listen_watch);
+	ev_watch_init(&s.sig_watch);
+	s.sigfd = ev_signalfd_open(&mask);
+	s.listen_fd = listen_unix(path);
+	if (s.sigfd < 0 || s.listen_fd < 0 || ev_loop_init(&s.loop) < 0)
+		return 1;
+	vu_init(&s.vu, &s.loop, &s.dev, (uint32_t)qsize);
+	if (ev_add(&s.loop, &s.sig_watch, s.sigfd, EPOLLIN, on_signal, &s) <
+		    0 ||
+	    ev_add(&s.loop, &s.listen_watch, s.listen_fd, EPOLLIN, on_listen,
+		   &s) < 0)
+		return 1;
+	fprintf(stderr, "vdc-sink: listening on %s\n", path);
+	ev_run(&s.loop);
+	vu_detach(&s.vu);
+	ev_loop_fini(&s.loop);
+	close(s.listen_fd);
+	unlink(path);
+	return 0;
+}
