@@ -9,7 +9,12 @@
 #
 #   --rounds=N        rounds; each boots every configuration once (3)
 #   --frontends=LIST  uml,qemu (both)
-#   --configs=LIST    vdc,sink,virtconsole (all; virtconsole is QEMU only)
+#   --configs=LIST    vdc,sink,virtconsole (the default; virtconsole is
+#                     QEMU only); two more for finding out where the time
+#                     goes: fwd-first (the sink also writes the bytes to a
+#                     reader process, then hands the chains back: the
+#                     daemon's order) and ack-first (hands them back and
+#                     notifies, then writes)
 #   --cmds=N          command round trips per boot (20)
 #   --echoes=N        single-key echoes per boot (200)
 #   --g2h=N           8 MiB guest -> host transfers per boot (3)
@@ -18,6 +23,11 @@
 #   --samples=FILE    also keep the raw samples there
 #   --json            JSON lines only on stdout
 #   --keep            keep the work directory (consoles, logs)
+#   --trace=CMD       attach CMD -p PID -o FILE to the daemon's worker and
+#                     to the sink for each of their boots, e.g.
+#                     --trace="strace -c -f" or --trace="perf stat";
+#                     stopped with SIGINT at the end of the boot; the
+#                     reports go to the work directory (use with --keep)
 #
 # Per round and frontend the configurations boot in turn (vdc, sink,
 # virtconsole, then the next round), so that each sees the same moments
@@ -35,7 +45,7 @@ E2E="$HERE/../../tests/e2e"
 DAEMON=./vhost-device-console
 TOOLS=build/bench/guest
 ROUNDS=3 FRONTENDS=uml,qemu CONFIGS=vdc,sink,virtconsole
-CMDS=20 ECHOES=200 G2H=3 H2G=3 JSON=0 KEEP=0 SAMPLES_OUT=""
+CMDS=20 ECHOES=200 G2H=3 H2G=3 JSON=0 KEEP=0 SAMPLES_OUT="" TRACE=""
 G2H_BYTES=8388608 H2G_BYTES=1048576
 BOOT_SECS=300
 
@@ -54,6 +64,7 @@ for a in "$@"; do
 	--samples=*) SAMPLES_OUT=${a#*=} ;;
 	--json) JSON=1 ;;
 	--keep) KEEP=1 ;;
+	--trace=*) TRACE=${a#*=} ;;
 	-h | --help) sed -n '3,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench-guest: unknown option $a" >&2; exit 2 ;;
 	esac
@@ -214,32 +225,47 @@ run_vdc() {
 		sleep 0.05
 	done
 	payload_shell >"$dir/payload.sh"
+	local worker
+	worker=$(worker_of "$dpid")
+	trace_start "$worker" "$dir/trace.txt"
 	boot "$fe" "$dir" "$dir/vu0" "$dir/payload.sh"
 	local gpid=$GUEST_PID
 	client_run "$fe" vdc "$round" "$dir" --connect="$dir/con0"
+	trace_stop
 	wait_gone "$gpid" 60
+	# The worker's costs, as the sink reports its own.
+	{
+		echo "schedstat $(cat /proc/"$worker"/schedstat 2>/dev/null)"
+		echo "ctxsw $(sed -n 's/^voluntary_ctxt_switches:[[:space:]]*//p; s/^nonvoluntary_ctxt_switches:[[:space:]]*//p' /proc/"$worker"/status 2>/dev/null | tr '\n' ' ')"
+	} >"$dir/worker.costs"
 	kill -TERM "$dpid" 2>/dev/null
 	wait_gone "$dpid" 10
 }
 
+run_fwd-first() { run_sink "$@" before fwd-first; }
+run_ack-first() { run_sink "$@" after ack-first; }
+
+# run_sink FE ROUND DIR [READER CONFIG]
 run_sink() {
-	local fe=$1 round=$2 dir=$3
-	"$SINK" --socket-path="$dir/sink" --max-queue-size=256 \
+	local fe=$1 round=$2 dir=$3 reader=${4:-none} cfg=${5:-sink}
+	"$SINK" --socket-path="$dir/sink" --max-queue-size=256 --reader="$reader" \
 		>"$dir/sink.out" 2>"$dir/sink.err" </dev/null &
 	local spid=$!
 	PIDS+=("$spid")
 	wait_file "$dir/sink" 10 || { note "the sink did not start"; return 1; }
 	payload_sink >"$dir/payload.sh"
+	trace_start "$spid" "$dir/trace.txt"
 	boot "$fe" "$dir" "$dir/sink" "$dir/payload.sh"
 	wait_gone "$GUEST_PID" "$BOOT_SECS"
+	trace_stop
 	kill -TERM "$spid" 2>/dev/null
 	wait_gone "$spid" 10
 	# burst BYTES FIRST_NS LAST_NS CHAINS KICKS; only whole transfers.
-	awk -v want="$G2H_BYTES" -v tag="$fe sink $round" \
+	awk -v want="$G2H_BYTES" -v tag="$fe $cfg $round" \
 		'$1 == "burst" && $2 == want && $4 > $3 { printf "%s g2h_MBps %.6g\n%s g2h_lost_pct 0\n", tag, $2 * 1e3 / ($4 - $3), tag }' \
 		"$dir/sink.out" >>"$SAMPLES"
-	[ "$(grep -c "^$fe sink $round " "$SAMPLES")" -gt 0 ] ||
-		note "$fe sink round $round: no whole $G2H_BYTES-byte burst (sink said: $(head -c 300 "$dir/sink.out"))"
+	[ "$(grep -c "^$fe $cfg $round " "$SAMPLES")" -gt 0 ] ||
+		note "$fe $cfg round $round: no whole $G2H_BYTES-byte burst (sink said: $(head -c 300 "$dir/sink.out"))"
 }
 
 run_virtconsole() {
@@ -255,6 +281,35 @@ run_virtconsole() {
 	local gpid=$GUEST_PID
 	wait "$cpid"
 	wait_gone "$gpid" 60
+}
+
+# trace_start PID FILE: TRACE attached to PID (TRACE_PID), if asked.
+trace_start() {
+	TRACE_PID=""
+	[ -n "$TRACE" ] || return 0
+	# shellcheck disable=SC2086 # TRACE is a command line
+	$TRACE -p "$1" -o "$2" 2>>"$2.err" &
+	TRACE_PID=$!
+	PIDS+=("$TRACE_PID")
+	sleep 0.5
+}
+
+trace_stop() {
+	[ -n "$TRACE_PID" ] || return 0
+	kill -INT "$TRACE_PID" 2>/dev/null
+	wait_gone "$TRACE_PID" 10
+}
+
+# The daemon's worker for socket 0: its only child.
+worker_of() {
+	local n=100 kids
+	while [ "$n" -gt 0 ]; do
+		kids=$(cat /proc/"$1"/task/*/children 2>/dev/null)
+		[ -n "$kids" ] && { echo "${kids%% *}"; return 0; }
+		n=$((n - 1))
+		sleep 0.05
+	done
+	return 1
 }
 
 # --- the run ----------------------------------------------------------------
@@ -284,7 +339,7 @@ T0=$(date +%s)
 for ((round = 1; round <= ROUNDS; round++)); do
 	for fe in uml qemu; do
 		[[ ,$FRONTENDS, == *,$fe,* ]] || continue
-		for cfg in vdc sink virtconsole; do
+		for cfg in vdc sink virtconsole fwd-first ack-first; do
 			[[ ,$CONFIGS, == *,$cfg,* ]] || continue
 			[ "$cfg" = virtconsole ] && [ "$fe" != qemu ] && continue
 			dir="$W/$fe-$cfg-$round"

@@ -20,10 +20,11 @@
 
 #define MAX_SAMPLES 4096
 
-enum { CFG_VDC, CFG_SINK, CFG_QEMU, N_CFG };
+enum { CFG_VDC, CFG_SINK, CFG_QEMU, CFG_FWD_FIRST, CFG_ACK_FIRST, N_CFG };
 enum { FE_UML, FE_QEMU, N_FE };
 
-static const char *const cfg_name[N_CFG] = {"vdc", "sink", "virtconsole"};
+static const char *const cfg_name[N_CFG] = {"vdc", "sink", "virtconsole",
+					    "fwd-first", "ack-first"};
 static const char *const fe_name[N_FE] = {"uml", "qemu"};
 
 struct metric {

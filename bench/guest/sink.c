@@ -23,9 +23,20 @@
  *     burst BYTES FIRST_NS LAST_NS CHAINS KICKS
  *
  * with CLOCK_MONOTONIC times of the first and the last kick that brought
- * bytes. Built by bench/bench.mk only; never installed.
+ * bytes; and at the end, for comparing its costs with the daemon's worker:
+ *
+ *     schedstat ON_CPU_NS RUNQUEUE_WAIT_NS TIMESLICES
+ *     ctxsw VOLUNTARY INVOLUNTARY Built by bench/bench.mk only; never installed.
+ *
+ * --reader=before|after is for finding out where a real backend's time
+ * goes: the sink then also passes the bytes on, to a child process that
+ * reads and discards them through a unix socket pair, as a console
+ * client would. "before" writes them straight from guest memory and only
+ * then hands the chains back (as the daemon does); "after" copies them
+ * out, hands the chains back and notifies, and writes afterwards.
  *
  *     vdc-sink --socket-path=PATH [--gap=MS] [--max-queue-size=N]
+ *              [--reader=none|before|after]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,7 +44,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,7 +68,13 @@ struct burst {
 	uint64_t last_ns;
 };
 
+enum reader_mode { READER_NONE, READER_BEFORE, READER_AFTER };
+
 struct sink {
+	enum reader_mode reader;
+	int reader_fd; /* our end of the pair, or -1 */
+	char *copy; /* READER_AFTER: the batch, copied out */
+	size_t copy_cap;
 	struct ev_loop loop;
 	struct vu_dev vu;
 	struct vu_device dev;
@@ -106,23 +126,114 @@ static void burst_add(struct sink *s, uint64_t bytes, uint64_t chains)
 	b->last_ns = t;
 }
 
-/* Transmit queue: give every chain back at once, unread. */
+static void write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w <= 0 && errno != EINTR)
+			return;
+		if (w > 0) {
+			p += w;
+			n -= (size_t)w;
+		}
+	}
+}
+
+/* READER_BEFORE: the chain, straight from guest memory. */
+static void pass_on_iov(struct sink *s, const struct vq_chain *ch)
+{
+	struct iovec *v = s->iov;
+	unsigned int n = ch->n_out;
+
+	while (n) {
+		ssize_t w = writev(s->reader_fd, v, (int)n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		while (n && (size_t)w >= v->iov_len) {
+			w -= (ssize_t)v->iov_len;
+			v++;
+			n--;
+		}
+		if (n) {
+			v->iov_base = (char *)v->iov_base + w;
+			v->iov_len -= (size_t)w;
+		}
+	}
+}
+
+/* READER_AFTER: copy the chain out, to be written once it is handed back. */
+static size_t copy_out(struct sink *s, const struct vq_chain *ch, size_t at)
+{
+	for (unsigned int i = 0; i < ch->n_out; i++) {
+		size_t len = s->iov[i].iov_len;
+
+		if (at + len > s->copy_cap) {
+			s->copy_cap = 2 * (at + len);
+			s->copy = realloc(s->copy, s->copy_cap);
+			if (!s->copy)
+				abort();
+		}
+		memcpy(s->copy + at, s->iov[i].iov_base, len);
+		at += len;
+	}
+	return at;
+}
+
+/* Transmit queue: give every chain back at once, unread (or passed on,
+ * with --reader). */
 static void sink_tx(struct sink *s, struct virtqueue *vq)
 {
 	uint64_t bytes = 0, chains = 0;
 	struct vq_chain ch;
 
 	do {
+		size_t copied = 0;
+
 		while (vq_pop(vq, s->iov, SINK_IOV_CAP, &ch) == VQ_POP_OK) {
+			if (s->reader == READER_BEFORE)
+				pass_on_iov(s, &ch);
+			else if (s->reader == READER_AFTER)
+				copied = copy_out(s, &ch, copied);
 			vq_push(vq, ch.head, 0);
 			bytes += ch.out_len;
 			chains++;
 		}
 		vq_flush(vq);
 		vq_notify(vq);
+		if (copied)
+			write_all(s->reader_fd, s->copy, copied);
 	} while (vq_enable_notify(vq));
 	if (bytes)
 		burst_add(s, bytes, chains);
+}
+
+/* A child that reads and discards, as a console client would. */
+static int start_reader(struct sink *s)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		static char buf[256 << 10];
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(sv[0]);
+		while (read(sv[1], buf, sizeof(buf)) > 0)
+			;
+		_exit(0);
+	}
+	close(sv[1]);
+	s->reader_fd = sv[0];
+	return 0;
 }
 
 static void on_queue_kick(void *opaque, struct virtqueue *vq)
@@ -213,9 +324,25 @@ static int listen_unix(const char *path)
 	return fd;
 }
 
+/* What this process cost and how long it waited for a CPU. */
+static void report_costs(void)
+{
+	unsigned long long run = 0, wait = 0, slices = 0;
+	struct rusage ru;
+	FILE *f = fopen("/proc/self/schedstat", "r");
+
+	if (f && fscanf(f, "%llu %llu %llu", &run, &wait, &slices) == 3)
+		printf("schedstat %llu %llu %llu\n", run, wait, slices);
+	if (f)
+		fclose(f);
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		printf("ctxsw %ld %ld\n", ru.ru_nvcsw, ru.ru_nivcsw);
+	fflush(stdout);
+}
+
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: vdc-sink --socket-path=PATH [--gap=MS] [--max-queue-size=N]\n"
+	fprintf(f, "Usage: vdc-sink --socket-path=PATH [--gap=MS] [--max-queue-size=N] [--reader=none|before|after]\n"
 		   "A vhost-user console that discards all guest output; prints its bursts.\n");
 }
 
@@ -225,6 +352,7 @@ int main(int argc, char *argv[])
 		{"socket-path", required_argument, NULL, 's'},
 		{"gap", required_argument, NULL, 'g'},
 		{"max-queue-size", required_argument, NULL, 'q'},
+		{"reader", required_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -245,6 +373,16 @@ int main(int argc, char *argv[])
 		case 'q':
 			qsize = strtoul(optarg, NULL, 10);
 			break;
+		case 'r':
+			if (strcmp(optarg, "before") == 0)
+				s.reader = READER_BEFORE;
+			else if (strcmp(optarg, "after") == 0)
+				s.reader = READER_AFTER;
+			else if (strcmp(optarg, "none") != 0) {
+				usage(stderr);
+				return 1;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -255,6 +393,12 @@ int main(int argc, char *argv[])
 	}
 	if (!path || qsize < 2 || qsize > 32768) {
 		usage(stderr);
+		return 1;
+	}
+	s.reader_fd = -1;
+	if (s.reader != READER_NONE && start_reader(&s) < 0) {
+		fprintf(stderr, "vdc-sink: cannot start the reader: %s\n",
+			strerror(errno));
 		return 1;
 	}
 	log_open();
@@ -293,6 +437,7 @@ int main(int argc, char *argv[])
 	fprintf(stderr, "vdc-sink: listening on %s\n", path);
 	ev_run(&s.loop);
 	vu_detach(&s.vu);
+	report_costs();
 	ev_loop_fini(&s.loop);
 	close(s.listen_fd);
 	unlink(path);
