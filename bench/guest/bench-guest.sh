@@ -16,6 +16,10 @@
 #                     daemon's order) and ack-first (hands them back and
 #                     notifies, then writes)
 #   --cmds=N          command round trips per boot (20)
+#   --answered-cmds=N the same command, with the client answering the line
+#                     editor's cursor position query as a terminal does (0)
+#   --plain-cmds=N    the same command typed to a `while read` loop instead
+#                     of the interactive shell (0; see docs/performance.md)
 #   --echoes=N        single-key echoes per boot (200)
 #   --g2h=N           8 MiB guest -> host transfers per boot (3)
 #   --h2g=N           1 MiB host -> guest transfers per boot (3)
@@ -45,7 +49,7 @@ E2E="$HERE/../../tests/e2e"
 DAEMON=./vhost-device-console
 TOOLS=build/bench/guest
 ROUNDS=3 FRONTENDS=uml,qemu CONFIGS=vdc,sink,virtconsole
-CMDS=20 ECHOES=200 G2H=3 H2G=3 JSON=0 KEEP=0 SAMPLES_OUT="" TRACE=""
+CMDS=20 ANSWERED_CMDS=0 PLAIN_CMDS=0 ECHOES=200 G2H=3 H2G=3 JSON=0 KEEP=0 SAMPLES_OUT="" TRACE=""
 G2H_BYTES=8388608 H2G_BYTES=1048576
 BOOT_SECS=300
 
@@ -57,6 +61,8 @@ for a in "$@"; do
 	--frontends=*) FRONTENDS=${a#*=} ;;
 	--configs=*) CONFIGS=${a#*=} ;;
 	--cmds=*) CMDS=${a#*=} ;;
+	--plain-cmds=*) PLAIN_CMDS=${a#*=} ;;
+	--answered-cmds=*) ANSWERED_CMDS=${a#*=} ;;
 	--echoes=*) ECHOES=${a#*=} ;;
 	--g2h=*) G2H=${a#*=} ;;
 	--h2g=*) H2G=${a#*=} ;;
@@ -202,7 +208,7 @@ wait_file() {
 client_run() {
 	local fe=$1 cfg=$2 round=$3 dir=$4 rc=0
 	shift 4
-	"$CLIENT" "$@" --cmds="$CMDS" --echoes="$ECHOES" --g2h="$G2H" \
+	"$CLIENT" "$@" --cmds="$CMDS" --plain-cmds="$PLAIN_CMDS" --answered-cmds="$ANSWERED_CMDS" --echoes="$ECHOES" --g2h="$G2H" \
 		--g2h-bytes="$G2H_BYTES" --h2g="$H2G" --h2g-file="$W/h2g.bin" \
 		--h2g-md5="$H2G_MD5" --timeout=60 >"$dir/samples" 2>"$dir/client.err" || rc=$?
 	sed "s/^/$fe $cfg $round /" "$dir/samples" >>"$SAMPLES"

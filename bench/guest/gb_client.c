@@ -9,6 +9,13 @@
  *
  *   cmd   a line "echo GB-C<n>" + Enter, until its output line comes
  *         back (ms)
+ *   cmd_answered  the same, but this client answers the line editor's
+ *         cursor position query (ESC [ 6 n after each prompt) as a
+ *         terminal would (--answered-cmds)
+ *   cmd_plain  the same command typed to a `while read` loop in the
+ *         same shell: the kernel's canonical mode echoes and collects the
+ *         line; no line editing, prompt, history or job control
+ *         (--plain-cmds; for finding out whose time a round trip is)
  *   echo  one byte to a guest running `dd bs=1` on its raw tty, until the
  *         byte comes back (us); the first few are warm-up, not reported
  *   g2h   the guest's `dd` of an 8 MiB file to its raw tty: first byte to
@@ -44,6 +51,15 @@
 #define WRITE_SIZE  (64u << 10)
 #define ECHO_WARMUP 5
 #define PROMPT	    "gb$ "
+/*
+ * The cursor report sent back: row 9, column 5 (just after the prompt).
+ * Not row 1: busybox's read_key() first matches "ESC [ 1 ; 5" against its
+ * Ctrl+arrow keys, and a report read that way is never recognised. Typed
+ * input must not follow a report within read_key()'s 50 ms wait for more
+ * bytes, or it is swallowed with it; a person types later than that.
+ */
+#define CURSOR_REPORT "\033[9;5R"
+#define ANSWER_GAP_US 100000
 
 struct gb {
 	int fd;
@@ -56,7 +72,7 @@ struct gb {
 	unsigned int mark;
 	double timeout_s;
 	/* options */
-	unsigned int cmds, echoes, g2h, h2g;
+	unsigned int cmds, answered_cmds, plain_cmds, echoes, g2h, h2g;
 	size_t g2h_bytes;
 	const char *h2g_file, *h2g_md5;
 };
@@ -205,9 +221,23 @@ static void sync_prompt(struct gb *g)
 	wait_for(g, PROMPT);
 }
 
-static void run_cmds(struct gb *g)
+/*
+ * @answer: reply to the cursor position query busybox's line editor
+ * sends after its prompt, as a terminal does. Unanswered, the editor
+ * sleeps 20 ms after Enter for a late reply (lineedit.c,
+ * FEATURE_EDITING_ASK_TERMINAL).
+ */
+static void run_cmds(struct gb *g, unsigned int n, bool answer)
 {
-	for (unsigned int i = 0; i < g->cmds; i++) {
+	if (answer && n) {
+		/* The query after the prompt we are at. */
+		sync_prompt(g);
+		step_begin(g, "command");
+		wait_for(g, "\033[6n");
+		send_str(g, CURSOR_REPORT);
+		usleep(ANSWER_GAP_US);
+	}
+	for (unsigned int i = 0; i < n; i++) {
 		char out[32], in[48], line[64];
 		uint64_t t0, t1;
 
@@ -217,9 +247,47 @@ static void run_cmds(struct gb *g)
 		t0 = now_ns();
 		send_str(g, line);
 		t1 = wait_for(g, out);
-		sample("cmd_ms", (double)(t1 - t0) / 1e6);
+		sample(answer ? "cmd_answered_ms" : "cmd_ms",
+		       (double)(t1 - t0) / 1e6);
 		wait_for(g, PROMPT);
+		if (answer) {
+			wait_for(g, "\033[6n");
+			send_str(g, CURSOR_REPORT);
+			usleep(ANSWER_GAP_US);
+		}
 	}
+}
+
+static void run_plain_cmds(struct gb *g)
+{
+	char out[32], in[48], line[128];
+
+	if (!g->plain_cmds)
+		return;
+	mark(g, "L", out, in, sizeof(out));
+	snprintf(line, sizeof(line),
+		 "echo %s; while read -r l && [ \"$l\" != q ]; do eval \"$l\"; done\r",
+		 in);
+	step_begin(g, "plain command");
+	send_str(g, line);
+	wait_for(g, out);
+	wait_for(g, "\n");
+	for (unsigned int i = 0; i < g->plain_cmds; i++) {
+		uint64_t t0, t1;
+
+		mark(g, "P", out, in, sizeof(out));
+		snprintf(line, sizeof(line), "echo %s\r", in);
+		step_begin(g, "plain command");
+		t0 = now_ns();
+		send_str(g, line);
+		t1 = wait_for(g, out);
+		wait_for(g, "\n");
+		sample("cmd_plain_ms", (double)(t1 - t0) / 1e6);
+		/* Let the loop get back to its read. */
+		usleep(20000);
+	}
+	send_str(g, "q\r");
+	wait_for(g, PROMPT);
 }
 
 static void run_echo(struct gb *g)
@@ -424,6 +492,8 @@ int main(int argc, char *argv[])
 		{"listen", required_argument, NULL, 'l'},
 		{"cmds", required_argument, NULL, 'C'},
 		{"echoes", required_argument, NULL, 'E'},
+		{"plain-cmds", required_argument, NULL, 'P'},
+		{"answered-cmds", required_argument, NULL, 'A'},
 		{"g2h", required_argument, NULL, 'G'},
 		{"g2h-bytes", required_argument, NULL, 'b'},
 		{"h2g", required_argument, NULL, 'H'},
@@ -450,6 +520,13 @@ int main(int argc, char *argv[])
 			break;
 		case 'C':
 			g.cmds = (unsigned int)num("cmds", optarg);
+			break;
+		case 'A':
+			g.answered_cmds =
+				(unsigned int)num("answered-cmds", optarg);
+			break;
+		case 'P':
+			g.plain_cmds = (unsigned int)num("plain-cmds", optarg);
 			break;
 		case 'E':
 			g.echoes = (unsigned int)num("echoes", optarg);
@@ -489,7 +566,9 @@ int main(int argc, char *argv[])
 	/* The shell reads from now on. */
 	wait_for(&g, PROMPT);
 	sync_prompt(&g);
-	run_cmds(&g);
+	run_cmds(&g, g.cmds, false);
+	run_cmds(&g, g.answered_cmds, true);
+	run_plain_cmds(&g);
 	run_echo(&g);
 	sync_prompt(&g);
 	run_g2h(&g);

@@ -41,6 +41,8 @@ static const struct metric metrics[] = {
 	{"h2g_MBps", "host -> guest, 1 MiB", "MB/s", true, false},
 	{"echo_us", "single-key echo", "us", false, false},
 	{"cmd_ms", "command round trip", "ms", false, false},
+	{"cmd_answered_ms", "  same, cursor query answered", "ms", false, true},
+	{"cmd_plain_ms", "  same, to a read loop", "ms", false, true},
 };
 #define N_METRIC (sizeof(metrics) / sizeof(metrics[0]))
 
