@@ -17,7 +17,7 @@
 #                     notifies, then writes)
 #   --cmds=N          command round trips per boot (20)
 #   --answered-cmds=N the same command, with the client answering the line
-#                     editor's cursor position query as a terminal does (0)
+#                     editor's cursor position query as a terminal does (10)
 #   --plain-cmds=N    the same command typed to a `while read` loop instead
 #                     of the interactive shell (0; see docs/performance.md)
 #   --echoes=N        single-key echoes per boot (200)
@@ -49,7 +49,7 @@ E2E="$HERE/../../tests/e2e"
 DAEMON=./vhost-device-console
 TOOLS=build/bench/guest
 ROUNDS=3 FRONTENDS=uml,qemu CONFIGS=vdc,sink,virtconsole
-CMDS=20 ANSWERED_CMDS=0 PLAIN_CMDS=0 ECHOES=200 G2H=3 H2G=3 JSON=0 KEEP=0 SAMPLES_OUT="" TRACE=""
+CMDS=20 ANSWERED_CMDS=10 PLAIN_CMDS=0 ECHOES=200 G2H=3 H2G=3 JSON=0 KEEP=0 SAMPLES_OUT="" TRACE=""
 G2H_BYTES=8388608 H2G_BYTES=1048576
 BOOT_SECS=300
 
@@ -66,7 +66,7 @@ for a in "$@"; do
 	--echoes=*) ECHOES=${a#*=} ;;
 	--g2h=*) G2H=${a#*=} ;;
 	--h2g=*) H2G=${a#*=} ;;
-	--quick) ROUNDS=1 CMDS=5 ECHOES=30 G2H=1 H2G=1 ;;
+	--quick) ROUNDS=1 CMDS=5 ANSWERED_CMDS=3 ECHOES=30 G2H=1 H2G=1 ;;
 	--samples=*) SAMPLES_OUT=${a#*=} ;;
 	--json) JSON=1 ;;
 	--keep) KEEP=1 ;;
@@ -336,7 +336,7 @@ header() {
 	echo "  load average $1"
 	[[ ,$FRONTENDS, == *,uml,* ]] && echo "  UML $UML_KVER, mem=128M, 1 CPU"
 	[[ ,$FRONTENDS, == *,qemu,* ]] && echo "  QEMU $QEMU_VERSION under TCG (-accel tcg,thread=multi -cpu max -smp 2), guest kernel $QEMU_KVER"
-	echo "  $ROUNDS rounds of: $CMDS commands, $ECHOES echoes, $G2H x $((G2H_BYTES >> 20)) MiB guest -> host, $H2G x $((H2G_BYTES >> 20)) MiB host -> guest"
+	echo "  $ROUNDS rounds of: $CMDS commands (+$ANSWERED_CMDS answered, +$PLAIN_CMDS plain), $ECHOES echoes, $G2H x $((G2H_BYTES >> 20)) MiB guest -> host, $H2G x $((H2G_BYTES >> 20)) MiB host -> guest"
 	echo "  configurations in turn: vdc (this daemon, uds backend), sink (vdc-sink: discards), virtconsole (QEMU's virtio-serial-pci)"
 }
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)

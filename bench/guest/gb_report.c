@@ -229,8 +229,8 @@ static void table(bool json_only)
 					printf("\n");
 				}
 			}
-			if (!json_only && st[f][k][CFG_VDC].n &&
-			    !st[f][k][CFG_SINK].n)
+			if (!json_only && k != 0 && !m->no_ratio &&
+			    st[f][k][CFG_VDC].n && !st[f][k][CFG_SINK].n)
 				printf("  %-30s %-12s   (the sink takes no part: it has no host side)\n",
 				       "", "sink");
 			if (k == 0)
