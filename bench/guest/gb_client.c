@@ -574,7 +574,12 @@ int main(int argc, char *argv[])
 	run_g2h(&g);
 	run_h2g(&g);
 	sync_prompt(&g);
+	/* Stay until the shell has read it (its echo comes back): bytes a
+	 * client leaves behind as it hangs up need not reach the guest. */
+	step_begin(&g, "exit");
+	g.deadline_ns = now_ns() + 5000000000ull;
 	send_str(&g, "exit\r");
+	wait_for(&g, "exit");
 	close(g.fd);
 	return 0;
 }
