@@ -117,10 +117,13 @@ trap 'exit 130' INT TERM HUP
 
 # --- guests -----------------------------------------------------------------
 
+# hvc0 open on fd 9 from here on. The open is retried: the node appears
+# before the driver takes opens, and an open right after another one's
+# last close has been seen to fail once (a QEMU guest, payload status 1).
 wait_hvc0() {
 	cat <<'EOF'
 n=300
-while [ ! -e /dev/hvc0 ] || ! { : >/dev/hvc0; } 2>/dev/null; do
+while [ ! -e /dev/hvc0 ] || ! { command exec 9<>/dev/hvc0; } 2>/dev/null; do
 	n=$((n - 1))
 	[ "$n" -gt 0 ] || { echo "GB-LOG: no /dev/hvc0"; exit 3; }
 	usleep 100000
@@ -137,7 +140,6 @@ payload_shell() {
 head -c $G2H_BYTES /dev/urandom >/tmp/bulk
 PS1='gb\$ '
 export PS1
-exec 9<>/dev/hvc0
 echo GB-LOG: hvc0-ready
 echo GB-READY >&9
 setsid -c sh -i </dev/hvc0 >/dev/hvc0 2>&1
@@ -151,7 +153,6 @@ payload_sink() {
 	wait_hvc0
 	cat <<EOF
 head -c $G2H_BYTES /dev/urandom >/tmp/bulk
-exec 9<>/dev/hvc0
 stty -F /dev/hvc0 raw -echo
 echo GB-LOG: hvc0-ready
 i=0
