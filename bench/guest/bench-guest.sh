@@ -41,9 +41,9 @@
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 E2E="$HERE/../../tests/e2e"
-# shellcheck source=../../tests/e2e/uml-lib.sh
+# shellcheck source=tests/e2e/uml-lib.sh
 . "$E2E/uml-lib.sh"
-# shellcheck source=../../tests/e2e/qemu-lib.sh
+# shellcheck source=tests/e2e/qemu-lib.sh
 . "$E2E/qemu-lib.sh"
 
 DAEMON=./vhost-device-console
@@ -227,8 +227,10 @@ run_vdc() {
 	PIDS+=("$dpid")
 	while ! grep -q 'listening on' "$dir/daemon.log" 2>/dev/null; do
 		n=$((n - 1))
-		[ "$n" -gt 0 ] && kill -0 "$dpid" 2>/dev/null ||
-			{ note "the daemon did not start: $(cat "$dir/daemon.log")"; return 1; }
+		if [ "$n" -le 0 ] || ! kill -0 "$dpid" 2>/dev/null; then
+			note "the daemon did not start: $(cat "$dir/daemon.log")"
+			return 1
+		fi
 		sleep 0.05
 	done
 	payload_shell >"$dir/payload.sh"

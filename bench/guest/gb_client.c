@@ -194,8 +194,7 @@ static void send_str(struct gb *g, const char *s)
 }
 
 /* A fresh marker: @out is what the guest prints, @in what is typed. */
-static void mark(struct gb *g, const char *tag, char *out, char *in,
-		 size_t cap)
+static void mark(struct gb *g, const char *tag, char *out, char *in, size_t cap)
 {
 	g->mark++;
 	snprintf(out, cap, "GB-%s%u", tag, g->mark + 100);
@@ -313,8 +312,9 @@ static void run_echo(struct gb *g)
 		send_str(g, "x");
 		while (!memchr(g->rx, 'x', g->len))
 			fill(g);
-		consume(g, (size_t)((char *)memchr(g->rx, 'x', g->len) -
-				    g->rx) + 1);
+		consume(g,
+			(size_t)((char *)memchr(g->rx, 'x', g->len) - g->rx) +
+				1);
 		if (i >= ECHO_WARMUP)
 			sample("echo_us", (double)(g->last_read_ns - t0) / 1e3);
 	}
@@ -379,8 +379,9 @@ static void run_g2h(struct gb *g)
 		if (t_last > t_first)
 			sample("g2h_MBps",
 			       (double)got * 1e3 / (double)(t_last - t_first));
-		sample("g2h_lost_pct", 100.0 * ((double)g->g2h_bytes - (double)got) /
-					       (double)g->g2h_bytes);
+		sample("g2h_lost_pct",
+		       100.0 * ((double)g->g2h_bytes - (double)got) /
+			       (double)g->g2h_bytes);
 	}
 }
 
@@ -554,7 +555,8 @@ int main(int argc, char *argv[])
 		}
 	}
 	if (!path || !g.g2h_bytes)
-		die(NULL, "usage: vdc-gb-client (--connect=PATH | --listen=PATH) [--cmds=N] [--echoes=N] [--g2h=N] [--g2h-bytes=B] [--h2g=N --h2g-file=F --h2g-md5=HEX] [--timeout=S]");
+		die(NULL,
+		    "usage: vdc-gb-client (--connect=PATH | --listen=PATH) [--cmds=N] [--echoes=N] [--g2h=N] [--g2h-bytes=B] [--h2g=N --h2g-file=F --h2g-md5=HEX] [--timeout=S]");
 	g.rx = malloc(RX_CAP);
 	if (!g.rx)
 		die(NULL, "out of memory");

@@ -196,11 +196,14 @@ static void table(bool json_only)
 		       "max", "/sink", "/virtcon");
 	for (int f = 0; f < N_FE; f++) {
 		if (!json_only)
-			printf("\n%s guest\n", f == FE_UML ? "UML" : "QEMU (TCG)");
+			printf("\n%s guest\n",
+			       f == FE_UML ? "UML" : "QEMU (TCG)");
 		for (unsigned int k = 0; k < N_METRIC; k++) {
 			const struct metric *m = &metrics[k];
-			double rs = ratio(&st[f][k][CFG_VDC], &st[f][k][CFG_SINK]);
-			double rq = ratio(&st[f][k][CFG_VDC], &st[f][k][CFG_QEMU]);
+			double rs =
+				ratio(&st[f][k][CFG_VDC], &st[f][k][CFG_SINK]);
+			double rq =
+				ratio(&st[f][k][CFG_VDC], &st[f][k][CFG_QEMU]);
 
 			if (m->no_ratio)
 				rs = rq = NAN;
@@ -213,11 +216,12 @@ static void table(bool json_only)
 
 				if (!s->n)
 					continue;
-				snprintf(label, sizeof(label), "%s (%s)", m->label,
-					 m->unit);
+				snprintf(label, sizeof(label), "%s (%s)",
+					 m->label, m->unit);
 				if (!json_only) {
-					printf("  %-30s %-12s %5u", first ? label : "",
-					       cfg_name[c], s->n);
+					printf("  %-30s %-12s %5u",
+					       first ? label : "", cfg_name[c],
+					       s->n);
 					first = false;
 					print_num(s->min);
 					print_num(s->p10);
@@ -234,8 +238,8 @@ static void table(bool json_only)
 				printf("  %-30s %-12s   (the sink takes no part: it has no host side)\n",
 				       "", "sink");
 			if (k == 0)
-				add_target(">= 0.9x the sink", m->name, f, rs, 0.9,
-					   true);
+				add_target(">= 0.9x the sink", m->name, f, rs,
+					   0.9, true);
 			add_target("no worse than QEMU's virtconsole", m->name,
 				   f, rq, 1.0, m->higher_better);
 		}
@@ -251,8 +255,8 @@ static void table(bool json_only)
 				if (!s->n)
 					continue;
 				printf("{\"frontend\":\"%s\",\"metric\":\"%s\",\"unit\":\"%s\",\"config\":\"%s\",\"n\":%u",
-				       fe_name[f], metrics[k].name, metrics[k].unit,
-				       cfg_name[c], s->n);
+				       fe_name[f], metrics[k].name,
+				       metrics[k].unit, cfg_name[c], s->n);
 				json_num("min", s->min);
 				json_num("p10", s->p10);
 				json_num("p50", s->p50);

@@ -10,7 +10,7 @@
 #   bash bench/guest/qemu-virtconsole-boot.sh [-t SECS] [-d DIR] -s SOCK -f FILE
 
 set -u
-# shellcheck source=../../tests/e2e/qemu-lib.sh
+# shellcheck source=tests/e2e/qemu-lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../tests/e2e/qemu-lib.sh"
 
 # What qemu_run puts on the command line for each -s SOCK.

@@ -56,8 +56,8 @@
 #include "log.h"
 #include "vhost_user.h"
 
-#define SINK_QUEUES	4 /* what QEMU's num_vqs=4 sets up; UML: 2 */
-#define SINK_IOV_CAP	1024
+#define SINK_QUEUES	    4 /* what QEMU's num_vqs=4 sets up; UML: 2 */
+#define SINK_IOV_CAP	    1024
 #define SINK_DEFAULT_GAP_MS 200
 
 struct burst {
@@ -342,8 +342,9 @@ static void report_costs(void)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: vdc-sink --socket-path=PATH [--gap=MS] [--max-queue-size=N] [--reader=none|before|after]\n"
-		   "A vhost-user console that discards all guest output; prints its bursts.\n");
+	fprintf(f,
+		"Usage: vdc-sink --socket-path=PATH [--gap=MS] [--max-queue-size=N] [--reader=none|before|after]\n"
+		"A vhost-user console that discards all guest output; prints its bursts.\n");
 }
 
 int main(int argc, char *argv[])
