@@ -48,6 +48,7 @@ static const struct metric metrics[] = {
 
 struct series {
 	double v[MAX_SAMPLES];
+	unsigned int round[MAX_SAMPLES]; /* of each sample */
 	unsigned int n;
 	unsigned int rounds; /* highest round seen */
 };
@@ -74,20 +75,38 @@ static double pct(const double *v, unsigned int n, double p)
 	return v[k ? k - 1 : 0];
 }
 
-static bool stats_of(struct series *s, struct stats *st)
+static bool stats_of(const struct series *s, struct stats *st)
 {
+	static double v[MAX_SAMPLES];
+
 	if (!s->n)
 		return false;
-	qsort(s->v, s->n, sizeof(double), cmp_double);
+	memcpy(v, s->v, s->n * sizeof(double));
+	qsort(v, s->n, sizeof(double), cmp_double);
 	*st = (struct stats){
 		.n = s->n,
-		.min = s->v[0],
-		.p10 = pct(s->v, s->n, 10),
-		.p50 = pct(s->v, s->n, 50),
-		.p90 = pct(s->v, s->n, 90),
-		.max = s->v[s->n - 1],
+		.min = v[0],
+		.p10 = pct(v, s->n, 10),
+		.p50 = pct(v, s->n, 50),
+		.p90 = pct(v, s->n, 90),
+		.max = v[s->n - 1],
 	};
 	return true;
+}
+
+/* The median of @s's samples from round @round; NAN if none. */
+static double round_p50(const struct series *s, unsigned int round)
+{
+	static double v[MAX_SAMPLES];
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < s->n; i++)
+		if (s->round[i] == round)
+			v[n++] = s->v[i];
+	if (!n)
+		return NAN;
+	qsort(v, n, sizeof(double), cmp_double);
+	return pct(v, n, 50);
 }
 
 static int index_of(const char *const *names, int n, const char *s)
@@ -124,8 +143,10 @@ static void read_samples(void)
 			continue;
 		}
 		s = &data[f][k][c];
-		if (s->n < MAX_SAMPLES)
+		if (s->n < MAX_SAMPLES) {
+			s->round[s->n] = round;
 			s->v[s->n++] = v;
+		}
 		if (round > s->rounds)
 			s->rounds = round;
 	}
@@ -156,8 +177,12 @@ static void json_num(const char *key, double v)
 		printf(",\"%s\":%.4g", key, v);
 }
 
+#define MAX_ROUNDS 16
+
 struct target {
 	char what[96];
+	double per_round[MAX_ROUNDS]; /* the ratio of each round's medians */
+	unsigned int n_rounds;
 	int fe;
 	double measured, limit;
 	bool at_least;
@@ -166,18 +191,29 @@ struct target {
 static struct target targets[16];
 static unsigned int n_targets;
 
-static void add_target(const char *what, const char *metric, int fe,
+static void add_target(const char *what, int fe, unsigned int k, int ref,
 		       double measured, double limit, bool at_least)
 {
+	const struct series *vdc = &data[fe][k][CFG_VDC];
+	const struct series *other = &data[fe][k][ref];
+	unsigned int rounds =
+		vdc->rounds > other->rounds ? vdc->rounds : other->rounds;
 	struct target *t = &targets[n_targets];
 
 	if (isnan(measured) || n_targets == 16)
 		return;
-	snprintf(t->what, sizeof(t->what), "%s: %s", metric, what);
+	memset(t, 0, sizeof(*t));
+	snprintf(t->what, sizeof(t->what), "%s: %s", metrics[k].name, what);
 	t->fe = fe;
 	t->measured = measured;
 	t->limit = limit;
 	t->at_least = at_least;
+	for (unsigned int r = 1; r <= rounds && t->n_rounds < MAX_ROUNDS; r++) {
+		double a = round_p50(vdc, r), b = round_p50(other, r);
+
+		if (!isnan(a) && !isnan(b) && b != 0)
+			t->per_round[t->n_rounds++] = a / b;
+	}
 	n_targets++;
 }
 
@@ -238,10 +274,10 @@ static void table(bool json_only)
 				printf("  %-30s %-12s   (the sink takes no part: it has no host side)\n",
 				       "", "sink");
 			if (k == 0)
-				add_target(">= 0.9x the sink", m->name, f, rs,
-					   0.9, true);
-			add_target("no worse than QEMU's virtconsole", m->name,
-				   f, rq, 1.0, m->higher_better);
+				add_target(">= 0.9x the sink", f, k, CFG_SINK,
+					   rs, 0.9, true);
+			add_target("no worse than QEMU's virtconsole", f, k,
+				   CFG_QEMU, rq, 1.0, m->higher_better);
 		}
 	}
 	/* JSON lines. */
@@ -281,20 +317,27 @@ static void print_targets(bool json_only)
 		bool met = t->at_least ? t->measured >= t->limit
 				       : t->measured <= t->limit;
 
-		if (!json_only)
-			printf("  %-4s %-44s ratio %7.3f %s %-4g %s\n",
-			       fe_name[t->fe], t->what, t->measured,
-			       t->at_least ? ">=" : "<=", t->limit,
-			       met ? "met" : "MISSED");
+		if (json_only)
+			continue;
+		printf("  %-4s %-44s ratio %7.3f %s %-4g %-6s per round:",
+		       fe_name[t->fe], t->what, t->measured,
+		       t->at_least ? ">=" : "<=", t->limit,
+		       met ? "met" : "MISSED");
+		for (unsigned int r = 0; r < t->n_rounds; r++)
+			printf(" %.2f", t->per_round[r]);
+		printf("\n");
 	}
 	for (unsigned int i = 0; i < n_targets; i++) {
 		const struct target *t = &targets[i];
 		bool met = t->at_least ? t->measured >= t->limit
 				       : t->measured <= t->limit;
 
-		printf("{\"target\":\"%s\",\"frontend\":\"%s\",\"measured\":%.4g,\"limit\":%g,\"met\":%s}\n",
+		printf("{\"target\":\"%s\",\"frontend\":\"%s\",\"measured\":%.4g,\"limit\":%g,\"met\":%s,\"per_round\":[",
 		       t->what, fe_name[t->fe], t->measured, t->limit,
 		       met ? "true" : "false");
+		for (unsigned int r = 0; r < t->n_rounds; r++)
+			printf("%s%.4g", r ? "," : "", t->per_round[r]);
+		printf("]}\n");
 	}
 }
 
