@@ -39,3 +39,55 @@ $(B)/bench:
 	$(Q)mkdir -p $@
 
 -include $(BENCH_OBJS:.o=.d)
+
+# --- make bench-guest: real guests (UML, QEMU) ----------------------------
+#
+# make bench-guest        boot UML and QEMU guests against the daemon, the
+#                         reference sink and (QEMU) QEMU's own virtconsole,
+#                         alternating, and time real consoles; see
+#                         bench/guest/README.md. Minutes; not part of CI.
+# make bench-guest GB_ARGS="--rounds=5 --frontends=uml"
+#
+# bench/guest/ is a tool of its own: it shares nothing with vdc-bench.
+# vdc-sink links the daemon's -O2 protocol objects (as $(PROGRAM) builds
+# them), so the sink and the daemon speak vhost-user with the same code.
+
+GB_DIR     := $(B)/bench/guest
+GB_SINK    := $(GB_DIR)/vdc-sink
+GB_CLIENT  := $(GB_DIR)/vdc-gb-client
+GB_REPORT  := $(GB_DIR)/vdc-gb-report
+GB_LIB     := $(GB_DIR)/libvdc.a
+GB_CFLAGS  := -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARNINGS) -O2 -g
+GB_ARGS    ?=
+
+.PHONY: bench-guest bench-guest-build
+bench-guest-build: $(PROGRAM) $(GB_SINK) $(GB_CLIENT) $(GB_REPORT)
+
+bench-guest: bench-guest-build
+	bash bench/guest/bench-guest.sh --daemon=./$(PROGRAM) \
+		--tools=$(GB_DIR) $(GB_ARGS)
+
+$(GB_LIB): $(LIB_SRCS:src/%.c=$(B)/%.o) | $(GB_DIR)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(GB_SINK): $(GB_DIR)/sink.o $(GB_LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(GB_CFLAGS) $(LDFLAGS) -o $@ $^
+
+$(GB_CLIENT): $(GB_DIR)/gb_client.o
+	@echo "  LD      $@"
+	$(Q)$(CC) $(GB_CFLAGS) $(LDFLAGS) -o $@ $^
+
+$(GB_REPORT): $(GB_DIR)/gb_report.o
+	@echo "  LD      $@"
+	$(Q)$(CC) $(GB_CFLAGS) $(LDFLAGS) -o $@ $^ -lm
+
+$(GB_DIR)/%.o: bench/guest/%.c | $(GB_DIR)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(GB_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(GB_DIR):
+	$(Q)mkdir -p $@
+
+-include $(wildcard $(GB_DIR)/*.d)
