@@ -7,6 +7,7 @@
 #                 vhost-user backend descriptor (uninstall removes them)
 # make fuzz       libFuzzer targets (clang; fuzz-ci: 20 s each; see fuzz/README.md)
 # make bench      benchmarks, see bench/README.md (QUICK=1: under 30 s)
+# make bench-guest  real UML and QEMU guests: daemon, reference sink, QEMU virtconsole
 # make demo       a guest shell in this terminal (User Mode Linux)
 # make format / lint / clean
 
