@@ -51,6 +51,7 @@ void console_fini(struct console *c);
 unsigned int console_num_queues(const struct console *c);
 void console_queue_kick(struct console *c, struct virtqueue *vq);
 void console_reset(struct console *c);
+void console_release_held(struct console *c);
 void console_get_config(struct console *c, uint32_t offset, uint8_t *buf,
 			uint32_t len);
 int console_set_config(struct console *c, uint32_t offset, const uint8_t *buf,

@@ -67,6 +67,11 @@ struct port {
 	struct backend host; /* the host side: a terminal or a listener */
 	struct backend_events host_ev;
 
+	/* Inside a port operation (its scratch arrays in use): input a
+	 * leaving client left waits until the outermost one ends. */
+	unsigned int depth;
+	bool rx_later;
+
 	/* What the guest driver has told us. */
 	bool ready; /* PORT_READY: the port exists in the guest */
 	bool guest_open;
@@ -101,6 +106,7 @@ int port_init(struct port *p, const struct port_config *cfg);
 void port_fini(struct port *p);
 void port_queue_kick(struct port *p, unsigned int queue);
 void port_reset(struct port *p);
+void port_release_batch(struct port *p);
 void port_set_ready(struct port *p);
 void port_set_guest_open(struct port *p, bool open);
 bool port_host_open(struct port *p);

@@ -40,6 +40,9 @@ struct vu_device {
 	void (*disconnected)(void *opaque);
 	/* Optional: SET_FEATURES was accepted (vu->acked_features is set). */
 	void (*features_set)(void *opaque);
+	/* Optional: guest memory is about to change, or a queue to stop:
+	 * chains the device holds popped must go back to the ring now. */
+	void (*release_held)(void *opaque);
 };
 
 struct vu_msg {

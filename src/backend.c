@@ -76,7 +76,9 @@ static void watch_fd(struct client *c, struct ev_watch *w, int fd,
 void backend_update_watches(struct client *c)
 {
 	struct backend *b = c->b;
-	bool read_ahead = b->ops->readable && b->pending_len < BACKEND_PENDING;
+	/* A Ctrl-a held may come out as two bytes: room for both. */
+	bool read_ahead = b->ops->readable &&
+			  b->pending_len + (b->escape ? 1 : 0) < BACKEND_PENDING;
 	/* A watcher is always read: its typing is discarded, its close
 	 * must be seen. */
 	bool reading = c != b->writer || b->want_input || read_ahead;
@@ -307,7 +309,8 @@ static void on_input(void *arg, uint32_t events)
 	struct client *c = arg;
 	struct backend *b = c->b;
 
-	if ((events & HANGUP) && b->pending_len == BACKEND_PENDING)
+	if ((events & HANGUP) &&
+	    b->pending_len + (b->escape ? 1 : 0) >= BACKEND_PENDING)
 		ev_del(b->loop, &c->in_watch);
 	else
 		b->ops->readable(b);
@@ -594,8 +597,9 @@ ssize_t backend_write(struct client *c, const struct iovec *iov,
 				return total;
 			if (errno == EFAULT)
 				return total ? total : BACKEND_IO_FAULT;
+			/* Gone: what it took before no longer matters. */
 			backend_drop_client(c, strerror(errno));
-			return total ? total : -1;
+			return -1;
 		}
 		total += r;
 		if ((size_t)r < want)

@@ -173,6 +173,13 @@ void console_queue_kick(struct console *c, struct virtqueue *vq)
 		port_queue_kick(&c->ports[id], q);
 }
 
+/** console_release_held() - data ports give their held output back */
+void console_release_held(struct console *c)
+{
+	for (unsigned int i = 1; i < c->nports; i++)
+		port_release_batch(&c->ports[i]);
+}
+
 /** console_reset() - the driver is gone or resetting: forget the ports */
 void console_reset(struct console *c)
 {

@@ -95,6 +95,8 @@ static void trim(struct port *p)
 }
 
 static void console_writable(struct port *p, struct client *c);
+static void enter(struct port *p);
+static void leave(struct port *p);
 
 static void on_idle(void *arg, uint32_t events)
 {
@@ -308,7 +310,9 @@ void port_emergency_write(struct port *p, uint8_t byte)
 	struct iovec v[3] = {[2] = {.iov_base = &byte, .iov_len = 1}};
 
 	log_trace("emergency write of byte %#x", byte);
+	enter(p);
 	deliver_output(p, &v[2], 1);
+	leave(p);
 }
 
 /* A console client takes output again: its share of the buffer. */
@@ -542,6 +546,28 @@ static void port_rx(struct port *p)
 
 /* --- the host side's events ------------------------------------------ */
 
+/*
+ * A client can leave in the middle of a port operation (a write to it
+ * fails while a batch is delivered): its left input is read into the
+ * guest only when the operation that owns the scratch arrays has ended.
+ */
+static void enter(struct port *p)
+{
+	p->depth++;
+}
+
+static void leave(struct port *p)
+{
+	if (--p->depth)
+		return;
+	while (p->rx_later) {
+		p->rx_later = false;
+		p->depth++;
+		port_rx(p);
+		p->depth--;
+	}
+}
+
 static void tell_host_open(struct port *p, bool open)
 {
 	if (p->is_console || !p->ready)
@@ -566,8 +592,10 @@ static void on_connected(void *opaque, struct client *c)
 	if (!p->is_console) {
 		log_info("port %u (%s): host client connected", p->id, p->name);
 		tell_host_open(p, true);
+		enter(p);
 		run_tx(p);
 		port_rx(p);
+		leave(p);
 		vu_check_memory(p->vu);
 		return;
 	}
@@ -580,7 +608,9 @@ static void on_connected(void *opaque, struct client *c)
 	}
 	if (c->pos < outbuf_end(&p->out))
 		backend_want_output(c, true);
+	enter(p);
 	port_rx(p);
+	leave(p);
 	vu_check_memory(p->vu);
 }
 
@@ -596,7 +626,13 @@ static void on_disconnected(void *opaque, struct client *c)
 		tell_host_open(p, false);
 	}
 	/* What it typed and left behind may go to the guest now. */
+	if (p->depth) {
+		p->rx_later = true;
+		return;
+	}
+	enter(p);
 	port_rx(p);
+	leave(p);
 	vu_check_memory(p->vu);
 }
 
@@ -604,7 +640,9 @@ static void on_input(void *opaque)
 {
 	struct port *p = opaque;
 
+	enter(p);
 	port_rx(p);
+	leave(p);
 	vu_check_memory(p->vu);
 }
 
@@ -612,12 +650,14 @@ static void on_writable(void *opaque, struct client *c)
 {
 	struct port *p = opaque;
 
+	enter(p);
 	if (p->is_console) {
 		console_writable(p, c);
-		return;
+	} else {
+		backend_want_output(c, false);
+		run_tx(p);
 	}
-	backend_want_output(c, false);
-	run_tx(p);
+	leave(p);
 	vu_check_memory(p->vu);
 }
 
@@ -634,10 +674,12 @@ static void on_quit(void *opaque)
 /** port_queue_kick() - the guest kicked one of this port's queues */
 void port_queue_kick(struct port *p, unsigned int queue)
 {
+	enter(p);
 	if (queue == port_rx_queue(p->id))
 		port_rx(p);
 	else
 		run_tx(p);
+	leave(p);
 }
 
 /** port_set_ready() - the guest has set the port up (PORT_READY) */
@@ -668,10 +710,35 @@ void port_set_guest_open(struct port *p, bool open)
 	else
 		log_info("guest %s port %u (%s)", open ? "opened" : "closed",
 			 p->id, p->name);
+	enter(p);
 	if (open)
 		port_rx(p);
 	else if (backend_connected(&p->host))
 		backend_want_input(&p->host, false);
+	leave(p);
+}
+
+/**
+ * port_release_batch() - a data port's held output batch goes back to the
+ * ring (guest memory is about to change, or the queue to stop): chains
+ * not written at all are un-popped, to be popped again later; a chain
+ * written in part is completed, the rest of it lost
+ */
+void port_release_batch(struct port *p)
+{
+	struct virtqueue *vq;
+
+	if (p->is_console || !p->tx_chains)
+		return;
+	vq = &p->vu->vqs[port_tx_queue(p->id)];
+	if (p->tx_left != p->tx_lens[p->tx_first]) {
+		log_warn("port %u (%s): memory changed under a half-written chain; %u bytes of it dropped", p->id, p->name, p->tx_left);
+		vq_push(vq, p->tx_heads[p->tx_first++], 0);
+		vq_flush(vq);
+		vq_notify(vq);
+	}
+	vq_unpop(vq, p->tx_chains - p->tx_first);
+	p->tx_chains = 0;
 }
 
 /** port_reset() - the driver is gone or resetting: forget its state */

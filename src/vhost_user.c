@@ -135,6 +135,13 @@ static void reset_session(struct vu_dev *vu)
 	vu->dev->reset(vu->dev->opaque);
 }
 
+/* The device gives back chains it holds, before memory or a ring goes. */
+static void release_held(struct vu_dev *vu)
+{
+	if (vu->dev->release_held)
+		vu->dev->release_held(vu->dev->opaque);
+}
+
 /* Check the ring index in a request; NULL (logged) if out of range. */
 static struct virtqueue *queue_at(struct vu_dev *vu, const char *what,
 				  uint32_t index)
@@ -293,6 +300,7 @@ static enum vu_result set_mem_table(struct vu_dev *vu, struct vu_msg *msg,
 		return VU_ERROR;
 	}
 	/* Replaced regions go, and with them every ring pointer into them. */
+	release_held(vu);
 	guest_mem_clear(&vu->mem);
 	for (unsigned int i = 0; i < t->nregions; i++)
 		if (guest_mem_add(&vu->mem, &t->regions[i], take_fd(msg, i)) <
@@ -322,6 +330,7 @@ static enum vu_result rem_mem_reg(struct vu_dev *vu, struct vu_msg *msg,
 				  struct vu_msg *reply)
 {
 	(void)reply;
+	release_held(vu);
 	if (guest_mem_remove(&vu->mem, &msg->payload.memreg.region) < 0)
 		return VU_ERROR;
 	remap_queues(vu);
@@ -405,6 +414,7 @@ static enum vu_result get_vring_base(struct vu_dev *vu, struct vu_msg *msg,
 
 	if (!vq)
 		return VU_CLOSE; /* the frontend waits for an answer */
+	release_held(vu);
 	stop_queue(vu, vq);
 	reply->payload.state.index = vq->index;
 	reply->payload.state.num = vq->last_avail_idx;

@@ -139,6 +139,11 @@ static void on_queue_kick(void *opaque, struct virtqueue *vq)
 	console_queue_kick(&((struct worker *)opaque)->console, vq);
 }
 
+static void on_release_held(void *opaque)
+{
+	console_release_held(&((struct worker *)opaque)->console);
+}
+
 static void on_device_reset(void *opaque)
 {
 	console_reset(&((struct worker *)opaque)->console);
@@ -174,6 +179,7 @@ static void wire_up(struct worker *w)
 		.get_config = on_get_config,
 		.set_config = on_set_config,
 		.features_set = on_features_set,
+		.release_held = on_release_held,
 	};
 	w->owner = (struct port_owner){
 		.opaque = w,

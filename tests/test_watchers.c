@@ -213,6 +213,51 @@ START_TEST(test_watcher_that_never_reads_slows_nobody_and_is_told)
 }
 END_TEST
 
+/*
+ * A watcher that resets its connection is dropped in the middle of a
+ * batch's delivery: the writer still gets the batch exactly, and the
+ * guest gets its own chains back (not some of its receive buffers).
+ */
+START_TEST(test_client_dropped_mid_delivery_leaves_the_batch_intact)
+{
+	static uint8_t data[8 * 4096], got[sizeof(data)];
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	uint16_t id;
+	uint32_t len;
+	unsigned int back = 0;
+	int w;
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 13 + i / 4096);
+	session_console(&s, &fe, FE_STYLE_QEMU);
+	session_client(&s);
+	w = watcher();
+	/* The writer has typed nothing; the guest has receive buffers. */
+	ck_assert_int_eq(setsockopt(w, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)),
+			 0);
+	close(w); /* a reset: the next write to it fails */
+	for (unsigned int i = 0; i < 8; i++)
+		ck_assert_int_eq(fe_submit_tx(&fe, CONSOLE_QUEUE_TX,
+					      data + i * 4096, 4096, 4096,
+					      false),
+				 0);
+	fe_publish(&fe, CONSOLE_QUEUE_TX);
+	ck_assert_msg(read_exact(s.client, got, sizeof(got), 5000),
+		      "log:\n%s", daemon_log(&s.d));
+	ck_assert(memcmp(got, data, sizeof(data)) == 0);
+	for (long end = now_ms() + 3000; back < 8 && now_ms() < end;) {
+		if (fe_get_used(&fe, CONSOLE_QUEUE_TX, &id, &len) == 1)
+			back++;
+		else
+			fe_wait_call(&fe, CONSOLE_QUEUE_TX, 20);
+	}
+	ck_assert_uint_eq(back, 8);
+	tx_and_expect(&s, &fe, "still fine", 10, 10, false);
+	write_all(s.client, "in", 2);
+	ck_assert_int_eq(fe_read_rx(&fe, got, sizeof(got), 3000), 2);
+}
+END_TEST
+
 Suite *watchers_suite(void)
 {
 	Suite *su = suite_create("watchers");
@@ -225,6 +270,7 @@ Suite *watchers_suite(void)
 	tcase_add_test(tc, test_longest_connected_watcher_becomes_the_writer);
 	tcase_add_test(tc, test_beyond_max_clients_told_full);
 	tcase_add_test(tc, test_watcher_that_never_reads_slows_nobody_and_is_told);
+	tcase_add_test(tc, test_client_dropped_mid_delivery_leaves_the_batch_intact);
 	suite_add_tcase(su, tc);
 	return su;
 }
