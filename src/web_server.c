@@ -294,6 +294,9 @@ static void session_event(void *arg, uint32_t events)
 		if (!s->used)
 			return;
 	} else if (events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
+		/* A half-close: what is queued still goes out, if it can. */
+		if (!(events & (EPOLLHUP | EPOLLERR)) && !flush(s))
+			return;
 		end_session(s, "the browser left");
 		return;
 	}
