@@ -5,11 +5,15 @@
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "session.h"
@@ -42,6 +46,48 @@ void session_start(struct session *s, const char *const extra[])
 	s->worker = wait_for_child(s->d.pid, "vdc-worker-0", 0, 5000);
 	ck_assert_msg(s->worker, "no worker; log:\n%s", daemon_log(&s->d));
 	ck_assert(wait_for_socket(s->uds_path, 5000));
+}
+
+/**
+ * session_start_nested() - the daemon with the nested backend, its
+ * terminal the slave side of a new pseudo-terminal
+ * @master, @slave:	set to the pty's two ends (the caller closes them)
+ * @ws:			the terminal's size, or NULL for none
+ * @before:		if not NULL, the terminal's settings before the daemon
+ */
+void session_start_nested(struct session *s, int *master, int *slave,
+			  const struct winsize *ws, struct termios *before)
+{
+	char prefix[96];
+	int logfd;
+
+	memset(s, 0, sizeof(*s));
+	s->client = -1;
+	make_tmpdir(s->dir, sizeof(s->dir));
+	snprintf(prefix, sizeof(prefix), "%s/vu", s->dir);
+	snprintf(s->vu_path, sizeof(s->vu_path), "%s0", prefix);
+	snprintf(s->d.log_path, sizeof(s->d.log_path), "%s/daemon.log",
+		 s->dir);
+	ck_assert_int_eq(openpty(master, slave, NULL, NULL, ws), 0);
+	if (before)
+		ck_assert_int_eq(tcgetattr(*slave, before), 0);
+	s->d.pid = fork();
+	ck_assert_int_ge(s->d.pid, 0);
+	if (s->d.pid == 0) {
+		setsid();
+		ioctl(*slave, TIOCSCTTY, 0);
+		dup2(*slave, 0);
+		dup2(*slave, 1);
+		logfd = open(s->d.log_path, O_WRONLY | O_CREAT | O_TRUNC,
+			     0600);
+		dup2(logfd, 2);
+		execl(daemon_path(), daemon_path(), "-s", prefix,
+		      "--log-level=debug", (char *)NULL);
+		_exit(127);
+	}
+	s->worker = wait_for_child(s->d.pid, "vdc-worker-0", 0, 5000);
+	ck_assert(s->worker);
+	ck_assert(log_has(s, "escape key is Ctrl-a", 3000));
 }
 
 void session_stop(struct session *s)

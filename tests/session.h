@@ -24,6 +24,10 @@ struct session {
 };
 
 void session_start(struct session *s, const char *const extra[]);
+struct termios;
+struct winsize;
+void session_start_nested(struct session *s, int *master, int *slave,
+			  const struct winsize *ws, struct termios *before);
 void session_stop(struct session *s);
 int session_client(struct session *s);
 void session_frontend(struct session *s, struct fe *fe, enum fe_style style,

@@ -25,34 +25,8 @@ static struct termios cooked;
 
 static void setup(void)
 {
-	char prefix[96];
-	int logfd;
-
-	memset(&s, 0, sizeof(s));
-	s.client = -1;
-	make_tmpdir(s.dir, sizeof(s.dir));
-	snprintf(prefix, sizeof(prefix), "%s/vu", s.dir);
-	snprintf(s.vu_path, sizeof(s.vu_path), "%s0", prefix);
-	snprintf(s.d.log_path, sizeof(s.d.log_path), "%s/daemon.log", s.dir);
-	ck_assert_int_eq(openpty(&master, &slave, NULL, NULL, NULL), 0);
-	ck_assert_int_eq(tcgetattr(slave, &cooked), 0);
+	session_start_nested(&s, &master, &slave, NULL, &cooked);
 	ck_assert(cooked.c_lflag & ICANON);
-	s.d.pid = fork();
-	ck_assert_int_ge(s.d.pid, 0);
-	if (s.d.pid == 0) {
-		setsid();
-		ioctl(slave, TIOCSCTTY, 0);
-		dup2(slave, 0);
-		dup2(slave, 1);
-		logfd = open(s.d.log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		dup2(logfd, 2);
-		execl(daemon_path(), daemon_path(), "-s", prefix,
-		      "--log-level=debug", (char *)NULL);
-		_exit(127);
-	}
-	s.worker = wait_for_child(s.d.pid, "vdc-worker-0", 0, 5000);
-	ck_assert(s.worker);
-	ck_assert(log_has(&s, "escape key is Ctrl-a", 3000));
 }
 
 static void teardown(void)
