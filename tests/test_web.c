@@ -26,7 +26,8 @@ static char token[128];
 
 static void setup(void)
 {
-	static const char *const extra[] = {"--web-port=23720", NULL};
+	static const char *const extra[] = {"--web-port=23720",
+					    "--max-clients=2", NULL};
 	char path[160];
 	FILE *f;
 
@@ -261,6 +262,37 @@ START_TEST(test_browser_watches_beside_the_writer)
 }
 END_TEST
 
+START_TEST(test_browser_beyond_max_clients_told_full)
+{
+	char buf[256];
+	size_t len;
+	int ws, extra, op;
+
+	session_console(&s, &fe, FE_STYLE_QEMU);
+	session_client(&s);
+	ws = open_console(); /* the second of two */
+	extra = tcp_connect();
+	ck_assert_int_eq(upgrade(extra, "127.0.0.1:23720",
+				 "http://127.0.0.1:23720"),
+			 101);
+	send_frame(extra, 1, token, strlen(token));
+	/* The right token ("ok"), but no room: a close, no console byte. */
+	op = recv_frame(extra, buf, sizeof(buf), &len, 3000);
+	if (op == 1) {
+		ck_assert_str_eq(buf, "ok");
+		op = recv_frame(extra, buf, sizeof(buf), &len, 3000);
+	}
+	ck_assert_int_eq(op, 8);
+	ck_assert_uint_eq((uint8_t)buf[0] << 8 | (uint8_t)buf[1], 1008);
+	ck_assert_msg(strstr(buf + 2, "full"), "reason: %s", buf + 2);
+	ck_assert(log_has(&s, "the console is full (--max-clients)", 2000));
+	tx_and_expect(&s, &fe, "ok", 2, 2, false);
+	expect_output(ws, "ok");
+	close(extra);
+	close(ws);
+}
+END_TEST
+
 Suite *web_suite(void)
 {
 	Suite *su = suite_create("web");
@@ -273,6 +305,7 @@ Suite *web_suite(void)
 	tcase_add_test(tc, test_wrong_token_gets_nothing_of_the_console);
 	tcase_add_test(tc, test_foreign_origin_and_host_refused);
 	tcase_add_test(tc, test_browser_watches_beside_the_writer);
+	tcase_add_test(tc, test_browser_beyond_max_clients_told_full);
 	suite_add_tcase(su, tc);
 	return su;
 }
