@@ -6,6 +6,7 @@
 #ifndef VDC_WORKER_H
 #define VDC_WORKER_H
 
+#include "daemon_shm.h"
 #include "options.h"
 #include "web_token.h"
 
@@ -28,6 +29,7 @@ struct worker_spec {
 	int web_listen_fd; /* --web-port's, or -1 */
 	const struct web_token *web_token; /* with --web-port */
 	const struct options *opts;
+	struct daemon_shm *shm; /* the supervisor's, shared with every worker */
 };
 
 int worker_main(const struct worker_spec *spec);

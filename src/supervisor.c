@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon_shm.h"
 #include "event_loop.h"
 #include "log.h"
 #include "sock.h"
@@ -55,6 +56,7 @@ struct supervisor {
 	const struct options *opts;
 	struct web_token web_token; /* --web-port's, read or made at start */
 	struct child *children;
+	struct daemon_shm *shm; /* shared with every worker */
 	unsigned int count;
 	unsigned int running;
 	struct ev_loop loop;
@@ -495,6 +497,7 @@ int supervisor_run(const struct options *opts)
 			       .sigfd = -1,
 			       .timerfd = -1,
 			       .pid = getpid()};
+	char err[SOCK_ERR_LEN];
 
 	s.children = calloc(s.count, sizeof(*s.children));
 	if (!s.children) {
@@ -506,7 +509,16 @@ int supervisor_run(const struct options *opts)
 		free(s.children);
 		return EXIT_FAILURE;
 	}
+	s.shm = daemon_shm_create(s.count, err, sizeof(err));
+	if (!s.shm) {
+		log_error("cannot start: %s", err);
+		free(s.children);
+		return EXIT_FAILURE;
+	}
+	for (unsigned int i = 0; i < s.count; i++)
+		s.children[i].spec.shm = s.shm;
 	if (open_listeners(&s) < 0) {
+		daemon_shm_destroy(s.shm);
 		free(s.children);
 		return EXIT_FAILURE;
 	}
@@ -544,6 +556,7 @@ int supervisor_run(const struct options *opts)
 	close(s.sigfd);
 	close(s.timerfd);
 	free(s.children);
+	daemon_shm_destroy(s.shm);
 	web_token_wipe(&s.web_token);
 	return s.exit_status;
 }

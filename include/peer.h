@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * peer.h - who is on the other end of a connection, and may they come in.
+ *
+ * Every door of the daemon (TCP and unix consoles, named ports, the web
+ * console, the control socket) asks the same two questions of a client
+ * it just accepted: which uid owns the connecting socket, and is that uid
+ * allowed. A unix socket answers with SO_PEERCRED; a loopback TCP
+ * connection has no such option, so the kernel's socket diagnostics
+ * (NETLINK_SOCK_DIAG, inet_diag) are asked for the socket with the
+ * connection's two addresses, as `ss -e` does. Whatever cannot be
+ * answered is refused: the lookup fails closed.
+ */
+#ifndef VDC_PEER_H
+#define VDC_PEER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define PEER_MAX_ALLOWED 32u /* --allow-user and --allow-group, each */
+
+/* Who may connect besides the daemon's own uid and root. */
+struct peer_policy {
+	uid_t users[PEER_MAX_ALLOWED];
+	unsigned int nusers;
+	gid_t groups[PEER_MAX_ALLOWED];
+	unsigned int ngroups;
+};
+
+/**
+ * peer_uid() - the uid that owns the other end of connected socket @fd
+ * @fd:		an accepted AF_UNIX or loopback AF_INET/AF_INET6 stream socket
+ * @uid:	set on success
+ * @err:	a human reason on failure
+ * @errlen:	size of @err
+ *
+ * Return: 0, or -1 with @err filled (the caller refuses the client)
+ */
+int peer_uid(int fd, uid_t *uid, char *err, size_t errlen);
+
+/**
+ * peer_allowed() - whether @uid may use the daemon's doors
+ * @policy:	--allow-user / --allow-group, validated at start
+ * @uid:	from peer_uid()
+ *
+ * The daemon's own uid and root always may. A uid is in an allowed group
+ * when that is its primary group or it is a member (getgrouplist, resolved
+ * when the uid is first seen).
+ */
+bool peer_allowed(const struct peer_policy *policy, uid_t uid);
+
+/**
+ * peer_diag_available() - whether the kernel answers inet_diag requests
+ *
+ * Asked once at start: without it every TCP client is refused.
+ */
+bool peer_diag_available(void);
+
+#endif
