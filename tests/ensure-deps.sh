@@ -11,6 +11,9 @@ set -e
 # chromium, nginx, openssl: the browser end-to-end test (e2e-browser.sh),
 # which drives Debian's chromium and puts nginx with TLS in front.
 PACKAGES="check pkg-config busybox-static patchelf xz-utils kmod qemu-guest-agent jq libc6-dev chromium nginx openssl"
+# asciinema (and its python3): the console log's asciicast recordings are
+# played back (e2e-recording.sh) and checked (tests/asciicast-check.py).
+PACKAGES="$PACKAGES asciinema python3"
 missing=""
 for p in $PACKAGES; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
