@@ -57,7 +57,7 @@
 #define CONSOLE_LOG_DRAIN_MS_DEFAULT 2000
 /* What each append, resize or reopen takes of the queue besides the
  * console's bytes: one record header. */
-#define CONSOLE_LOG_RECORD 32
+#define CONSOLE_LOG_RECORD ((size_t)32)
 /* The queue's room only resizes and reopens may use, so that they are
  * queued in order even when output fills the queue. */
 #define CONSOLE_LOG_RESERVE (8 * CONSOLE_LOG_RECORD)

@@ -19,7 +19,7 @@
 #include "asciicast.h"
 
 static const char hex[] = "0123456789abcdef";
-static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
+static const uint8_t replacement[3] = {0xef, 0xbf, 0xbd}; /* U+FFFD */
 
 /**
  * asciicast_header() - the first line of a recording
@@ -118,8 +118,8 @@ size_t asciicast_release(struct asciicast_utf8 *u, char *out)
 	size_t w = 0;
 
 	for (uint8_t i = 0; i < u->n; i++) {
-		memcpy(out + w, replacement, 3);
-		w += 3;
+		memcpy(out + w, replacement, sizeof(replacement));
+		w += sizeof(replacement);
 	}
 	u->invalid += u->n;
 	u->n = 0;
@@ -142,7 +142,10 @@ static size_t put_ascii(char *out, uint8_t b)
 		return 2;
 	}
 	if (b < 0x20) {
-		memcpy(out, "\\u00", 4);
+		out[0] = '\\';
+		out[1] = 'u';
+		out[2] = '0';
+		out[3] = '0';
 		out[4] = hex[b >> 4];
 		out[5] = hex[b & 15];
 		return 6;
@@ -183,8 +186,8 @@ static size_t put_byte(struct asciicast_utf8 *u, char *out, uint8_t b)
 		return w;
 	}
 	u->invalid++;
-	memcpy(out + w, replacement, 3);
-	return w + 3;
+	memcpy(out + w, replacement, sizeof(replacement));
+	return w + sizeof(replacement);
 }
 
 /**

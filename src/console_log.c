@@ -68,7 +68,7 @@
 #define BAD_FILE_TYPE (-1)
 #define BAD_OWNER     (-2)
 /* The thread formats into a buffer of this size, then writes it. */
-#define OUT_BYTES (64 * 1024)
+#define OUT_BYTES ((size_t)64 * 1024)
 /* At most one line a second about the full queue's drops; about bytes
  * that are not UTF-8, one a minute. */
 #define UTF8_REPORT_SECS 60
@@ -129,15 +129,14 @@ struct console_log {
 	_Atomic uint64_t not_utf8;
 	atomic_int werr; /* errno of the write error now, 0 when none */
 	atomic_int werr_first; /* errno that began the latest episode */
-	atomic_bool werr_nofile; /* ... which was a file not open */
-	atomic_int reopen_err; /* errno (or BAD_*) of the latest */
-	atomic_bool reopen_kept; /* ... and whether a file was still open */
+	atomic_int reopen_err; /* errno (or BAD_*) of the latest failed open */
+	atomic_bool werr_nofile; /* werr_first was a file not open */
+	atomic_bool reopen_kept; /* reopen_err: a file was still open */
 
 	/* The thread's. */
 	struct log_fmt fmt;
 	struct log_buf out;
 	struct rec w_rec; /* the record being taken */
-	char w_note[320]; /* a line of ours for the file */
 	uint64_t w_pos; /* ring position read up to, >= head */
 	uint64_t w_left; /* console bytes of w_rec not formatted yet */
 	uint64_t w_data; /* console bytes in out */
@@ -150,7 +149,6 @@ struct console_log {
 	int fd_err;
 	int w_open_err;
 	uint16_t w_cols, w_rows; /* the size the records said last */
-	bool w_line_start; /* the last byte written ended a line */
 
 	/* The loop's. */
 	uint64_t q_tail; /* == tail */
@@ -172,6 +170,10 @@ struct console_log {
 	bool in_error; /* reported a write error, not yet its end */
 	bool drop_reported; /* last_drop_report is set */
 	bool utf8_reported; /* last_utf8_report is set */
+
+	/* The thread's too, last for their sizes. */
+	bool w_line_start; /* the last byte written ended a line */
+	char w_note[320]; /* a line of ours for the file */
 };
 
 /**
@@ -380,7 +382,7 @@ static void mark_errors(struct console_log *cl, int64_t ns)
  * it out first. */
 static void make_room(struct console_log *cl)
 {
-	if (cl->out.cap - cl->out.len < 2 * LOG_FMT_NOTE_MAX)
+	if (cl->out.cap - cl->out.len < (size_t)2 * LOG_FMT_NOTE_MAX)
 		flush_out(cl);
 }
 
