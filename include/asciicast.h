@@ -43,8 +43,8 @@ struct asciicast_utf8 {
 
 size_t asciicast_header(char *out, size_t cap, unsigned int cols,
 			unsigned int rows, int64_t timestamp);
-size_t asciicast_resize(char *out, size_t cap, uint64_t t_ms,
-			unsigned int cols, unsigned int rows);
+size_t asciicast_resize(char *out, size_t cap, uint64_t t_ms, unsigned int cols,
+			unsigned int rows);
 size_t asciicast_event_head(char *out, uint64_t t_ms);
 size_t asciicast_escape(struct asciicast_utf8 *u, char *out, size_t room,
 			const uint8_t *in, size_t len, size_t *used);

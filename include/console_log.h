@@ -29,7 +29,8 @@
  * daemon's log at once (then at most once a second), and the file gets
  * one line in its place, on a line of its own:
  *
- *   [vhost-device-console: 12345 bytes of console output dropped: the log file could not keep up]
+ *   [vhost-device-console: 12345 bytes of console output dropped: the log file
+ * could not keep up]
  *
  * A write error (ENOSPC, EIO, ...) drops what could not be written, is
  * reported once until writing works again, and leaves a like line in the

@@ -51,8 +51,8 @@ struct log_time {
 	int64_t wall;
 };
 
-struct log_time log_fmt_clock(enum console_log_format format,
-			      bool timestamps, bool wall);
+struct log_time log_fmt_clock(enum console_log_format format, bool timestamps,
+			      bool wall);
 void log_fmt_begin(struct log_fmt *f, struct log_buf *b, int64_t ns,
 		   int64_t wall, unsigned int cols, unsigned int rows);
 size_t log_fmt_data(struct log_fmt *f, struct log_buf *b, int64_t ns,

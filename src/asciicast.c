@@ -34,10 +34,11 @@ static const uint8_t replacement[3] = {0xef, 0xbf, 0xbd}; /* U+FFFD */
 size_t asciicast_header(char *out, size_t cap, unsigned int cols,
 			unsigned int rows, int64_t timestamp)
 {
-	int n = snprintf(out, cap,
-			 "{\"version\": 2, \"width\": %u, \"height\": %u, \"timestamp\": %" PRId64
-			 "}\n",
-			 cols, rows, timestamp);
+	int n = snprintf(
+		out, cap,
+		"{\"version\": 2, \"width\": %u, \"height\": %u, \"timestamp\": %" PRId64
+		"}\n",
+		cols, rows, timestamp);
 
 	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }
@@ -48,8 +49,8 @@ size_t asciicast_header(char *out, size_t cap, unsigned int cols,
  *
  * Return: the line's length, its newline included
  */
-size_t asciicast_resize(char *out, size_t cap, uint64_t t_ms,
-			unsigned int cols, unsigned int rows)
+size_t asciicast_resize(char *out, size_t cap, uint64_t t_ms, unsigned int cols,
+			unsigned int rows)
 {
 	int n = snprintf(out, cap, "[%" PRIu64 ".%03u, \"r\", \"%ux%u\"]\n",
 			 t_ms / 1000, (unsigned int)(t_ms % 1000), cols, rows);
@@ -131,9 +132,8 @@ size_t asciicast_release(struct asciicast_utf8 *u, char *out)
 static size_t put_ascii(char *out, uint8_t b)
 {
 	static const char short_form[] = {
-		['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n',
-		['\f'] = 'f', ['\r'] = 'r', ['"'] = '"',
-		['\\'] = '\\',
+		['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n',  ['\f'] = 'f',
+		['\r'] = 'r', ['"'] = '"',  ['\\'] = '\\',
 	};
 
 	if (b < sizeof(short_form) && short_form[b]) {

@@ -316,8 +316,8 @@ static void flush_out(struct console_log *cl)
 	int err = cl->fd_err;
 
 	while (cl->fd >= 0 && done < len) {
-		ssize_t r = write_cancellable(cl->fd, cl->out.p + done,
-					      len - done);
+		ssize_t r =
+			write_cancellable(cl->fd, cl->out.p + done, len - done);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -338,8 +338,9 @@ static void flush_out(struct console_log *cl)
 	}
 	if (done < len)
 		write_failed(cl, err,
-			     len - (done > cl->w_marker_end ? done
-							    : cl->w_marker_end));
+			     len - (done > cl->w_marker_end
+					    ? done
+					    : cl->w_marker_end));
 	atomic_fetch_add_explicit(&cl->data_done, cl->w_data,
 				  memory_order_release);
 	if (cl->fmt.utf8.invalid !=
@@ -424,8 +425,7 @@ static void retry_later(struct console_log *cl, int err)
  * keeps the file that was open: its bytes are safe there, if under the
  * old name.
  */
-static void open_file(struct console_log *cl, struct log_time at,
-		      bool begin)
+static void open_file(struct console_log *cl, struct log_time at, bool begin)
 {
 	int fd;
 
@@ -727,18 +727,18 @@ static void put(struct console_log *cl, const void *p, size_t len)
 
 static size_t room_now(const struct console_log *cl)
 {
-	return cl->cap - (size_t)(cl->q_tail -
-				  atomic_load_explicit(&cl->head,
-						       memory_order_acquire));
+	return cl->cap -
+	       (size_t)(cl->q_tail -
+			atomic_load_explicit(&cl->head, memory_order_acquire));
 }
 
 /* A record of @kind stamped now, with the console's size. */
 static struct rec record(const struct console_log *cl, enum rec_kind kind)
 {
 	struct rec r = {.kind = kind, .cols = cl->cols, .rows = cl->rows};
-	struct log_time at = log_fmt_clock(
-		cl->format, cl->timestamps,
-		kind == REC_BEGIN || kind == REC_REOPEN);
+	struct log_time at =
+		log_fmt_clock(cl->format, cl->timestamps,
+			      kind == REC_BEGIN || kind == REC_REOPEN);
 
 	r.ns = at.ns;
 	r.wall = at.wall;
@@ -883,8 +883,8 @@ static bool queue_drop_marker(struct console_log *cl, size_t *avail)
 	if (*avail < sizeof(r))
 		return false;
 	r = record(cl, REC_DROPPED);
-	r.count = cl->drop_run > UINT32_MAX ? UINT32_MAX
-					    : (uint32_t)cl->drop_run;
+	r.count =
+		cl->drop_run > UINT32_MAX ? UINT32_MAX : (uint32_t)cl->drop_run;
 	put(cl, &r, sizeof(r));
 	*avail -= sizeof(r);
 	cl->drop_run = 0;
@@ -1061,7 +1061,8 @@ static void report_reopens(struct console_log *cl)
 /* Bytes an asciicast wrote as U+FFFD: at most one line a minute. */
 static void report_not_utf8(struct console_log *cl, bool now_too)
 {
-	uint64_t all = atomic_load_explicit(&cl->not_utf8, memory_order_acquire);
+	uint64_t all =
+		atomic_load_explicit(&cl->not_utf8, memory_order_acquire);
 	struct timespec now;
 
 	if (all == cl->reported_not_utf8)

@@ -86,8 +86,8 @@ static int64_t ns_of(const struct timespec *ts)
  * Return: .ns: CLOCK_MONOTONIC for an asciicast, CLOCK_REALTIME for raw
  * with timestamps, 0 for raw without (no clock is read); .wall if asked
  */
-struct log_time log_fmt_clock(enum console_log_format format,
-			      bool timestamps, bool wall)
+struct log_time log_fmt_clock(enum console_log_format format, bool timestamps,
+			      bool wall)
 {
 	struct log_time t = {0};
 	struct timespec ts;
@@ -129,8 +129,8 @@ static void put_stamp(struct log_buf *b, int64_t ns)
 /* An asciicast event's time: from the header, never before the last. */
 static uint64_t event_ms(struct log_fmt *f, int64_t ns)
 {
-	uint64_t ms = ns > f->base_ns ? (uint64_t)(ns - f->base_ns) / 1000000
-				      : 0;
+	uint64_t ms =
+		ns > f->base_ns ? (uint64_t)(ns - f->base_ns) / 1000000 : 0;
 
 	if (ms < f->last_ms)
 		ms = f->last_ms;

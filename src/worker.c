@@ -220,8 +220,11 @@ static int open_console_log(struct worker *w)
 		.cols = w->console.cols,
 		.rows = w->console.rows,
 	};
+	const char *how = o->console_log_timestamps ? " (with timestamps)" : "";
 	char path[4096], err[256];
 
+	if (o->console_log_format == CONSOLE_LOG_ASCIICAST)
+		how = " (asciicast)";
 	if (console_log_path(path, sizeof(path), o->console_log,
 			     w->spec->index) < 0) {
 		log_error("--console-log: the path is too long");
@@ -237,11 +240,7 @@ static int open_console_log(struct worker *w)
 		   EPOLLIN, on_log_event, w) < 0)
 		log_warn("cannot watch the console log: %s", strerror(errno));
 	w->console.ports[0].log = w->log;
-	log_info("console log: %s%s", path,
-		 o->console_log_format == CONSOLE_LOG_ASCIICAST
-			 ? " (asciicast)"
-		 : o->console_log_timestamps ? " (with timestamps)"
-					     : "");
+	log_info("console log: %s%s", path, how);
 	return 0;
 }
 

@@ -586,8 +586,9 @@ START_TEST(test_stalled_file_never_blocks_and_is_marked)
 	ck_assert_uint_le(st.queued - st.taken, queue - CONSOLE_LOG_RESERVE);
 	ck_assert_uint_eq(st.queued - st.taken,
 			  kept + (kept + 99) / 100 * CONSOLE_LOG_RECORD);
-	ck_assert_uint_ge(st.queued - st.taken,
-			  queue - CONSOLE_LOG_RESERVE - 100 - CONSOLE_LOG_RECORD);
+	ck_assert_uint_ge(st.queued - st.taken, queue - CONSOLE_LOG_RESERVE -
+							100 -
+							CONSOLE_LOG_RECORD);
 	/* The loss is in the daemon's log already: nobody polled, and the
 	 * writer is stuck. */
 	text = read_all_stderr();
@@ -660,13 +661,14 @@ START_TEST(test_marker_line_has_its_own_timestamp)
 	ck_assert_int_gt(lines, 30);
 	want[0] = '\0';
 	for (int i = 0; i < lines; i++)
-		strcat(want, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n");
+		strcat(want,
+		       "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n");
 	len = strlen(want);
 	memset(want + len, 'x', kept % 60);
 	len += kept % 60;
 	/* The marker after a cut line starts a line of its own. */
-	n = snprintf(want + len, sizeof(want) - len, "%s" DROP_LINE_FMT "AFTER\n",
-		     kept % 60 ? "\n" : "",
+	n = snprintf(want + len, sizeof(want) - len,
+		     "%s" DROP_LINE_FMT "AFTER\n", kept % 60 ? "\n" : "",
 		     (unsigned long long)st.dropped_queue);
 	ck_assert_int_gt(n, 0);
 	len += (size_t)n;
@@ -677,7 +679,8 @@ START_TEST(test_marker_line_has_its_own_timestamp)
 	append_str(cl, "AFTER\n");
 	console_log_close(cl);
 	text = capture_end(saved);
-	ck_assert_msg(reported_drops(text) == st.dropped_queue, "log: %s", text);
+	ck_assert_msg(reported_drops(text) == st.dropped_queue, "log: %s",
+		      text);
 	free(text);
 	ck_assert_int_eq(pthread_join(r.thread, NULL), 0);
 	close(rfd);
@@ -911,7 +914,8 @@ START_TEST(test_reopen_comes_after_what_was_queued)
 	console_log_append(cl, &iov, 1, 0);
 	/* The pipe is full: the writer is in write(2) with the first piece. */
 	while (avail < cap) {
-		ck_assert_msg(now_ms() < until, "the writer did not fill the pipe");
+		ck_assert_msg(now_ms() < until,
+			      "the writer did not fill the pipe");
 		sleep_ms(1);
 		ck_assert_int_eq(ioctl(r.fd, FIONREAD, &avail), 0);
 	}
@@ -945,7 +949,8 @@ static char *cast_check(const char *file, bool summary, size_t *len, bool *ok)
 	int status;
 
 	ck_assert_ptr_nonnull(out);
-	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 '%s/tests/asciicast-check.py' %s '%s'",
+	snprintf(cmd, sizeof(cmd),
+		 "/usr/bin/python3 '%s/tests/asciicast-check.py' %s '%s'",
 		 srcdir(), summary ? "--summary" : "", file);
 	p = popen(cmd, "r");
 	ck_assert_ptr_nonnull(p);
@@ -1016,8 +1021,11 @@ START_TEST(test_asciicast_header_events_and_resize)
 
 	text = read_all(path, &len);
 	nth_line(text, 0, line, sizeof(line));
-	ck_assert_msg(sscanf(line, "{\"version\": 2, \"width\": 100, \"height\": 30, \"timestamp\": %lld}", &stamp) == 1,
-		      "header: %s", line);
+	ck_assert_msg(
+		sscanf(line,
+		       "{\"version\": 2, \"width\": 100, \"height\": 30, \"timestamp\": %lld}",
+		       &stamp) == 1,
+		"header: %s", line);
 	ck_assert_int_ge(stamp, t0 - 1);
 	ck_assert_int_le(stamp, time(NULL) + 1);
 	nth_line(text, 1, line, sizeof(line));
@@ -1028,7 +1036,8 @@ START_TEST(test_asciicast_header_events_and_resize)
 	ck_assert_msg(sscanf(line, "[%lf, ", &t2) == 1, "event: %s", line);
 	ck_assert_str_eq(strchr(line, ','), ", \"r\", \"120x40\"]");
 	/* Milliseconds, from the header's time; the resize came later. */
-	ck_assert(strchr(line, '.') && strchr(line, ',') - strchr(line, '.') == 4);
+	ck_assert(strchr(line, '.') &&
+		  strchr(line, ',') - strchr(line, '.') == 4);
 	ck_assert(t1 >= 0 && t1 < 5 && t2 >= t1 + 0.02);
 	nth_line(text, 3, line, sizeof(line));
 	ck_assert_str_eq(strchr(line, ','), ", \"o\", \"x\"]");
@@ -1048,8 +1057,8 @@ END_TEST
 START_TEST(test_asciicast_utf8_split_across_appends)
 {
 	static const char *const pieces[] = {
-		"caf\xc3", "\xa9 ", "\xe2", "\x82\xac", " \xf0", "\x9f",
-		"\x98",	   "\x80", "\xf0\x9f\x98", "\x81\n",
+		"caf\xc3", "\xa9 ", "\xe2", "\x82\xac",	    " \xf0",
+		"\x9f",	   "\x98",  "\x80", "\xf0\x9f\x98", "\x81\n",
 	};
 	struct console_log *cl = open_cast(path, 80, 24);
 	struct console_log_stats st;
@@ -1063,7 +1072,9 @@ START_TEST(test_asciicast_utf8_split_across_appends)
 	console_log_close(cl);
 	ck_assert_uint_eq(st.not_utf8, 0);
 	text = cast_text(path, &len);
-	ck_assert_str_eq(text, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\xf0\x9f\x98\x81\n");
+	ck_assert_str_eq(
+		text,
+		"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\xf0\x9f\x98\x81\n");
 	free(text);
 }
 END_TEST
@@ -1085,8 +1096,8 @@ START_TEST(test_asciicast_invalid_bytes_are_replacement_characters)
 				 "f\xe2\x82"
 				 "A\x01\x1b\"\\\x7f\xf0\x9f";
 	static const char want[] = "a" FFFD "b" FFFD FFFD "c" FFFD FFFD FFFD
-				   "d" FFFD FFFD FFFD FFFD "e" FFFD "f" FFFD
-				   FFFD "A\x01\x1b\"\\\x7f" FFFD FFFD;
+				   "d" FFFD FFFD FFFD FFFD "e" FFFD
+				   "f" FFFD FFFD "A\x01\x1b\"\\\x7f" FFFD FFFD;
 	struct console_log *cl = open_cast(path, 80, 24);
 	struct iovec iov = {(void *)in, sizeof(in) - 1};
 	struct console_log_stats st;
@@ -1102,8 +1113,12 @@ START_TEST(test_asciicast_invalid_bytes_are_replacement_characters)
 	text = capture_end(saved);
 	/* 13 while open; the 2 held ones at close. */
 	ck_assert_uint_eq(st.not_utf8, 13);
-	ck_assert_msg(count_lines_with(text, ": 15 bytes of console output were not UTF-8; the recording has U+FFFD for each") == 1,
-		      "log: %s", text);
+	ck_assert_msg(
+		count_lines_with(
+			text,
+			": 15 bytes of console output were not UTF-8; the recording has U+FFFD for each") ==
+			1,
+		"log: %s", text);
 	free(text);
 	text = cast_text(path, &len);
 	ck_assert_uint_eq(len, sizeof(want) - 1);
@@ -1201,15 +1216,26 @@ START_TEST(test_file_that_cannot_be_opened_is_retried)
 	append_str(cl, "kept\n");
 	console_log_close(cl);
 	text = capture_end(saved);
-	ck_assert_msg(count_lines_with(text, "cannot open it (No such file or directory); the console goes on without its log; trying again, and at SIGUSR1") == 1,
-		      "log: %s", text);
-	ck_assert_msg(count_lines_with(text, "cannot write it") == 0, "log: %s", text);
-	ck_assert_msg(count_lines_with(text, "log: reopened") == 1, "log: %s", text);
-	ck_assert_msg(count_lines_with(text, "writing again; 5 bytes of the log were dropped") == 1,
+	ck_assert_msg(
+		count_lines_with(
+			text,
+			"cannot open it (No such file or directory); the console goes on without its log; trying again, and at SIGUSR1") ==
+			1,
+		"log: %s", text);
+	ck_assert_msg(count_lines_with(text, "cannot write it") == 0, "log: %s",
+		      text);
+	ck_assert_msg(count_lines_with(text, "log: reopened") == 1, "log: %s",
+		      text);
+	ck_assert_msg(count_lines_with(
+			      text,
+			      "writing again; 5 bytes of the log were dropped") ==
+			      1,
 		      "log: %s", text);
 	free(text);
 	text = read_all(file, &len);
-	ck_assert_str_eq(text, "[vhost-device-console: 5 bytes of the console log dropped: cannot open the log file: No such file or directory]\nkept\n");
+	ck_assert_str_eq(
+		text,
+		"[vhost-device-console: 5 bytes of the console log dropped: cannot open the log file: No such file or directory]\nkept\n");
 	free(text);
 	remove_tree(sub);
 }
@@ -1320,8 +1346,8 @@ START_TEST(test_reopen_does_not_follow_a_planted_link)
 	int fd;
 	long until = now_ms() + 5000;
 
-	snprintf(target, sizeof(target), "%s/../%s-target",
-		 dir, strrchr(dir, '/') + 1);
+	snprintf(target, sizeof(target), "%s/../%s-target", dir,
+		 strrchr(dir, '/') + 1);
 	snprintf(moved, sizeof(moved), "%s.1", path);
 	fd = open(target, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	ck_assert_int_ge(fd, 0);
@@ -1344,8 +1370,12 @@ START_TEST(test_reopen_does_not_follow_a_planted_link)
 	console_log_poll(cl);
 	console_log_close(cl);
 	text = capture_end(saved);
-	ck_assert_msg(count_lines_with(text, "cannot reopen it (a symbolic link, which the console log never follows)") == 1,
-		      "log: %s", text);
+	ck_assert_msg(
+		count_lines_with(
+			text,
+			"cannot reopen it (a symbolic link, which the console log never follows)") ==
+			1,
+		"log: %s", text);
 	free(text);
 	text = read_all(target, &len);
 	ck_assert_str_eq(text, "root's\n");
@@ -1396,11 +1426,13 @@ Suite *console_log_suite(void)
 	tcase_add_test(tc, test_reopen_comes_after_what_was_queued);
 	tcase_add_test(tc, test_asciicast_header_events_and_resize);
 	tcase_add_test(tc, test_asciicast_utf8_split_across_appends);
-	tcase_add_test(tc, test_asciicast_invalid_bytes_are_replacement_characters);
+	tcase_add_test(tc,
+		       test_asciicast_invalid_bytes_are_replacement_characters);
 	tcase_add_test(tc, test_asciicast_is_valid_json_for_any_bytes);
 	tcase_add_test(tc, test_asciicast_reopen_starts_a_file_with_its_header);
 	tcase_add_test(tc, test_file_that_cannot_be_opened_is_retried);
-	tcase_add_test(tc, test_file_that_cannot_be_opened_fails_the_first_open);
+	tcase_add_test(tc,
+		       test_file_that_cannot_be_opened_fails_the_first_open);
 	tcase_add_test(tc, test_failed_reopen_is_retried);
 	tcase_add_test(tc, test_reopen_does_not_follow_a_planted_link);
 	tcase_add_test(tc, test_file_of_another_user_is_refused);

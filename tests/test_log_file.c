@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "session.h"
@@ -53,8 +54,11 @@ static void start(bool timestamps)
 
 static void teardown(void)
 {
-	fe_close(&fe);
-	session_stop(&s);
+	/* Not every test starts the daemon. */
+	if (s.d.pid) {
+		fe_close(&fe);
+		session_stop(&s);
+	}
 	remove_tree(log_dir);
 }
 
@@ -85,9 +89,8 @@ static void guest_says(const char *text)
 	uint16_t id;
 	uint32_t len;
 
-	ck_assert_int_eq(fe_submit_tx(&fe, CONSOLE_QUEUE_TX, text,
-				      strlen(text), (uint32_t)strlen(text),
-				      false),
+	ck_assert_int_eq(fe_submit_tx(&fe, CONSOLE_QUEUE_TX, text, strlen(text),
+				      (uint32_t)strlen(text), false),
 			 0);
 	fe_publish(&fe, CONSOLE_QUEUE_TX);
 	for (long end = now_ms() + 3000;
@@ -177,7 +180,8 @@ static void guest_floods(size_t len, char c)
 		fe_publish(&fe, CONSOLE_QUEUE_TX);
 		for (long end = now_ms() + 5000;
 		     fe_get_used(&fe, CONSOLE_QUEUE_TX, &id, &got) != 1;) {
-			ck_assert_msg(now_ms() < end, "the daemon took no output");
+			ck_assert_msg(now_ms() < end,
+				      "the daemon took no output");
 			fe_wait_call(&fe, CONSOLE_QUEUE_TX, 20);
 		}
 	}
@@ -204,8 +208,11 @@ START_TEST(test_restarted_worker_serves_without_its_log)
 	again = wait_for_child(s.d.pid, "vdc-worker-0", s.worker, 10000);
 	ck_assert_msg(again, "no worker came back; log:\n%s", daemon_log(&s.d));
 	s.worker = again;
-	ck_assert_msg(log_has(&s, "cannot open it (No such file or directory); the console goes on without its log", 5000),
-		      "log:\n%s", daemon_log(&s.d));
+	ck_assert_msg(
+		log_has(&s,
+			"cannot open it (No such file or directory); the console goes on without its log",
+			5000),
+		"log:\n%s", daemon_log(&s.d));
 	fe_close(&fe);
 	close(s.client);
 	s.client = -1;
@@ -216,9 +223,11 @@ START_TEST(test_restarted_worker_serves_without_its_log)
 		      daemon_log(&s.d));
 	guest_says("back\n");
 	text = file_with(log_path, 5, &got);
-	ck_assert_msg(strstr(text, "bytes of the console log dropped: cannot open the log file: No such file or directory]\n") &&
-			      strstr(text, "back\n"),
-		      "log file: %s", text);
+	ck_assert_msg(
+		strstr(text,
+		       "bytes of the console log dropped: cannot open the log file: No such file or directory]\n") &&
+			strstr(text, "back\n"),
+		"log file: %s", text);
 	ck_assert_int_eq(kill(s.d.pid, 0), 0);
 }
 END_TEST
@@ -238,8 +247,11 @@ START_TEST(test_losses_to_a_log_nobody_reads_are_logged)
 	session_start(&s, (const char *const[]){log_arg, NULL});
 	session_console(&s, &fe, FE_STYLE_QEMU);
 	guest_floods(8 << 20, 'z');
-	ck_assert_msg(log_has(&s, "bytes of console output dropped: the log file could not keep up", 3000),
-		      "log:\n%s", daemon_log(&s.d));
+	ck_assert_msg(
+		log_has(&s,
+			"bytes of console output dropped: the log file could not keep up",
+			3000),
+		"log:\n%s", daemon_log(&s.d));
 	close(rfd);
 }
 END_TEST
@@ -263,8 +275,10 @@ START_TEST(test_asciicast_recording_of_the_console)
 	guest_says("h\xc3\xa9llo\r\n");
 	text = file_with(log_path, 95, &got);
 	ck_assert_msg(strncmp(text, head, strlen(head)) == 0, "file: %s", text);
-	ck_assert_msg(strstr(text, ", \"o\", \"h\xc3\xa9llo\\r\\n\"]\n"), "file: %s", text);
-	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 '%s/tests/asciicast-check.py' '%s'",
+	ck_assert_msg(strstr(text, ", \"o\", \"h\xc3\xa9llo\\r\\n\"]\n"),
+		      "file: %s", text);
+	snprintf(cmd, sizeof(cmd),
+		 "/usr/bin/python3 '%s/tests/asciicast-check.py' '%s'",
 		 srcdir(), log_path);
 	p = popen(cmd, "r");
 	ck_assert_ptr_nonnull(p);
@@ -275,6 +289,28 @@ START_TEST(test_asciicast_recording_of_the_console)
 }
 END_TEST
 
+/* At the daemon's first start a log that cannot be opened is the command
+ * line's error: exit status 1, the path and the reason said. */
+START_TEST(test_bad_log_path_at_first_start_is_an_error)
+{
+	static struct run_result res;
+	char vu[160], con[160], arg[200];
+	const char *args[] = {"-s", vu, "--backend=uds", "--uds-path", con,
+			      arg, NULL};
+
+	make_tmpdir(log_dir, sizeof(log_dir));
+	snprintf(vu, sizeof(vu), "%s/vu", log_dir);
+	snprintf(con, sizeof(con), "%s/con", log_dir);
+	snprintf(arg, sizeof(arg), "--console-log=%s/gone/guest-", log_dir);
+	run_daemon(args, 10000, &res);
+	ck_assert_msg(WIFEXITED(res.status) && WEXITSTATUS(res.status) == 1,
+		      "status %d; stderr: %s", res.status, res.err);
+	ck_assert_msg(strstr(res.err, "cannot open the console log ") &&
+			      strstr(res.err, "/gone/guest-0: No such file or directory"),
+		      "stderr: %s", res.err);
+}
+END_TEST
+
 Suite *log_file_suite(void)
 {
 	Suite *su = suite_create("log_file");
@@ -282,12 +318,14 @@ Suite *log_file_suite(void)
 
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_output_goes_to_the_log_with_and_without_a_client);
+	tcase_add_test(tc,
+		       test_output_goes_to_the_log_with_and_without_a_client);
 	tcase_add_test(tc, test_reopen_after_a_move_loses_nothing);
 	tcase_add_test(tc, test_timestamps_start_each_line);
 	tcase_add_test(tc, test_restarted_worker_serves_without_its_log);
 	tcase_add_test(tc, test_losses_to_a_log_nobody_reads_are_logged);
 	tcase_add_test(tc, test_asciicast_recording_of_the_console);
+	tcase_add_test(tc, test_bad_log_path_at_first_start_is_an_error);
 	suite_add_tcase(su, tc);
 	return su;
 }
