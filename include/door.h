@@ -21,7 +21,7 @@
 struct door {
 	const struct peer_policy *policy;
 	bool tcp;
-	const char *place; /* "console" or "port": what the refused are told */
+	const char *place; /* "console", "port": the refused hear "this ..." */
 	char name[DOOR_NAME_LEN]; /* for the log: "console 0 (tcp
 				     127.0.0.1:12345)" */
 	uint64_t logged_ms; /* when the last refusal was logged */
@@ -29,7 +29,7 @@ struct door {
 };
 
 void door_init(struct door *d, const struct peer_policy *policy, int listen_fd,
-	       const char *what, bool is_port);
+	       const char *what, const char *place);
 bool door_admit(struct door *d, int fd, char *line, size_t linelen);
 void door_check_kernel(const struct options *o);
 

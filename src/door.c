@@ -64,16 +64,17 @@ static void describe_listener(int fd, char *out, size_t len, bool *tcp)
  * @policy:	who may come in (from the options)
  * @listen_fd:	the listener; its address completes the name
  * @what:	"console 0", "port NAME of guest 0"
- * @is_port:	a named port: the refused are told "this port"
+ * @place:	what a refused client hears it is not allowed on ("this
+ *		console", "this port"); a string that outlives @d
  */
 void door_init(struct door *d, const struct peer_policy *policy, int listen_fd,
-	       const char *what, bool is_port)
+	       const char *what, const char *place)
 {
 	char where[DOOR_NAME_LEN];
 
 	memset(d, 0, sizeof(*d));
 	d->policy = policy;
-	d->place = is_port ? "port" : "console";
+	d->place = place;
 	describe_listener(listen_fd, where, sizeof(where), &d->tcp);
 	snprintf(d->name, sizeof(d->name), "%s%s", what, where);
 }

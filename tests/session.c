@@ -36,8 +36,8 @@ static void start_backend(struct session *s, const char *vu_prefix,
 			  const char *kind, const char *flag, const char *where,
 			  const char *const extra[])
 {
-	const char *args[32] = {"-s",  vu_prefix,	   "-b", kind, flag,
-				where, "--log-level=debug"};
+	const char *args[32] =
+		{"--log-level=debug", "-s", vu_prefix, "-b", kind, flag, where};
 	size_t n = 7;
 
 	for (size_t i = 0; extra && extra[i] && n < 31; i++)
@@ -88,7 +88,8 @@ void session_start_nested(struct session *s, int *master, int *slave,
 	int logfd;
 
 	session_dir(s, prefix, sizeof(prefix));
-	snprintf(s->d.log_path, sizeof(s->d.log_path), "%s/daemon.log", s->dir);
+	snprintf(s->d.log_path, sizeof(s->d.log_path), "%s/daemon.log",
+		 s->dir);
 	ck_assert_int_eq(openpty(master, slave, NULL, NULL, ws), 0);
 	if (before)
 		ck_assert_int_eq(tcgetattr(*slave, before), 0);
@@ -99,7 +100,8 @@ void session_start_nested(struct session *s, int *master, int *slave,
 		ioctl(*slave, TIOCSCTTY, 0);
 		dup2(*slave, 0);
 		dup2(*slave, 1);
-		logfd = open(s->d.log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		logfd = open(s->d.log_path, O_WRONLY | O_CREAT | O_TRUNC,
+			     0600);
 		dup2(logfd, 2);
 		execl(daemon_path(), daemon_path(), "-s", prefix,
 		      "--log-level=debug", (char *)NULL);

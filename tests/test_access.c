@@ -8,10 +8,19 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/netlink.h>
+#include <linux/seccomp.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -301,6 +310,7 @@ END_TEST
 #define PORT_ALLOWED 25172u
 #define PORT_EARLY   25173u
 #define PORT_FLOOD   25174u
+#define PORT_NO_DIAG 25175u
 
 #define BOOT "[    0.000000] Linux version 6.1\r\nsecret-host login: "
 #define REFUSED_CONSOLE                                                        \
@@ -577,6 +587,62 @@ START_TEST(test_tcp_refusals_are_logged_rate_limited)
 }
 END_TEST
 
+/*
+ * no_sock_diag() - from now on, in this test's process and the daemon it
+ * starts, socket(AF_NETLINK, ...) fails as on a kernel without it
+ */
+static void no_sock_diag(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 5),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, args[0])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_NETLINK, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EAFNOSUPPORT),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
+
+	ck_assert_int_eq(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+	ck_assert_int_eq(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog), 0);
+	ck_assert_int_lt(socket(AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG), 0);
+}
+
+/* A kernel that cannot say who connected: nobody gets in over TCP, not
+ * even root, and the daemon said why at start. */
+START_TEST(test_tcp_without_sock_diag_refuses_everybody)
+{
+	const char *fork_mode = getenv("CK_FORK");
+	char got[256];
+	int fd;
+
+	if (fork_mode && strcmp(fork_mode, "no") == 0)
+		return; /* the filter would outlive this test */
+	no_sock_diag();
+	session_start_tcp(&s, PORT_NO_DIAG, NULL);
+	ck_assert(log_has(&s,
+			  "the kernel does not tell who owns a TCP connection",
+			  5000));
+	guest_boots(BOOT);
+	fd = connect_tcp_loopback(PORT_NO_DIAG);
+	ck_assert_int_ge(fd, 0);
+	got[read_to_end(fd, got, sizeof(got) - 1, 0)] = '\0';
+	ck_assert_str_eq(
+		got,
+		"vhost-device-console: this console cannot tell who connected, so it lets nobody in over TCP\r\n");
+	close(fd);
+	ck_assert(log_has(
+		&s,
+		"client refused on console 0 (tcp 127.0.0.1:25175): the kernel has no socket diagnostics",
+		3000));
+}
+END_TEST
+
 static void stat_socket(const char *path, unsigned int mode, gid_t gid)
 {
 	struct stat st;
@@ -748,6 +814,7 @@ Suite *access_suite(void)
 	tcase_add_test(tc,
 		       test_tcp_stranger_that_types_and_closes_at_once_is_refused);
 	tcase_add_test(tc, test_tcp_refusals_are_logged_rate_limited);
+	tcase_add_test(tc, test_tcp_without_sock_diag_refuses_everybody);
 	tcase_add_test(tc, test_uds_stranger_is_kept_out_by_mode_and_by_uid);
 	tcase_add_test(tc, test_uds_allow_group_shares_the_socket_and_admits);
 	tcase_add_test(tc, test_port_stranger_is_kept_out_by_mode_and_by_uid);
