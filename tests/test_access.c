@@ -290,6 +290,45 @@ START_TEST(test_policy_admits_a_group_by_primary_gid)
 }
 END_TEST
 
+/* Names and numbers as the options give them; limits say so. */
+START_TEST(test_policy_parses_names_numbers_and_limits)
+{
+	static struct peer_policy p;
+	char err[256], arg[16];
+	uid_t uid = 0;
+	gid_t gid = 0;
+
+	ck_assert_int_eq(peer_parse_user("nobody", &uid, err, sizeof(err)), 0);
+	ck_assert_uint_eq(uid, NOBODY_UID);
+	ck_assert_int_eq(peer_parse_group("nogroup", &gid, err, sizeof(err)),
+			 0);
+	ck_assert_uint_eq(gid, NOBODY_GID);
+	/* A uid needs no passwd entry; a name must have one. */
+	ck_assert_int_eq(peer_parse_user("54321", &uid, err, sizeof(err)), 0);
+	ck_assert_uint_eq(uid, 54321);
+	ck_assert_int_eq(peer_parse_user("1x", &uid, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "no user named '1x'");
+	ck_assert_int_eq(peer_parse_group("", &gid, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "no group named ''");
+	ck_assert_int_eq(peer_parse_group("4294967295", &gid, err, sizeof(err)),
+			 -1);
+	ck_assert_str_eq(err, "group id 4294967295 is out of range");
+	for (unsigned int i = 0; i < PEER_MAX_ALLOWED; i++) {
+		snprintf(arg, sizeof(arg), "%u", 2000 + i);
+		ck_assert_int_eq(peer_policy_add_user(&p, arg, err,
+						      sizeof(err)),
+				 0);
+	}
+	/* Given twice is given once; one more is one too many. */
+	ck_assert_int_eq(peer_policy_add_user(&p, "2000", err, sizeof(err)), 0);
+	ck_assert_int_eq(peer_policy_add_user(&p, "3000", err, sizeof(err)),
+			 -1);
+	ck_assert_str_eq(err, "at most 32 users");
+	ck_assert(peer_allowed(&p, 2031));
+	ck_assert(!peer_allowed(&p, 3000));
+}
+END_TEST
+
 /* A gid no group has: only its primary users, here none. */
 START_TEST(test_policy_of_an_empty_group_admits_nobody_more)
 {
@@ -803,6 +842,7 @@ Suite *access_suite(void)
 	tcase_add_test(tc, test_policy_admits_listed_users);
 	tcase_add_test(tc, test_policy_admits_a_group_by_primary_gid);
 	tcase_add_test(tc, test_policy_of_an_empty_group_admits_nobody_more);
+	tcase_add_test(tc, test_policy_parses_names_numbers_and_limits);
 	suite_add_tcase(suite, tc);
 	tc = tcase_create("doors");
 	tcase_set_timeout(tc, 60);
