@@ -749,6 +749,8 @@ static void start_with_port(const char *allow, char *path, size_t len)
 	extra[0] = arg;
 	session_start(&s, extra);
 	ck_assert(wait_for_socket(path, 5000));
+	/* That probe was root's: wait until it has come and gone. */
+	ck_assert(log_has(&s, "port 1 (data): host client left", 5000));
 }
 
 START_TEST(test_port_stranger_is_kept_out_by_mode_and_by_uid)
