@@ -306,6 +306,30 @@ static void write_failed(struct console_log *cl, int err, uint64_t n)
 	atomic_fetch_add_explicit(&cl->dropped_write, n, memory_order_relaxed);
 }
 
+/*
+ * cut_partial_line() - a write error left part of an asciicast line in the
+ * file: cut it off (a regular file only), so that every line stays JSON
+ *
+ * Return: how many of the buffer's first @done bytes are in the file now
+ */
+static size_t cut_partial_line(struct console_log *cl, size_t done)
+{
+	const char *nl;
+	size_t keep = 0;
+	off_t end;
+
+	if (cl->format != CONSOLE_LOG_ASCIICAST || cl->out.p[done - 1] == '\n')
+		return done;
+	nl = memrchr(cl->out.p, '\n', done);
+	if (nl)
+		keep = (size_t)(nl - cl->out.p) + 1;
+	end = lseek(cl->fd, 0, SEEK_END);
+	if (end < (off_t)(done - keep) ||
+	    ftruncate(cl->fd, end - (off_t)(done - keep)) < 0)
+		return done; /* a FIFO: the error line ends the cut one */
+	return keep;
+}
+
 /* Write out the buffer, then give the ring's room back. After write
  * errors the buffer begins with the line that says what was lost; writing
  * it is the test of whether the file works again. */
@@ -327,6 +351,8 @@ static void flush_out(struct console_log *cl)
 		}
 		done += (size_t)r;
 	}
+	if (done && done < len)
+		done = cut_partial_line(cl, done);
 	if (done) {
 		cl->w_line_start = cl->out.p[done - 1] == '\n';
 		atomic_fetch_add_explicit(&cl->written, done,

@@ -1400,6 +1400,51 @@ START_TEST(test_file_of_another_user_is_refused)
 }
 END_TEST
 
+/* A write error in the middle of an asciicast line: the part written is
+ * cut off, and the file says what was lost in an event of its own; every
+ * line stays what a JSON reader takes. */
+START_TEST(test_asciicast_write_error_leaves_whole_lines)
+{
+	struct rlimit lim = {1000, RLIM_INFINITY};
+	struct console_log *cl = open_cast(path, 80, 24);
+	char a[600];
+	char b[600];
+	char want[800];
+	char *text;
+	size_t len;
+	int saved;
+	bool ok;
+
+	memset(a, 'a', sizeof(a));
+	memset(b, 'b', sizeof(b));
+	/* Header and a's line fit in 1000 bytes, b's line does not. No
+	 * assertion until the limit is lifted (see above). */
+	saved = capture_start();
+	ok = setrlimit(RLIMIT_FSIZE, &lim) == 0;
+	console_log_append(cl, &(struct iovec){a, sizeof(a)}, 1, 0);
+	ok = drained(cl) && ok;
+	console_log_append(cl, &(struct iovec){b, sizeof(b)}, 1, 0);
+	ok = drained(cl) && ok;
+	lim.rlim_cur = RLIM_INFINITY;
+	ok = setrlimit(RLIMIT_FSIZE, &lim) == 0 && ok;
+	ck_assert(ok);
+	append_str(cl, "c");
+	console_log_close(cl);
+	text = capture_end(saved);
+	ck_assert_msg(count_lines_with(text, "cannot write it (File too large)") == 1,
+		      "log: %s", text);
+	free(text);
+	text = cast_text(path, &len);
+	ck_assert_uint_gt(len, sizeof(a));
+	ck_assert(memcmp(text, a, sizeof(a)) == 0);
+	snprintf(want, sizeof(want), "%s", text + sizeof(a));
+	ck_assert_msg(strncmp(want, "\r\n[vhost-device-console: ", 25) == 0 &&
+			      strstr(want, " bytes of the console log dropped: cannot write the log file: File too large]\r\nc"),
+		      "after the a's: %s", want);
+	free(text);
+}
+END_TEST
+
 Suite *console_log_suite(void)
 {
 	Suite *su = suite_create("console_log");
@@ -1436,6 +1481,7 @@ Suite *console_log_suite(void)
 	tcase_add_test(tc, test_failed_reopen_is_retried);
 	tcase_add_test(tc, test_reopen_does_not_follow_a_planted_link);
 	tcase_add_test(tc, test_file_of_another_user_is_refused);
+	tcase_add_test(tc, test_asciicast_write_error_leaves_whole_lines);
 	suite_add_tcase(su, tc);
 	return su;
 }
