@@ -189,9 +189,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ns += (int64_t)(next() % 3) * 1000000;
 		make_room(&r);
 		if (what == 0)
-			log_fmt_note(&r.f, &r.b, ns, "[vhost-device-console: a note]");
+			log_fmt_note(&r.f, &r.b, ns,
+				     "[vhost-device-console: a note]");
 		else if (what == 1)
-			log_fmt_resize(&r.f, &r.b, ns, next() % 500, next() % 200);
+			log_fmt_resize(&r.f, &r.b, ns, next() % 500,
+				       next() % 200);
 		else if (what == 2) {
 			log_fmt_end(&r.f, &r.b);
 			check_out(&r);
@@ -199,8 +201,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			log_fmt_begin(&r.f, &r.b, ns, 1, 80, 24);
 		}
 		while (piece) {
-			size_t n = log_fmt_data(&r.f, &r.b, ns, data + pos,
-						piece);
+			size_t n =
+				log_fmt_data(&r.f, &r.b, ns, data + pos, piece);
 
 			pos += n;
 			piece -= n;

@@ -35,10 +35,11 @@
  * A write error (ENOSPC, EIO, ...) drops what could not be written, is
  * reported once until writing works again, and leaves a like line in the
  * file when it does (in a recording, the part of a line written before
- * the error is cut off again, so every line stays JSON). A file that cannot be opened (at a reopen, or at the
- * start of a worker the supervisor restarted) is an error of the log, not
- * of the console: the output is dropped and counted, and the thread tries
- * again after 1 s, 2 s, 4 s ... at most every 60 s, and at each reopen.
+ * the error is cut off again, so every line stays JSON). A file that cannot be
+ * opened (at a reopen, or at the start of a worker the supervisor restarted) is
+ * an error of the log, not of the console: the output is dropped and counted,
+ * and the thread tries again after 1 s, 2 s, 4 s ... at most every 60 s, and at
+ * each reopen.
  *
  * Every function is called from one thread, the worker's event loop, and
  * only after the worker was forked: a log is never carried across fork().

@@ -732,9 +732,30 @@ START_TEST(test_full_device_is_reported_once_and_counted)
 }
 END_TEST
 
-START_TEST(test_write_error_ends_with_a_marker_line)
+/*
+ * past_the_limit() - 600 a's, then 600 b's, with the file limited to 1000
+ * bytes (RLIMIT_FSIZE): the b's meet a write error. The limit holds for
+ * Check's own files too, so no assertion (each one a message to Check)
+ * until it is lifted. Return: the saved stderr (capture_start()).
+ */
+static int past_the_limit(struct console_log *cl, const char *a, const char *b)
 {
 	struct rlimit lim = {1000, RLIM_INFINITY};
+	int saved = capture_start();
+	bool ok = setrlimit(RLIMIT_FSIZE, &lim) == 0;
+
+	console_log_append(cl, &(struct iovec){(void *)a, 600}, 1, 0);
+	ok = drained(cl) && ok;
+	console_log_append(cl, &(struct iovec){(void *)b, 600}, 1, 0);
+	ok = drained(cl) && ok;
+	lim.rlim_cur = RLIM_INFINITY;
+	ok = setrlimit(RLIMIT_FSIZE, &lim) == 0 && ok;
+	ck_assert(ok);
+	return saved;
+}
+
+START_TEST(test_write_error_ends_with_a_marker_line)
+{
 	struct console_log *cl = open_log(path, false, 0, 0);
 	struct console_log_stats st;
 	char want[1400];
@@ -743,22 +764,11 @@ START_TEST(test_write_error_ends_with_a_marker_line)
 	char *text;
 	size_t len;
 	int saved;
-	bool ok;
 
 	memset(a, 'a', sizeof(a));
 	memset(b, 'b', sizeof(b));
-	/* The file may grow to 1000 bytes: 600 a, 400 b, and 200 b fail.
-	 * The limit holds for Check's own files too, so no assertion (each
-	 * one a message to Check) until it is lifted. */
-	saved = capture_start();
-	ok = setrlimit(RLIMIT_FSIZE, &lim) == 0;
-	console_log_append(cl, &(struct iovec){a, sizeof(a)}, 1, 0);
-	ok = drained(cl) && ok;
-	console_log_append(cl, &(struct iovec){b, sizeof(b)}, 1, 0);
-	ok = drained(cl) && ok;
-	lim.rlim_cur = RLIM_INFINITY;
-	ok = setrlimit(RLIMIT_FSIZE, &lim) == 0 && ok;
-	ck_assert(ok);
+	/* 600 a, 400 b, and 200 b fail. */
+	saved = past_the_limit(cl, a, b);
 	console_log_poll(cl);
 	append_str(cl, "c\n");
 	wait_drained(cl);
@@ -1405,7 +1415,6 @@ END_TEST
  * line stays what a JSON reader takes. */
 START_TEST(test_asciicast_write_error_leaves_whole_lines)
 {
-	struct rlimit lim = {1000, RLIM_INFINITY};
 	struct console_log *cl = open_cast(path, 80, 24);
 	char a[600];
 	char b[600];
@@ -1413,34 +1422,27 @@ START_TEST(test_asciicast_write_error_leaves_whole_lines)
 	char *text;
 	size_t len;
 	int saved;
-	bool ok;
 
 	memset(a, 'a', sizeof(a));
 	memset(b, 'b', sizeof(b));
-	/* Header and a's line fit in 1000 bytes, b's line does not. No
-	 * assertion until the limit is lifted (see above). */
-	saved = capture_start();
-	ok = setrlimit(RLIMIT_FSIZE, &lim) == 0;
-	console_log_append(cl, &(struct iovec){a, sizeof(a)}, 1, 0);
-	ok = drained(cl) && ok;
-	console_log_append(cl, &(struct iovec){b, sizeof(b)}, 1, 0);
-	ok = drained(cl) && ok;
-	lim.rlim_cur = RLIM_INFINITY;
-	ok = setrlimit(RLIMIT_FSIZE, &lim) == 0 && ok;
-	ck_assert(ok);
+	/* Header and a's line fit in 1000 bytes, b's line does not. */
+	saved = past_the_limit(cl, a, b);
 	append_str(cl, "c");
 	console_log_close(cl);
 	text = capture_end(saved);
-	ck_assert_msg(count_lines_with(text, "cannot write it (File too large)") == 1,
+	ck_assert_msg(count_lines_with(text,
+				       "cannot write it (File too large)") == 1,
 		      "log: %s", text);
 	free(text);
 	text = cast_text(path, &len);
 	ck_assert_uint_gt(len, sizeof(a));
 	ck_assert(memcmp(text, a, sizeof(a)) == 0);
 	snprintf(want, sizeof(want), "%s", text + sizeof(a));
-	ck_assert_msg(strncmp(want, "\r\n[vhost-device-console: ", 25) == 0 &&
-			      strstr(want, " bytes of the console log dropped: cannot write the log file: File too large]\r\nc"),
-		      "after the a's: %s", want);
+	ck_assert_msg(
+		strncmp(want, "\r\n[vhost-device-console: ", 25) == 0 &&
+			strstr(want,
+			       " bytes of the console log dropped: cannot write the log file: File too large]\r\nc"),
+		"after the a's: %s", want);
 	free(text);
 }
 END_TEST

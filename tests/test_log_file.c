@@ -295,8 +295,8 @@ START_TEST(test_bad_log_path_at_first_start_is_an_error)
 {
 	static struct run_result res;
 	char vu[160], con[160], arg[200];
-	const char *args[] = {"-s", vu, "--backend=uds", "--uds-path", con,
-			      arg, NULL};
+	const char *args[] = {"-s", vu,	 "--backend=uds", "--uds-path", con,
+			      arg,  NULL};
 
 	make_tmpdir(log_dir, sizeof(log_dir));
 	snprintf(vu, sizeof(vu), "%s/vu", log_dir);
@@ -306,7 +306,8 @@ START_TEST(test_bad_log_path_at_first_start_is_an_error)
 	ck_assert_msg(WIFEXITED(res.status) && WEXITSTATUS(res.status) == 1,
 		      "status %d; stderr: %s", res.status, res.err);
 	ck_assert_msg(strstr(res.err, "cannot open the console log ") &&
-			      strstr(res.err, "/gone/guest-0: No such file or directory"),
+			      strstr(res.err,
+				     "/gone/guest-0: No such file or directory"),
 		      "stderr: %s", res.err);
 }
 END_TEST
