@@ -15,6 +15,7 @@
 #include <sys/un.h>
 
 #include "options.h"
+#include "sd_listen.h"
 
 enum {
 	OPT_UDS_PATH = 256,
@@ -397,8 +398,9 @@ static bool validate(const struct options *o, const struct given *g)
 		fail("--fd: serves one socket; --socket-count must be 1");
 		return false;
 	}
-	if (!g->fd && !o->socket_path) {
-		fail("--socket-path: is required (or --fd)");
+	/* Socket activation: systemd passes the vhost-user sockets. */
+	if (!g->fd && !o->socket_path && !sd_listen_passed()) {
+		fail("--socket-path: is required (or --fd, or sockets from systemd)");
 		return false;
 	}
 	if (o->socket_path &&
@@ -440,7 +442,7 @@ static bool validate(const struct options *o, const struct given *g)
 		return false;
 	}
 	if (o->web_port && !o->web_token_file && !o->socket_path) {
-		fail("--web-token-file: is required with --web-port and --fd");
+		fail("--web-token-file: is required with --web-port and no --socket-path");
 		return false;
 	}
 	if (o->uds_path && o->backend != BACKEND_UDS) {
