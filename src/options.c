@@ -124,6 +124,10 @@ static const char usage_text[] =
 	"types. Guest output waits in the output buffer while no client is\n"
 	"connected and goes to the next one.\n"
 	"\n"
+	"Under systemd (Type=notify; sockets passed by a socket unit, named\n"
+	"vhost-user.I, console.I, web.I or port.NAME.I), --socket-path is not\n"
+	"needed; see SYSTEMD in vhost-device-console(1).\n"
+	"\n"
 	"Exit status: 0 on a signal or a requested quit, 1 on a bad command line\n"
 	"or a failure to start.\n"
 	"See vhost-device-console(1) for more.\n";

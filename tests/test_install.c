@@ -382,6 +382,56 @@ START_TEST(test_installed_units_pass_systemd_analyze_verify)
 }
 END_TEST
 
+/* @text as README.md shows a file: each line not blank indented by 4. */
+static void indent_block(const char *text, char *out, size_t len)
+{
+	size_t n = 0;
+	bool bol = true;
+
+	for (const char *p = text; *p && n + 6 < len; p++) {
+		if (bol && *p != '\n') {
+			memcpy(out + n, "    ", 4);
+			n += 4;
+		}
+		out[n++] = *p;
+		bol = *p == '\n';
+	}
+	out[n] = '\0';
+}
+
+START_TEST(test_readme_shows_the_units_as_installed)
+{
+	static const char *const units[] = {"vhost-device-console@.service",
+					    "vhost-device-console@.socket"};
+	static char readme[65536 * 2], unit[16384], block[20000];
+	char path[512];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/README.md", srcdir());
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(readme, 1, sizeof(readme) - 1, f);
+	readme[n] = '\0';
+	fclose(f);
+	for (size_t i = 0; i < 2; i++) {
+		char *at;
+
+		snprintf(path, sizeof(path), "%s/systemd/%s", srcdir(), units[i]);
+		snprintf(unit, sizeof(unit), "%s", read_file(path));
+		/* What make install writes with PREFIX=/usr/local. */
+		while ((at = strstr(unit, "@BINDIR@")) != NULL) {
+			memmove(at + 14, at + 8, strlen(at + 8) + 1);
+			memcpy(at, "/usr/local/bin", 14);
+		}
+		indent_block(unit, block, sizeof(block));
+		ck_assert_msg(strstr(readme, block),
+			      "README.md does not show %s as installed:\n%s",
+			      units[i], block);
+	}
+}
+END_TEST
+
 START_TEST(test_json_reader_rejects_what_is_not_json)
 {
 	static const char *const keys[] = {"type"};
@@ -438,6 +488,7 @@ Suite *install_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_json_reader_rejects_what_is_not_json);
 	tcase_add_test(tc, test_man_page_names_the_descriptor);
+	tcase_add_test(tc, test_readme_shows_the_units_as_installed);
 	tcase_add_test(tc,
 		       test_install_writes_vhost_user_descriptor_naming_the_binary);
 	tcase_add_test(tc, test_installed_units_pass_systemd_analyze_verify);
