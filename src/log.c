@@ -249,15 +249,16 @@ static size_t line_prefix(char *line, size_t len, enum log_level level)
 	if (log_worker >= 0)
 		snprintf(idx, sizeof(idx), "%d", log_worker);
 	if (log_journal) {
-		r = snprintf(line, len, "<%d>%s%s: ", level_priority[level], who,
-			     idx);
+		r = snprintf(line, len, "<%d>%s%s: ", level_priority[level],
+			     who, idx);
 		return r > 0 ? (size_t)r : 0;
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	n = strftime(line, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	r = snprintf(line + n, len - n, ".%03ldZ %s%s %s: ",
-		     ts.tv_nsec / 1000000, who, idx, level_names[level]);
+	r = snprintf(line + n, len - n,
+		     ".%03ldZ %s%s %s: ", ts.tv_nsec / 1000000, who, idx,
+		     level_names[level]);
 	return r > 0 ? n + (size_t)r : n;
 }
 

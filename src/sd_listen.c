@@ -69,7 +69,8 @@ static int match_port(const char *name, const struct options *o,
 
 	for (int exact = 1; exact >= 0; exact--) {
 		for (unsigned int p = 0; p < o->port_count; p++) {
-			snprintf(role, sizeof(role), "port.%s", o->ports[p].name);
+			snprintf(role, sizeof(role), "port.%s",
+				 o->ports[p].name);
 			if (exact && strcmp(name, role) != 0)
 				continue;
 			if (match_role(name, role, &out->index) == 0) {
@@ -152,9 +153,8 @@ static bool is_loopback(int fd)
 static int check_socket(const struct sd_listen_fd *f, const char *name,
 			const struct options *o, char *err, size_t errlen)
 {
-	bool inet = f->role == SD_LISTEN_WEB ||
-		    (f->role == SD_LISTEN_CONSOLE &&
-		     o->backend == BACKEND_NETWORK);
+	bool inet = f->role == SD_LISTEN_WEB || (f->role == SD_LISTEN_CONSOLE &&
+						 o->backend == BACKEND_NETWORK);
 	int domain = 0, type = 0;
 	int listening = sock_listener_kind(f->fd, &domain, &type);
 
@@ -162,15 +162,24 @@ static int check_socket(const struct sd_listen_fd *f, const char *name,
 		return fail(err, errlen, "fd %d ('%s') is not a socket", f->fd,
 			    name);
 	if (type != SOCK_STREAM)
-		return fail(err, errlen, "fd %d ('%s') is not a stream socket (ListenStream=)", f->fd, name);
+		return fail(err, errlen,
+			    "fd %d ('%s') is not a stream socket (ListenStream=)",
+			    f->fd, name);
 	if (!inet && domain != AF_UNIX)
-		return fail(err, errlen, "fd %d ('%s') is not a unix socket; it must be a path", f->fd, name);
+		return fail(err, errlen,
+			    "fd %d ('%s') is not a unix socket; it must be a path",
+			    f->fd, name);
 	if (inet && domain != AF_INET && domain != AF_INET6)
-		return fail(err, errlen, "fd %d ('%s') is not a TCP socket", f->fd, name);
+		return fail(err, errlen, "fd %d ('%s') is not a TCP socket",
+			    f->fd, name);
 	if (!listening)
-		return fail(err, errlen, "fd %d ('%s') is not listening (Accept=no)", f->fd, name);
+		return fail(err, errlen,
+			    "fd %d ('%s') is not listening (Accept=no)", f->fd,
+			    name);
 	if (inet && !is_loopback(f->fd))
-		return fail(err, errlen, "fd %d ('%s') is not bound to the loopback address (127.0.0.1 or ::1)", f->fd, name);
+		return fail(err, errlen,
+			    "fd %d ('%s') is not bound to the loopback address (127.0.0.1 or ::1)",
+			    f->fd, name);
 	return 0;
 }
 
@@ -179,11 +188,17 @@ static int check_role(const struct sd_listen_fd *f, const char *name,
 		      const struct options *o, char *err, size_t errlen)
 {
 	if (f->role == SD_LISTEN_CONSOLE && o->backend == BACKEND_NESTED)
-		return fail(err, errlen, "fd %d is named '%s', but the nested backend has no console socket", f->fd, name);
+		return fail(err, errlen,
+			    "fd %d is named '%s', but the nested backend has no console socket",
+			    f->fd, name);
 	if (f->role == SD_LISTEN_WEB && !o->web_port)
-		return fail(err, errlen, "fd %d is named '%s', but --web-port is not set", f->fd, name);
+		return fail(err, errlen,
+			    "fd %d is named '%s', but --web-port is not set",
+			    f->fd, name);
 	if (f->index >= (long)o->socket_count)
-		return fail(err, errlen, "fd %d ('%s') would be guest %ld's, but --socket-count is %u", f->fd, name, f->index, o->socket_count);
+		return fail(err, errlen,
+			    "fd %d ('%s') would be guest %ld's, but --socket-count is %u",
+			    f->fd, name, f->index, o->socket_count);
 	return 0;
 }
 
@@ -211,7 +226,9 @@ static int assign_indexes(struct sd_listen *l, char **names,
 			if (!same_socket_kind(f, g))
 				continue;
 			if (g->plain != f->plain)
-				return fail(err, errlen, "fds %d ('%s') and %d ('%s') name one kind of socket with and without a guest index", g->fd, names[j], f->fd, names[i]);
+				return fail(err, errlen,
+					    "fds %d ('%s') and %d ('%s') name one kind of socket with and without a guest index",
+					    g->fd, names[j], f->fd, names[i]);
 			earlier++;
 		}
 		if (f->plain)
@@ -225,7 +242,10 @@ static int assign_indexes(struct sd_listen *l, char **names,
 		for (unsigned int j = 0; j < i; j++)
 			if (same_socket_kind(f, &l->fds[j]) &&
 			    l->fds[j].index == f->index)
-				return fail(err, errlen, "fds %d ('%s') and %d ('%s') are both guest %ld's", l->fds[j].fd, names[j], f->fd, names[i], f->index);
+				return fail(err, errlen,
+					    "fds %d ('%s') and %d ('%s') are both guest %ld's",
+					    l->fds[j].fd, names[j], f->fd,
+					    names[i], f->index);
 	}
 	return 0;
 }
@@ -240,7 +260,9 @@ static int check_vhost_user_count(const struct sd_listen *l,
 	for (unsigned int i = 0; i < l->count; i++)
 		n += l->fds[i].role == SD_LISTEN_VHOST_USER;
 	if (n != o->socket_count)
-		return fail(err, errlen, "%u vhost-user socket%s passed (LISTEN_FDS=%u), but --socket-count is %u", n, n == 1 ? "" : "s", l->count, o->socket_count);
+		return fail(err, errlen,
+			    "%u vhost-user socket%s passed (LISTEN_FDS=%u), but --socket-count is %u",
+			    n, n == 1 ? "" : "s", l->count, o->socket_count);
 	return 0;
 }
 
@@ -257,6 +279,31 @@ bool sd_listen_passed(void)
 
 	snprintf(self, sizeof(self), "%ld", (long)getpid());
 	return pid && fds && strcmp(pid, self) == 0 && strcmp(fds, "0") != 0;
+}
+
+/* LISTEN_FDS: decimal digits; above SD_LISTEN_FDS_MAX when it is not. */
+static unsigned int parse_count(const char *s)
+{
+	unsigned int v = 0;
+
+	if (!*s)
+		return SD_LISTEN_FDS_MAX + 1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > SD_LISTEN_FDS_MAX)
+			return SD_LISTEN_FDS_MAX + 1;
+		v = v * 10 + (unsigned int)(*s - '0');
+	}
+	return v;
+}
+
+/* How many names LISTEN_FDNAMES holds: one more than its colons. */
+static unsigned int count_names(const char *s)
+{
+	unsigned int n = 1;
+
+	for (; *s; s++)
+		n += *s == ':';
+	return n;
 }
 
 static void unset_env(void)
@@ -288,21 +335,25 @@ static char **split_names(char *list, unsigned int count)
 }
 
 /* Each fd open, close-on-exec (never into a worker's exec), and named. */
-static int take_fds(struct sd_listen *l, char **names,
-		    const struct options *o, char *err, size_t errlen)
+static int take_fds(struct sd_listen *l, char **names, const struct options *o,
+		    char *err, size_t errlen)
 {
 	for (unsigned int i = 0; i < l->count; i++) {
 		struct sd_listen_fd *f = &l->fds[i];
 
 		f->fd = SD_LISTEN_FDS_START + (int)i;
 		if (sock_set_cloexec(f->fd) < 0)
-			return fail(err, errlen, "fd %d (of LISTEN_FDS=%u) is not open", f->fd, l->count);
+			return fail(err, errlen,
+				    "fd %d (of LISTEN_FDS=%u) is not open",
+				    f->fd, l->count);
 	}
 	for (unsigned int i = 0; i < l->count; i++) {
 		struct sd_listen_fd *f = &l->fds[i];
 
 		if (sd_listen_parse_name(names[i], o, f) < 0)
-			return fail(err, errlen, "fd %d is named '%s'; names are vhost-user, console, web or port.NAME, each with an optional .INDEX (FileDescriptorName=)", f->fd, names[i]);
+			return fail(err, errlen,
+				    "fd %d is named '%s'; names are vhost-user, console, web or port.NAME, each with an optional .INDEX (FileDescriptorName=)",
+				    f->fd, names[i]);
 		if (check_socket(f, names[i], o, err, errlen) < 0)
 			return -1;
 	}
@@ -329,40 +380,34 @@ int sd_listen_open(struct sd_listen *l, const struct options *o, char *err,
 	const char *names_s = getenv("LISTEN_FDNAMES");
 	char *list = NULL;
 	char **names = NULL;
-	unsigned int count = 0;
+	unsigned int count;
 	int r = -1;
 
 	memset(l, 0, sizeof(*l));
-	if (!sd_listen_passed() || o->listen_fd >= 0) {
+	if (!count_s || !sd_listen_passed() || o->listen_fd >= 0) {
 		unset_env();
 		return 0;
 	}
-	for (const char *p = count_s; *p; p++) {
-		if (*p < '0' || *p > '9' || count > SD_LISTEN_FDS_MAX) {
-			unset_env();
-			return fail(err, errlen, "LISTEN_FDS=%s is not a number up to %u", count_s, SD_LISTEN_FDS_MAX);
-		}
-		count = count * 10 + (unsigned int)(*p - '0');
-	}
+	count = parse_count(count_s);
 	if (count > SD_LISTEN_FDS_MAX) {
-		unset_env();
-		return fail(err, errlen, "LISTEN_FDS=%s is not a number up to %u", count_s, SD_LISTEN_FDS_MAX);
+		fail(err, errlen, "LISTEN_FDS=%s is not a number up to %u",
+		     count_s, SD_LISTEN_FDS_MAX);
+		goto out;
 	}
-	if (names_s) {
-		unsigned int n = 1;
-
-		for (const char *p = names_s; *p; p++)
-			n += *p == ':';
-		if (n != count) {
-			fail(err, errlen, "LISTEN_FDNAMES names %u socket%s, LISTEN_FDS=%u", n, n == 1 ? "" : "s", count);
-			unset_env();
-			return -1;
-		}
-		list = strdup(names_s);
+	if (count == 0) {
+		r = 0;
+		goto out;
 	}
+	if (names_s && count_names(names_s) != count) {
+		fail(err, errlen,
+		     "LISTEN_FDNAMES names %u socket%s, LISTEN_FDS=%u",
+		     count_names(names_s), count_names(names_s) == 1 ? "" : "s",
+		     count);
+		goto out;
+	}
+	list = names_s ? strdup(names_s) : NULL;
 	l->fds = calloc(count, sizeof(*l->fds));
 	names = split_names(list, count);
-	unset_env();
 	if (!l->fds || !names || (names_s && !list)) {
 		fail(err, errlen, "out of memory for %u sockets", count);
 		goto out;
@@ -370,6 +415,7 @@ int sd_listen_open(struct sd_listen *l, const struct options *o, char *err,
 	l->count = count;
 	r = take_fds(l, names, o, err, errlen);
 out:
+	unset_env();
 	free(names);
 	free(list);
 	return r;

@@ -78,8 +78,7 @@ static uint64_t parse_u64(const char *s)
  *
  * Return: the interval in microseconds, or 0 when there is none for us
  */
-uint64_t sd_notify_parse_watchdog(const char *usec, const char *pid,
-				  pid_t self)
+uint64_t sd_notify_parse_watchdog(const char *usec, const char *pid, pid_t self)
 {
 	uint64_t v = parse_u64(usec);
 
@@ -114,9 +113,9 @@ void sd_notify_open(struct sd_notify *n)
 			 strerror(errno));
 		goto out;
 	}
-	n->watchdog_usec = sd_notify_parse_watchdog(getenv("WATCHDOG_USEC"),
-						    getenv("WATCHDOG_PID"),
-						    getpid());
+	n->watchdog_usec =
+		sd_notify_parse_watchdog(getenv("WATCHDOG_USEC"),
+					 getenv("WATCHDOG_PID"), getpid());
 out:
 	unsetenv("NOTIFY_SOCKET");
 	unsetenv("WATCHDOG_USEC");
@@ -167,8 +166,11 @@ static void set_status(struct sd_notify *n, const char *line)
 {
 	size_t i;
 
-	for (i = 0; line[i] && i < sizeof(n->status) - 1; i++)
-		n->status[i] = line[i] >= ' ' && line[i] <= '~' ? line[i] : ' ';
+	for (i = 0; i < sizeof(n->status) - 1 && line[i]; i++) {
+		n->status[i] = line[i];
+		if (line[i] < ' ' || line[i] > '~')
+			n->status[i] = ' ';
+	}
 	n->status[i] = '\0';
 }
 

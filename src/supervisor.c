@@ -183,14 +183,15 @@ static int load_web_token(struct supervisor *s)
 }
 
 /* The --port sockets of one index: PATH + i, private to the user. */
-static int open_port_listeners(struct supervisor *s, struct child *c,
-			       char *err, size_t errlen)
+static int open_port_listeners(struct supervisor *s, struct child *c, char *err,
+			       size_t errlen)
 {
 	const struct options *o = c->spec.opts;
 
 	for (unsigned int p = 0; p < o->port_count; p++) {
-		c->spec.port_listen_fd[p] = sd_listen_take(
-			&s->passed, SD_LISTEN_PORT, p, c->spec.index);
+		c->spec.port_listen_fd[p] =
+			sd_listen_take(&s->passed, SD_LISTEN_PORT, p,
+				       c->spec.index);
 		if (c->spec.port_listen_fd[p] >= 0)
 			continue;
 		snprintf(c->port_path[p], sizeof(c->port_path[p]), "%s%u",
@@ -209,8 +210,9 @@ static int open_backend_listener(struct supervisor *s, struct child *c,
 	const struct options *o = c->spec.opts;
 
 	if (o->backend != BACKEND_NESTED) {
-		c->spec.backend_listen_fd = sd_listen_take(
-			&s->passed, SD_LISTEN_CONSOLE, 0, c->spec.index);
+		c->spec.backend_listen_fd =
+			sd_listen_take(&s->passed, SD_LISTEN_CONSOLE, 0,
+				       c->spec.index);
 		if (c->spec.backend_listen_fd >= 0)
 			return 0;
 	}

@@ -324,8 +324,7 @@ static int verify_units(const char *prefix, char *out, size_t len)
 			 "mkdir -p '%s/verify' && cp "
 			 "'%s/lib/systemd/system/vhost-device-console@.%s' "
 			 "'%s/verify/vhost-device-console@t.%s'",
-			 prefix,
-			 prefix, units[i], prefix, units[i]);
+			 prefix, prefix, units[i], prefix, units[i]);
 		ck_assert_int_eq(system(cmd), 0);
 	}
 	snprintf(cmd, sizeof(cmd),
@@ -359,19 +358,30 @@ START_TEST(test_installed_units_pass_systemd_analyze_verify)
 	unit = read_file(path);
 	snprintf(want, sizeof(want), "\nExecStart=%s/bin/vhost-device-console ",
 		 dir);
-	ck_assert_msg(strstr(unit, want), "%s does not run the installed binary (%s):\n%s", path, want + 1, unit);
+	ck_assert_msg(strstr(unit, want),
+		      "%s does not run the installed binary (%s):\n%s", path,
+		      want + 1, unit);
 	ck_assert_msg(strstr(unit, "\nType=notify\n"), "not Type=notify");
-	ck_assert_msg(strstr(unit, "\nEnvironmentFile=/etc/vhost-device-console/%i.conf\n"), "no EnvironmentFile per instance");
-	ck_assert_msg(strstr(unit, "\nRestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK\n"), "address families");
+	ck_assert_msg(
+		strstr(unit,
+		       "\nEnvironmentFile=/etc/vhost-device-console/%i.conf\n"),
+		"no EnvironmentFile per instance");
+	ck_assert_msg(
+		strstr(unit,
+		       "\nRestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK\n"),
+		"address families");
 
 	ck_assert_msg(verify_units(dir, out, sizeof(out)) == 0 && !out[0],
 		      "systemd-analyze verify failed or warned:\n%s", out);
 
 	/* A unit it must reject: the check is not a rubber stamp. */
-	snprintf(cmd, sizeof(cmd), "printf '[Service]\\nExecStart=%s/bin/missing\\n' >>'%s'", dir, path);
+	snprintf(cmd, sizeof(cmd),
+		 "printf '[Service]\\nExecStart=%s/bin/missing\\n' >>'%s'", dir,
+		 path);
 	ck_assert_int_eq(system(cmd), 0);
-	ck_assert_msg(verify_units(dir, out, sizeof(out)) != 0,
-		      "systemd-analyze verify accepted a second ExecStart= naming a missing binary");
+	ck_assert_msg(
+		verify_units(dir, out, sizeof(out)) != 0,
+		"systemd-analyze verify accepted a second ExecStart= naming a missing binary");
 
 	ck_assert_int_eq(run_make_prefix("uninstall", dir), 0);
 	ck_assert_msg(!path_exists(path), "make uninstall left %s", path);
@@ -417,7 +427,8 @@ START_TEST(test_readme_shows_the_units_as_installed)
 	for (size_t i = 0; i < 2; i++) {
 		char *at;
 
-		snprintf(path, sizeof(path), "%s/systemd/%s", srcdir(), units[i]);
+		snprintf(path, sizeof(path), "%s/systemd/%s", srcdir(),
+			 units[i]);
 		snprintf(unit, sizeof(unit), "%s", read_file(path));
 		/* What make install writes with PREFIX=/usr/local. */
 		while ((at = strstr(unit, "@BINDIR@")) != NULL) {

@@ -164,8 +164,8 @@ static void spawn(struct daemon_proc *d, const struct launch *l,
 	if (err_fd < 0) {
 		snprintf(d->log_path, sizeof(d->log_path), "%s/daemon-%d.log",
 			 dir, seq++);
-		err_fd = open(d->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			      0600);
+		err_fd = open(d->log_path,
+			      O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		ck_assert_int_ge(err_fd, 0);
 	}
 	d->pid = fork();
@@ -209,6 +209,21 @@ static void expect_exit(int status, int code, struct daemon_proc *d)
 		      daemon_log(d));
 }
 
+/* Started, and its first notification is @ready. */
+static void spawn_ready(struct daemon_proc *d, const struct launch *l,
+			const char *const args[], const char *ready)
+{
+	spawn(d, l, args);
+	expect_msg(d, ready);
+}
+
+/* SIGTERM: status 0, and STOPPING=1 is the next notification. */
+static void stop_expect_stopping(struct daemon_proc *d)
+{
+	expect_exit(daemon_stop(d, SIGTERM, 10000), 0, d);
+	expect_msg(d, "STOPPING=1");
+}
+
 /* The daemon refuses what was passed: exit 1, one line that says @what. */
 static void expect_one_error_line(const struct launch *l,
 				  const char *const args[], const char *what)
@@ -230,19 +245,17 @@ START_TEST(test_notify_ready_status_then_stopping_in_order)
 {
 	char env[160], con1[160];
 	struct launch l = {.err_fd = -1, .env = {env}};
-	const char *a[] = {"-s", vu, "-b", "uds", "--uds-path", con, "-c", "2",
-			   NULL};
+	const char *a[] = {"-s", vu,   "-b", "uds", "--uds-path",
+			   con,	 "-c", "2",  NULL};
 	struct daemon_proc d;
 
 	snprintf(env, sizeof(env), "NOTIFY_SOCKET=%s", notify_path);
 	snprintf(con1, sizeof(con1), "%s/con1", dir);
-	spawn(&d, &l, a);
-	expect_msg(&d, "READY=1\nSTATUS=2 guests, 2 workers running");
+	spawn_ready(&d, &l, a, "READY=1\nSTATUS=2 guests, 2 workers running");
 	/* READY came after every socket listens. */
 	ck_assert(path_exists(con0) && path_exists(con1));
 	ck_assert_int_ge(connect_unix(vu0), 0);
-	expect_exit(daemon_stop(&d, SIGTERM, 10000), 0, &d);
-	expect_msg(&d, "STOPPING=1");
+	stop_expect_stopping(&d);
 	ck_assert_str_eq(next_msg(200, true), "");
 }
 END_TEST
@@ -252,8 +265,8 @@ START_TEST(test_notify_abstract_socket_and_status_follows_workers)
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char env[160], name[64], comm[32];
 	struct launch l = {.err_fd = -1, .env = {env}};
-	const char *a[] = {"-s", vu, "-b", "uds", "--uds-path", con, "-c", "2",
-			   NULL};
+	const char *a[] = {"-s", vu,   "-b", "uds", "--uds-path",
+			   con,	 "-c", "2",  NULL};
 	struct daemon_proc d;
 	pid_t w;
 
@@ -268,8 +281,7 @@ START_TEST(test_notify_abstract_socket_and_status_follows_workers)
 					  1 + strlen(name))),
 			 0);
 	snprintf(env, sizeof(env), "NOTIFY_SOCKET=@%s", name);
-	spawn(&d, &l, a);
-	expect_msg(&d, "READY=1\nSTATUS=2 guests, 2 workers running");
+	spawn_ready(&d, &l, a, "READY=1\nSTATUS=2 guests, 2 workers running");
 
 	snprintf(comm, sizeof(comm), "vdc-worker-%d", 1);
 	w = wait_for_child(d.pid, comm, 0, 5000);
@@ -277,8 +289,7 @@ START_TEST(test_notify_abstract_socket_and_status_follows_workers)
 	kill(w, SIGKILL);
 	expect_msg(&d, "STATUS=2 guests, 1 worker running");
 	expect_msg(&d, "STATUS=2 guests, 2 workers running");
-	expect_exit(daemon_stop(&d, SIGTERM, 10000), 0, &d);
-	expect_msg(&d, "STOPPING=1");
+	stop_expect_stopping(&d);
 }
 END_TEST
 
@@ -293,37 +304,36 @@ START_TEST(test_sigusr1_sends_reloading_with_monotonic_time_then_ready)
 	const char *got;
 
 	snprintf(env, sizeof(env), "NOTIFY_SOCKET=%s", notify_path);
-	spawn(&d, &l, a);
-	expect_msg(&d, "READY=1\nSTATUS=1 guest, 1 worker running");
+	spawn_ready(&d, &l, a, "READY=1\nSTATUS=1 guest, 1 worker running");
 	clock_gettime(CLOCK_MONOTONIC, &before);
 	kill(d.pid, SIGUSR1);
 	got = next_msg(10000, false);
 	clock_gettime(CLOCK_MONOTONIC, &after);
 	ck_assert_msg(sscanf(got, "RELOADING=1\nMONOTONIC_USEC=%llu", &usec) ==
 			      1,
-		      "expected RELOADING=1 and MONOTONIC_USEC=, got '%s'", got);
-	ck_assert_uint_ge(usec, (unsigned long long)before.tv_sec * 1000000 +
-					(unsigned long long)before.tv_nsec / 1000);
-	ck_assert_uint_le(usec, (unsigned long long)after.tv_sec * 1000000 +
-					(unsigned long long)after.tv_nsec / 1000);
+		      "expected RELOADING=1 and MONOTONIC_USEC=, got '%s'",
+		      got);
+	ck_assert_uint_ge(usec,
+			  (unsigned long long)before.tv_sec * 1000000 +
+				  (unsigned long long)before.tv_nsec / 1000);
+	ck_assert_uint_le(usec,
+			  (unsigned long long)after.tv_sec * 1000000 +
+				  (unsigned long long)after.tv_nsec / 1000);
 	expect_msg(&d, "READY=1\nSTATUS=1 guest, 1 worker running");
-	expect_exit(daemon_stop(&d, SIGTERM, 10000), 0, &d);
-	expect_msg(&d, "STOPPING=1");
+	stop_expect_stopping(&d);
 }
 END_TEST
 
 START_TEST(test_watchdog_pings_only_when_meant_for_us)
 {
 	char env[160];
-	struct launch l = {.err_fd = -1,
-			   .env = {env, "WATCHDOG_USEC=40000"}};
+	struct launch l = {.err_fd = -1, .env = {env, "WATCHDOG_USEC=40000"}};
 	const char *a[] = {"-s", vu, "-b", "uds", "--uds-path", con, NULL};
 	struct daemon_proc d;
 	const char *got;
 
 	snprintf(env, sizeof(env), "NOTIFY_SOCKET=%s", notify_path);
-	spawn(&d, &l, a);
-	expect_msg(&d, "READY=1\nSTATUS=1 guest, 1 worker running");
+	spawn_ready(&d, &l, a, "READY=1\nSTATUS=1 guest, 1 worker running");
 	for (int i = 0; i < 3; i++) {
 		got = next_msg(10000, true);
 		ck_assert_msg(strcmp(got, "WATCHDOG=1") == 0,
@@ -337,8 +347,7 @@ START_TEST(test_watchdog_pings_only_when_meant_for_us)
 	l.env[1] = "WATCHDOG_USEC=2000";
 	while (next_msg(50, true)[0])
 		;
-	spawn(&d, &l, a);
-	expect_msg(&d, "READY=1\nSTATUS=1 guest, 1 worker running");
+	spawn_ready(&d, &l, a, "READY=1\nSTATUS=1 guest, 1 worker running");
 	kill(d.pid, SIGUSR1);
 	got = next_msg(10000, true);
 	ck_assert_msg(strncmp(got, "RELOADING=1\n", 12) == 0, "got '%s'", got);
@@ -353,8 +362,7 @@ END_TEST
 START_TEST(test_notify_socket_gone_never_fails_the_daemon)
 {
 	char env[160];
-	struct launch l = {.err_fd = -1,
-			   .env = {env, "WATCHDOG_USEC=10000"}};
+	struct launch l = {.err_fd = -1, .env = {env, "WATCHDOG_USEC=10000"}};
 	const char *a[] = {"-s", vu, "-b", "uds", "--uds-path", con, NULL};
 	struct daemon_proc d;
 
@@ -372,8 +380,10 @@ START_TEST(test_notify_socket_gone_never_fails_the_daemon)
 	spawn(&d, &l, a);
 	ck_assert(wait_for_socket(vu0, 10000));
 	expect_exit(daemon_stop(&d, SIGTERM, 10000), 0, &d);
-	ck_assert_msg(strstr(daemon_log(&d), "warn: NOTIFY_SOCKET=vsock:2:1234 is not a unix socket path or @name"),
-		      "log:\n%s", daemon_log(&d));
+	ck_assert_msg(
+		strstr(daemon_log(&d),
+		       "warn: NOTIFY_SOCKET=vsock:2:1234 is not a unix socket path or @name"),
+		"log:\n%s", daemon_log(&d));
 }
 END_TEST
 
@@ -383,52 +393,81 @@ static bool have_socket_activate(void)
 	return system("command -v systemd-socket-activate >/dev/null") == 0;
 }
 
-START_TEST(test_systemd_socket_activate_serves_the_passed_socket)
+/*
+ * socket_activate() - systemd-socket-activate @sa_args, then the daemon
+ * with @args, stderr (both's) to @log; it execs the daemon in its place
+ * at the first connection, so the pid is the daemon's
+ */
+static pid_t socket_activate(const char *log, const char *const sa_args[],
+			     const char *const args[])
 {
-	char sock[128], env[200], log[128];
-	struct fe fe;
-	struct fe_config cfg = {.socket_path = sock, .style = FE_STYLE_QEMU};
-	uint64_t features = 0;
-	struct stat st;
-	int status;
+	const char *argv[32] = {"systemd-socket-activate"};
+	size_t n = 1;
 	pid_t pid;
 
-	if (!have_socket_activate()) {
-		printf("SKIP: no systemd-socket-activate (package systemd)\n");
-		return;
-	}
-	snprintf(sock, sizeof(sock), "%s/guest.sock", dir);
-	snprintf(log, sizeof(log), "%s/activate.log", dir);
-	snprintf(env, sizeof(env), "NOTIFY_SOCKET=%s", notify_path);
+	for (size_t i = 0; sa_args[i] && n < 15; i++)
+		argv[n++] = sa_args[i];
+	argv[n++] = daemon_path();
+	for (size_t i = 0; args[i] && n < 31; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
 		dup2(fd, 2);
-		unsetenv("LISTEN_FDS");
-		execlp("systemd-socket-activate", "systemd-socket-activate",
-		       "-l", sock, "--fdname=vhost-user", "-E", env, daemon_path(),
-		       "-b", "uds", "--uds-path", con, (char *)NULL);
+		execvp(argv[0], (char *const *)argv);
 		_exit(127);
 	}
-	/* It starts the daemon at the first connection, as systemd does. */
-	ck_assert(wait_for_socket(sock, 10000));
+	return pid;
+}
+
+/* @path (a log) shows @text within 10 s. */
+static bool wait_file_has(const char *path, const char *text)
+{
+	struct daemon_proc d;
+
+	snprintf(d.log_path, sizeof(d.log_path), "%s", path);
+	for (long deadline = now_ms() + 10000; now_ms() < deadline;
+	     sleep_ms(20))
+		if (strstr(daemon_log(&d), text))
+			return true;
+	return false;
+}
+
+START_TEST(test_systemd_socket_activate_serves_the_passed_socket)
+{
+	char sock[128], env[200], listening[160];
+	const char *sa[] = {"-l", sock, "--fdname=vhost-user", "-E", env, NULL};
+	const char *a[] = {"-b", "uds", "--uds-path", con, NULL};
+	struct fe fe;
+	struct fe_config cfg = {.socket_path = sock, .style = FE_STYLE_QEMU};
+	uint64_t features = 0;
+	struct daemon_proc d;
+	struct stat st;
+
+	if (!have_socket_activate()) {
+		printf("SKIP: no systemd-socket-activate (package systemd)\n");
+		return;
+	}
+	snprintf(sock, sizeof(sock), "%s/guest.sock", dir);
+	snprintf(d.log_path, sizeof(d.log_path), "%s/activate.log", dir);
+	snprintf(env, sizeof(env), "NOTIFY_SOCKET=%s", notify_path);
+	snprintf(listening, sizeof(listening), "Listening on %s", sock);
+	d.pid = socket_activate(d.log_path, sa, a);
+	ck_assert_msg(wait_file_has(d.log_path, listening), "log:\n%s",
+		      daemon_log(&d));
+	/* The daemon starts at this first connection, as under systemd. */
+	ck_assert_msg(!path_exists(con0), "the daemon ran before a connection");
 	ck_assert_int_eq(fe_open(&fe, &cfg), 0);
 	ck_assert_msg(fe_get_u64(&fe, VHOST_USER_GET_FEATURES, &features) == 0,
 		      "%s", fe.err);
 	ck_assert(features & (1ULL << VHOST_USER_F_PROTOCOL_FEATURES));
-	{
-		struct daemon_proc d = {.pid = pid};
-
-		snprintf(d.log_path, sizeof(d.log_path), "%s", log);
-		expect_msg(&d, "READY=1\nSTATUS=1 guest, 1 worker running");
-		fe_close(&fe);
-		ck_assert(path_exists(con0));
-		status = daemon_stop(&d, SIGTERM, 10000);
-		expect_exit(status, 0, &d);
-		expect_msg(&d, "STOPPING=1");
-	}
+	expect_msg(&d, "READY=1\nSTATUS=1 guest, 1 worker running");
+	fe_close(&fe);
+	ck_assert(path_exists(con0));
+	stop_expect_stopping(&d);
 	/* The socket we bound is gone; the one systemd passed is its own. */
 	ck_assert_msg(!path_exists(con0), "%s left behind", con0);
 	ck_assert_msg(stat(sock, &st) == 0 && S_ISSOCK(st.st_mode),
@@ -438,62 +477,48 @@ END_TEST
 
 START_TEST(test_systemd_socket_activate_datagram_is_one_error_line)
 {
-	char sock[128], log[128], buf[2048];
-	int ours = 0;
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd, status;
-	pid_t pid;
-	FILE *f;
-	size_t n;
+	char sock[128];
+	const char *sa[] = {"-d", "-l", sock, NULL};
+	const char *a[] = {"-b", "network", NULL};
+	struct sockaddr_un sa_un = {.sun_family = AF_UNIX};
+	struct daemon_proc d;
+	const char *log;
+	int fd, ours = 0;
 
 	if (!have_socket_activate()) {
 		printf("SKIP: no systemd-socket-activate (package systemd)\n");
 		return;
 	}
 	snprintf(sock, sizeof(sock), "%s/guest.sock", dir);
-	snprintf(log, sizeof(log), "%s/activate.log", dir);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int lfd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-		dup2(lfd, 2);
-		execlp("systemd-socket-activate", "systemd-socket-activate",
-		       "-d", "-l", sock, daemon_path(), "-b", "network",
-		       (char *)NULL);
-		_exit(127);
-	}
+	snprintf(d.log_path, sizeof(d.log_path), "%s/activate.log", dir);
+	d.pid = socket_activate(d.log_path, sa, a);
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	strncpy(sa.sun_path, sock, sizeof(sa.sun_path) - 1);
+	strncpy(sa_un.sun_path, sock, sizeof(sa_un.sun_path) - 1);
 	for (long deadline = now_ms() + 10000; now_ms() < deadline;
 	     sleep_ms(20))
-		if (sendto(fd, "x", 1, 0, (struct sockaddr *)&sa, sizeof(sa)) ==
-		    1)
+		if (sendto(fd, "x", 1, 0, (struct sockaddr *)&sa_un,
+			   sizeof(sa_un)) == 1)
 			break;
 	close(fd);
-	status = wait_pid_timeout(pid, 10000);
-	ck_assert_msg(status != -1 && WIFEXITED(status) &&
-			      WEXITSTATUS(status) == 1,
-		      "status %#x", status);
-	f = fopen(log, "r");
-	ck_assert_ptr_nonnull(f);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
+	expect_exit(wait_pid_timeout(d.pid, 10000), 1, &d);
+	log = daemon_log(&d);
 	/* systemd-socket-activate's own lines say "Listening", "Execing". */
-	ck_assert_msg(strstr(buf, "main error: cannot start: socket activation: fd 3 ('vhost-user') is not a stream socket"),
-		      "log:\n%s", buf);
-	for (const char *p = buf; (p = strstr(p, "Z main ")); p++)
+	ck_assert_msg(
+		strstr(log,
+		       "main error: cannot start: socket activation: fd 3 ('vhost-user') is not a stream socket"),
+		"log:\n%s", log);
+	for (const char *p = log; (p = strstr(p, "Z main ")); p++)
 		ours++;
-	ck_assert_msg(ours == 1 && !strstr(buf, "Z w0 "),
-		      "not one line from the daemon:\n%s", buf);
+	ck_assert_msg(ours == 1 && !strstr(log, "Z w0 "),
+		      "not one line from the daemon:\n%s", log);
 }
 END_TEST
 
 START_TEST(test_passed_sockets_by_name_and_index_are_served_and_kept)
 {
 	char a0[128], b1[128], passed_con1[128], con1[128];
-	struct launch l = {.err_fd = -1, .names = "vhost-user.1:console.1:vhost-user.0"};
+	struct launch l = {.err_fd = -1,
+			   .names = "vhost-user.1:console.1:vhost-user.0"};
 	const char *a[] = {"-b", "uds", "--uds-path", con, "-c", "2", NULL};
 	struct daemon_proc d;
 	struct fe fe;
@@ -519,10 +544,13 @@ START_TEST(test_passed_sockets_by_name_and_index_are_served_and_kept)
 	/* vu1 is guest 1's: its worker accepted the connection. */
 	ck_assert_int_ne(wait_for_child(d.pid, "vdc-worker-1", 0, 5000), 0);
 	ck_assert_int_ge(connect_unix(passed_con1), 0);
-	ck_assert_msg(strstr(daemon_log(&d), "listening on 2 sockets passed by systemd (uds backend)"),
-		      "log:\n%s", daemon_log(&d));
+	ck_assert_msg(
+		strstr(daemon_log(&d),
+		       "listening on 2 sockets passed by systemd (uds backend)"),
+		"log:\n%s", daemon_log(&d));
 	expect_exit(daemon_stop(&d, SIGTERM, 10000), 0, &d);
-	ck_assert(path_exists(a0) && path_exists(b1) && path_exists(passed_con1));
+	ck_assert(path_exists(a0) && path_exists(b1) &&
+		  path_exists(passed_con1));
 	ck_assert_msg(!path_exists(con0), "%s left behind", con0);
 }
 END_TEST
@@ -545,106 +573,100 @@ START_TEST(test_fd_option_keeps_working_with_listen_fds_set)
 }
 END_TEST
 
+/* A unix stream socket bound at @path and not listening. */
+static int bound_unix_at(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return high_fd(fd);
+}
+
+/*
+ * make_passed() - the sockets of @kinds, one letter each: u a listening
+ * unix stream socket, q a unix seqpacket one, n a unix stream socket that
+ * does not listen, l TCP on 127.0.0.1, a TCP on every address
+ */
+static unsigned int make_passed(const char *kinds, int *fds)
+{
+	unsigned int n = 0;
+
+	for (; kinds[n]; n++) {
+		char path[160];
+
+		snprintf(path, sizeof(path), "%s/passed%u", dir, n);
+		unlink(path);
+		switch (kinds[n]) {
+		case 'u':
+			fds[n] = listen_unix_at(path, SOCK_STREAM);
+			break;
+		case 'q':
+			fds[n] = listen_unix_at(path, SOCK_SEQPACKET);
+			break;
+		case 'n':
+			fds[n] = bound_unix_at(path);
+			break;
+		case 'l':
+			fds[n] = listen_tcp_any(INADDR_LOOPBACK);
+			break;
+		default:
+			fds[n] = listen_tcp_any(INADDR_ANY);
+			break;
+		}
+	}
+	return n;
+}
+
 START_TEST(test_mismatched_sockets_are_one_error_line_each)
 {
-	char p[4][128];
-	const char *two[] = {"-b", "network", "-p", "23621", "-c", "2", NULL};
-	const char *one[] = {"-b", "network", "-p", "23623", NULL};
+	const char *two[] = {"-b", "network", "-c", "2", NULL};
+	const char *one[] = {"-b", "network", NULL};
 	const char *nested[] = {NULL};
-	struct launch l = {.err_fd = -1};
+	static const struct {
+		const char *kinds, *names; /* names NULL: no LISTEN_FDNAMES */
+		int guests; /* 0: nested backend */
+		const char *what;
+	} cases[] = {
+		{"u", NULL, 2,
+		 "1 vhost-user socket passed (LISTEN_FDS=1), but --socket-count is 2"},
+		{"uu", "vhost-user:vhost-device-console@a.socket", 1,
+		 "fd 4 is named 'vhost-device-console@a.socket'; names are"},
+		{"u", "vhost-user:console", 1,
+		 "LISTEN_FDNAMES names 2 sockets, LISTEN_FDS=1"},
+		{"uu", "vhost-user:console", 1,
+		 "fd 4 ('console') is not a TCP socket"},
+		{"q", "vhost-user.0", 1,
+		 "fd 3 ('vhost-user.0') is not a stream socket"},
+		{"l", "vhost-user.0", 1,
+		 "fd 3 ('vhost-user.0') is not a unix socket; it must be a path"},
+		{"n", "vhost-user.0", 1,
+		 "fd 3 ('vhost-user.0') is not listening"},
+		{"ua", "vhost-user:console", 1,
+		 "fd 4 ('console') is not bound to the loopback address"},
+		{"uu", "vhost-user.0:vhost-user.1", 1,
+		 "fd 4 ('vhost-user.1') would be guest 1's, but --socket-count is 1"},
+		{"uu", "vhost-user.0:vhost-user.0", 2,
+		 "fds 3 ('vhost-user.0') and 4 ('vhost-user.0') are both guest 0's"},
+		{"uu", "vhost-user:vhost-user.1", 2,
+		 "name one kind of socket with and without a guest index"},
+		{"uu", "vhost-user:console", 0,
+		 "the nested backend has no console socket"},
+		{"ul", "vhost-user:web", 1,
+		 "fd 4 is named 'web', but --web-port is not set"},
+	};
 
-	for (int i = 0; i < 4; i++)
-		snprintf(p[i], sizeof(p[i]), "%s/s%d", dir, i);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct launch l = {.err_fd = -1, .names = cases[i].names};
+		const char *const *args = cases[i].guests == 2	 ? two
+					  : cases[i].guests == 1 ? one
+								 : nested;
 
-	/* Count: two guests, one vhost-user socket. */
-	l.fds[0] = listen_unix_at(p[0], SOCK_STREAM);
-	l.nfds = 1;
-	l.names = NULL;
-	expect_one_error_line(&l, two, "1 vhost-user socket passed (LISTEN_FDS=1), but --socket-count is 2");
-	unlink(p[0]);
-
-	/* A name that is none of ours. */
-	l.fds[0] = listen_unix_at(p[0], SOCK_STREAM);
-	l.fds[1] = listen_unix_at(p[1], SOCK_STREAM);
-	l.nfds = 2;
-	l.names = "vhost-user:vhost-device-console@a.socket";
-	expect_one_error_line(&l, one, "fd 4 is named 'vhost-device-console@a.socket'; names are");
-	unlink(p[0]);
-	unlink(p[1]);
-
-	/* Names and fds that do not add up. */
-	l.fds[0] = listen_unix_at(p[0], SOCK_STREAM);
-	l.nfds = 1;
-	l.names = "vhost-user:console";
-	expect_one_error_line(&l, one, "LISTEN_FDNAMES names 2 sockets, LISTEN_FDS=1");
-	unlink(p[0]);
-
-	/* Type: a unix socket for the TCP console; a socket not listening. */
-	l.fds[0] = listen_unix_at(p[0], SOCK_STREAM);
-	l.fds[1] = listen_unix_at(p[1], SOCK_STREAM);
-	l.nfds = 2;
-	l.names = "vhost-user:console";
-	expect_one_error_line(&l, one, "fd 4 ('console') is not a TCP socket");
-	unlink(p[0]);
-	unlink(p[1]);
-	l.fds[0] = listen_unix_at(p[0], SOCK_SEQPACKET);
-	l.nfds = 1;
-	l.names = "vhost-user.0";
-	expect_one_error_line(&l, one, "fd 3 ('vhost-user.0') is not a stream socket");
-	unlink(p[0]);
-	l.fds[0] = listen_tcp_any(INADDR_LOOPBACK);
-	expect_one_error_line(&l, one, "fd 3 ('vhost-user.0') is not a unix socket; it must be a path");
-	{
-		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		struct sockaddr_un sa = {.sun_family = AF_UNIX};
-
-		strncpy(sa.sun_path, p[0], sizeof(sa.sun_path) - 1);
-		ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-		l.fds[0] = high_fd(fd);
+		l.nfds = make_passed(cases[i].kinds, l.fds);
+		expect_one_error_line(&l, args, cases[i].what);
 	}
-	expect_one_error_line(&l, one, "fd 3 ('vhost-user.0') is not listening");
-	unlink(p[0]);
-
-	/* A TCP console off the loopback address. */
-	l.fds[0] = listen_unix_at(p[0], SOCK_STREAM);
-	l.fds[1] = listen_tcp_any(INADDR_ANY);
-	l.nfds = 2;
-	l.names = "vhost-user:console";
-	expect_one_error_line(&l, one, "fd 4 ('console') is not bound to the loopback address");
-	unlink(p[0]);
-
-	/* Guest 1 of one; two sockets for guest 0; plain and indexed. */
-	l.fds[0] = listen_unix_at(p[0], SOCK_STREAM);
-	l.fds[1] = listen_unix_at(p[1], SOCK_STREAM);
-	l.names = "vhost-user.0:vhost-user.1";
-	expect_one_error_line(&l, one, "fd 4 ('vhost-user.1') would be guest 1's, but --socket-count is 1");
-	unlink(p[0]);
-	unlink(p[1]);
-	l.fds[0] = listen_unix_at(p[0], SOCK_STREAM);
-	l.fds[1] = listen_unix_at(p[1], SOCK_STREAM);
-	l.names = "vhost-user.0:vhost-user.0";
-	expect_one_error_line(&l, two, "fds 3 ('vhost-user.0') and 4 ('vhost-user.0') are both guest 0's");
-	unlink(p[0]);
-	unlink(p[1]);
-	l.fds[0] = listen_unix_at(p[0], SOCK_STREAM);
-	l.fds[1] = listen_unix_at(p[1], SOCK_STREAM);
-	l.names = "vhost-user:vhost-user.1";
-	expect_one_error_line(&l, two, "name one kind of socket with and without a guest index");
-	unlink(p[0]);
-	unlink(p[1]);
-
-	/* A console for the nested backend; web without --web-port. */
-	l.fds[0] = listen_unix_at(p[0], SOCK_STREAM);
-	l.fds[1] = listen_unix_at(p[1], SOCK_STREAM);
-	l.names = "vhost-user:console";
-	expect_one_error_line(&l, nested, "the nested backend has no console socket");
-	unlink(p[0]);
-	unlink(p[1]);
-	l.fds[0] = listen_unix_at(p[0], SOCK_STREAM);
-	l.fds[1] = listen_tcp_any(INADDR_LOOPBACK);
-	l.names = "vhost-user:web";
-	expect_one_error_line(&l, one, "fd 4 is named 'web', but --web-port is not set");
-	unlink(p[0]);
 }
 END_TEST
 
@@ -668,9 +690,19 @@ START_TEST(test_socket_names_parse)
 	ck_assert_int_eq(sd_listen_parse_name("port.a.1.3", &o, &f), 0);
 	ck_assert(f.role == SD_LISTEN_PORT && f.port == 1 && f.index == 3);
 	static const char *const bad[] = {
-		"", "vhost-user.", "vhost-user.x", "vhost-user.-1",
-		"vhost-user.+1", "vhost-user.1.2", "vhost-user0", "console.4294967296",
-		"port.b", "port.", "port.a.", "stdin", "vhost-user.0 ",
+		"",
+		"vhost-user.",
+		"vhost-user.x",
+		"vhost-user.-1",
+		"vhost-user.+1",
+		"vhost-user.1.2",
+		"vhost-user0",
+		"console.4294967296",
+		"port.b",
+		"port.",
+		"port.a.",
+		"stdin",
+		"vhost-user.0 ",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ck_assert_msg(sd_listen_parse_name(bad[i], &o, &f) < 0,
@@ -684,7 +716,9 @@ START_TEST(test_notify_address_and_watchdog_parse)
 	socklen_t len;
 	char longpath[200];
 
-	ck_assert_int_eq(sd_notify_parse_socket("/run/systemd/notify", &sa, &len), 0);
+	ck_assert_int_eq(sd_notify_parse_socket("/run/systemd/notify", &sa,
+						&len),
+			 0);
 	ck_assert_str_eq(sa.sun_path, "/run/systemd/notify");
 	ck_assert_uint_eq(len, offsetof(struct sockaddr_un, sun_path) + 20);
 	ck_assert_int_eq(sd_notify_parse_socket("@abc", &sa, &len), 0);
@@ -699,14 +733,18 @@ START_TEST(test_notify_address_and_watchdog_parse)
 	ck_assert_int_lt(sd_notify_parse_socket("relative", &sa, &len), 0);
 	ck_assert_int_lt(sd_notify_parse_socket("vsock:2:1", &sa, &len), 0);
 
-	ck_assert_uint_eq(sd_notify_parse_watchdog("30000000", NULL, 5), 30000000);
-	ck_assert_uint_eq(sd_notify_parse_watchdog("30000000", "5", 5), 30000000);
+	ck_assert_uint_eq(sd_notify_parse_watchdog("30000000", NULL, 5),
+			  30000000);
+	ck_assert_uint_eq(sd_notify_parse_watchdog("30000000", "5", 5),
+			  30000000);
 	ck_assert_uint_eq(sd_notify_parse_watchdog("30000000", "6", 5), 0);
 	ck_assert_uint_eq(sd_notify_parse_watchdog("30000000", "x", 5), 0);
 	ck_assert_uint_eq(sd_notify_parse_watchdog(NULL, "5", 5), 0);
 	ck_assert_uint_eq(sd_notify_parse_watchdog("-1", NULL, 5), 0);
 	ck_assert_uint_eq(sd_notify_parse_watchdog("10s", NULL, 5), 0);
-	ck_assert_uint_eq(sd_notify_parse_watchdog("99999999999999999999999", NULL, 5), 0);
+	ck_assert_uint_eq(sd_notify_parse_watchdog("99999999999999999999999",
+						   NULL, 5),
+			  0);
 }
 END_TEST
 
@@ -761,8 +799,9 @@ START_TEST(test_journal_stream_gets_priority_prefixes_and_no_timestamp)
 {
 	char env[64], out[8192], file[128], file0[160];
 	struct launch l = {.env = {env}};
-	const char *a[] = {"-s", vu, "-b", "uds", "--uds-path", con,
-			   "--log-level", "debug", NULL};
+	const char *a[] = {"-s",	  vu,		"-b",
+			   "uds",	  "--uds-path", con,
+			   "--log-level", "debug",	NULL};
 	const char *bad[] = {"-s", file, "-b", "uds", "--uds-path", con, NULL};
 	struct daemon_proc d = {0};
 	struct stat st;
@@ -813,7 +852,8 @@ START_TEST(test_journal_stream_gets_priority_prefixes_and_no_timestamp)
 	spawn(&d, &l, a);
 	read_pipe_until(pfd[0], out, sizeof(out), "Z main info: listening on ");
 	ck_assert_msg(line_with(out, "Z main info: listening on ") &&
-			      !strncmp(line_with(out, "Z main info: listening on "),
+			      !strncmp(line_with(out,
+						 "Z main info: listening on "),
 				       "20", 2),
 		      "stderr:\n%s", out);
 	expect_exit(daemon_stop(&d, SIGTERM, 10000), 0, &d);
@@ -833,16 +873,22 @@ Suite *systemd_suite(void)
 	tcase_add_test(tc, test_notify_address_and_watchdog_parse);
 	tcase_add_test(tc, test_journal_stream_parse);
 	tcase_add_test(tc, test_notify_ready_status_then_stopping_in_order);
-	tcase_add_test(tc, test_notify_abstract_socket_and_status_follows_workers);
-	tcase_add_test(tc, test_sigusr1_sends_reloading_with_monotonic_time_then_ready);
+	tcase_add_test(tc,
+		       test_notify_abstract_socket_and_status_follows_workers);
+	tcase_add_test(tc,
+		       test_sigusr1_sends_reloading_with_monotonic_time_then_ready);
 	tcase_add_test(tc, test_watchdog_pings_only_when_meant_for_us);
 	tcase_add_test(tc, test_notify_socket_gone_never_fails_the_daemon);
-	tcase_add_test(tc, test_systemd_socket_activate_serves_the_passed_socket);
-	tcase_add_test(tc, test_systemd_socket_activate_datagram_is_one_error_line);
-	tcase_add_test(tc, test_passed_sockets_by_name_and_index_are_served_and_kept);
+	tcase_add_test(tc,
+		       test_systemd_socket_activate_serves_the_passed_socket);
+	tcase_add_test(tc,
+		       test_systemd_socket_activate_datagram_is_one_error_line);
+	tcase_add_test(tc,
+		       test_passed_sockets_by_name_and_index_are_served_and_kept);
 	tcase_add_test(tc, test_fd_option_keeps_working_with_listen_fds_set);
 	tcase_add_test(tc, test_mismatched_sockets_are_one_error_line_each);
-	tcase_add_test(tc, test_journal_stream_gets_priority_prefixes_and_no_timestamp);
+	tcase_add_test(tc,
+		       test_journal_stream_gets_priority_prefixes_and_no_timestamp);
 	suite_add_tcase(s, tc);
 	return s;
 }
