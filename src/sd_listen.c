@@ -9,9 +9,10 @@
  * line naming the fd and what is wrong, instead of a worker that later
  * accepts on a datagram socket. The names are in sd_listen.h.
  *
- * A TCP socket passed for the console or the web console must be bound to
+ * A TCP socket passed for the console or the web console must be IPv4 on
  * the loopback address: the daemon's own listeners never are anything
- * else, and its doors (the peer's uid) are built for that.
+ * else, and its doors (the peer's uid) and the web console's peer
+ * addresses are built for that.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -126,27 +127,16 @@ fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-/* Loopback: 127.0.0.0/8, ::1, or ::ffff:127.x.y.z. */
+/* IPv4 loopback, 127.0.0.0/8: where the daemon's own TCP listeners are. */
 static bool is_loopback(int fd)
 {
-	struct sockaddr_storage ss = {0};
-	socklen_t len = sizeof(ss);
+	struct sockaddr_in in = {0};
+	socklen_t len = sizeof(in);
 
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+	if (getsockname(fd, (struct sockaddr *)&in, &len) < 0 ||
+	    in.sin_family != AF_INET)
 		return false;
-	if (ss.ss_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
-
-		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
-	}
-	if (ss.ss_family == AF_INET6) {
-		const struct in6_addr *a =
-			&((const struct sockaddr_in6 *)&ss)->sin6_addr;
-
-		return IN6_IS_ADDR_LOOPBACK(a) ||
-		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
-	}
-	return false;
+	return (ntohl(in.sin_addr.s_addr) >> 24) == 127;
 }
 
 /* Is the fd the kind of listener its role needs? */
@@ -169,16 +159,17 @@ static int check_socket(const struct sd_listen_fd *f, const char *name,
 		return fail(err, errlen,
 			    "fd %d ('%s') is not a unix socket; it must be a path",
 			    f->fd, name);
-	if (inet && domain != AF_INET && domain != AF_INET6)
-		return fail(err, errlen, "fd %d ('%s') is not a TCP socket",
-			    f->fd, name);
+	if (inet && domain != AF_INET)
+		return fail(err, errlen,
+			    "fd %d ('%s') is not an IPv4 TCP socket", f->fd,
+			    name);
 	if (!listening)
 		return fail(err, errlen,
 			    "fd %d ('%s') is not listening (Accept=no)", f->fd,
 			    name);
 	if (inet && !is_loopback(f->fd))
 		return fail(err, errlen,
-			    "fd %d ('%s') is not bound to the loopback address (127.0.0.1 or ::1)",
+			    "fd %d ('%s') is not bound to the loopback address (127.0.0.1)",
 			    f->fd, name);
 	return 0;
 }

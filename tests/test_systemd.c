@@ -25,6 +25,7 @@
 
 #include "frontend.h"
 #include "helpers.h"
+#include "session.h"
 #include "log.h"
 #include "options.h"
 #include "sd_listen.h"
@@ -127,6 +128,18 @@ static int listen_tcp_any(uint32_t addr)
 	struct sockaddr_in sa = {.sin_family = AF_INET,
 				 .sin_addr.s_addr = htonl(addr)};
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(fd, 8), 0);
+	return high_fd(fd);
+}
+
+static int listen_tcp6_loopback(void)
+{
+	struct sockaddr_in6 sa = {.sin6_family = AF_INET6,
+				  .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
@@ -555,6 +568,79 @@ START_TEST(test_passed_sockets_by_name_and_index_are_served_and_kept)
 }
 END_TEST
 
+/* The port a TCP listener was bound to. */
+static int bound_port(int fd)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	return ntohs(sa.sin_port);
+}
+
+static int connect_tcp(int port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+START_TEST(test_passed_tcp_console_web_and_port_sockets_are_served)
+{
+	char token[160], agent[160], opt_port[200], passed_agent[160];
+	char agent0[170], reply[256] = "";
+	struct launch l = {.err_fd = -1,
+			   .names = "port.agent:web.0:console:vhost-user"};
+	const char *a[] = {"-b",     "network",		 "--web-port",
+			   "1",	     "--web-token-file", token,
+			   "--port", opt_port,		 NULL};
+	struct daemon_proc d;
+	int con_port, web_port, fd;
+
+	snprintf(token, sizeof(token), "%s/token", dir);
+	snprintf(agent, sizeof(agent), "%s/agent", dir);
+	snprintf(agent0, sizeof(agent0), "%s0", agent);
+	snprintf(passed_agent, sizeof(passed_agent), "%s/passed-agent", dir);
+	snprintf(opt_port, sizeof(opt_port), "agent:%s", agent);
+	l.fds[0] = listen_unix_at(passed_agent, SOCK_STREAM);
+	l.fds[1] = listen_tcp_any(INADDR_LOOPBACK);
+	l.fds[2] = listen_tcp_any(INADDR_LOOPBACK);
+	l.fds[3] = listen_unix_at(vu0, SOCK_STREAM);
+	l.nfds = 4;
+	web_port = bound_port(l.fds[1]);
+	con_port = bound_port(l.fds[2]);
+	spawn(&d, &l, a);
+	ck_assert_msg(wait_for_child(d.pid, "vdc-worker-0", 0, 5000) != 0,
+		      "log:\n%s", daemon_log(&d));
+
+	/* The console, on the port systemd bound (not --tcp-port's). */
+	fd = connect_tcp(con_port);
+	ck_assert_msg(wait_file_has(d.log_path, "console client connected"),
+		      "log:\n%s", daemon_log(&d));
+	close(fd);
+	/* The web console answers HTTP on its passed socket. */
+	fd = connect_tcp(web_port);
+	write_all(fd, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 27);
+	ck_assert(read_exact(fd, reply, 12, 10000));
+	ck_assert_msg(!strncmp(reply, "HTTP/1.1 ", 9), "reply '%s'", reply);
+	close(fd);
+	/* The agent port: the passed path, and nothing bound at PATH0. */
+	fd = connect_unix(passed_agent);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_msg(wait_file_has(d.log_path, "port client connected"),
+		      "log:\n%s", daemon_log(&d));
+	close(fd);
+	ck_assert_msg(!path_exists(agent0), "%s bound though passed", agent0);
+	expect_exit(daemon_stop(&d, SIGTERM, 10000), 0, &d);
+	ck_assert(path_exists(passed_agent) && path_exists(vu0));
+}
+END_TEST
+
 START_TEST(test_fd_option_keeps_working_with_listen_fds_set)
 {
 	struct launch l = {.err_fd = -1, .names = "whatever"};
@@ -588,7 +674,8 @@ static int bound_unix_at(const char *path)
 /*
  * make_passed() - the sockets of @kinds, one letter each: u a listening
  * unix stream socket, q a unix seqpacket one, n a unix stream socket that
- * does not listen, l TCP on 127.0.0.1, a TCP on every address
+ * does not listen, l TCP on 127.0.0.1, 6 TCP on ::1, a TCP on every
+ * address
  */
 static unsigned int make_passed(const char *kinds, int *fds)
 {
@@ -611,6 +698,9 @@ static unsigned int make_passed(const char *kinds, int *fds)
 			break;
 		case 'l':
 			fds[n] = listen_tcp_any(INADDR_LOOPBACK);
+			break;
+		case '6':
+			fds[n] = listen_tcp6_loopback();
 			break;
 		default:
 			fds[n] = listen_tcp_any(INADDR_ANY);
@@ -637,7 +727,9 @@ START_TEST(test_mismatched_sockets_are_one_error_line_each)
 		{"u", "vhost-user:console", 1,
 		 "LISTEN_FDNAMES names 2 sockets, LISTEN_FDS=1"},
 		{"uu", "vhost-user:console", 1,
-		 "fd 4 ('console') is not a TCP socket"},
+		 "fd 4 ('console') is not an IPv4 TCP socket"},
+		{"u6", "vhost-user:console", 1,
+		 "fd 4 ('console') is not an IPv4 TCP socket"},
 		{"q", "vhost-user.0", 1,
 		 "fd 3 ('vhost-user.0') is not a stream socket"},
 		{"l", "vhost-user.0", 1,
@@ -885,6 +977,8 @@ Suite *systemd_suite(void)
 		       test_systemd_socket_activate_datagram_is_one_error_line);
 	tcase_add_test(tc,
 		       test_passed_sockets_by_name_and_index_are_served_and_kept);
+	tcase_add_test(tc,
+		       test_passed_tcp_console_web_and_port_sockets_are_served);
 	tcase_add_test(tc, test_fd_option_keeps_working_with_listen_fds_set);
 	tcase_add_test(tc, test_mismatched_sockets_are_one_error_line_each);
 	tcase_add_test(tc,
