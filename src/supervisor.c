@@ -358,8 +358,11 @@ static int start_worker(struct supervisor *s, struct child *c)
 }
 
 /*
- * status_line() - the one-line summary systemd shows (STATUS=); what the
- * supervisor itself knows: how many of its workers run
+ * status_line() - the one-line summary systemd shows (STATUS=): for now
+ * what the supervisor itself knows, how many of its workers run. A summary
+ * read from the guests' counters in daemon_shm ("12 of 16 guests attached,
+ * 3 clients") is built here; whoever sees it may have changed calls
+ * update_status(), which sends a line only when it differs from the last.
  */
 static void status_line(const struct supervisor *s, char *line, size_t len)
 {
