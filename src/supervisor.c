@@ -484,9 +484,9 @@ static void reopen_logs(struct supervisor *s)
 {
 	char line[SD_NOTIFY_STATUS_MAX];
 
-	log_info("SIGUSR1: reopening the console logs");
 	if (s->stopping)
 		return;
+	log_info("SIGUSR1: reopening the console logs");
 	sd_notify_reloading(&s->notify);
 	for (unsigned int i = 0; i < s->count; i++)
 		if (s->children[i].pid > 0)

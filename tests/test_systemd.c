@@ -8,6 +8,7 @@
  * <N> prefixes when JOURNAL_STREAM names stderr.
  */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -254,6 +255,50 @@ static void expect_one_error_line(const struct launch *l,
 	ck_assert_msg(nl && nl[1] == '\0', "not one line:\n%s", log);
 }
 
+/* How many unix datagram sockets (a notify socket's kind) @pid holds. */
+static int count_dgram_sockets(pid_t pid)
+{
+	char line[512], path[64], link[64];
+	unsigned long inodes[256];
+	size_t n = 0;
+	int count = 0;
+	FILE *f = fopen("/proc/net/unix", "r");
+	DIR *d;
+	struct dirent *e;
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f) && n < 256) {
+		unsigned int type;
+		unsigned long ino;
+
+		if (sscanf(line, "%*s %*s %*s %*s %x %*s %lu", &type, &ino) ==
+			    2 &&
+		    type == SOCK_DGRAM)
+			inodes[n++] = ino;
+	}
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL) {
+		char fdpath[384];
+		unsigned long ino;
+		ssize_t r;
+
+		snprintf(fdpath, sizeof(fdpath), "%s/%s", path, e->d_name);
+		r = readlink(fdpath, link, sizeof(link) - 1);
+		if (r <= 0)
+			continue;
+		link[r] = '\0';
+		if (sscanf(link, "socket:[%lu]", &ino) != 1)
+			continue;
+		for (size_t i = 0; i < n; i++)
+			count += inodes[i] == ino;
+	}
+	closedir(d);
+	return count;
+}
+
 START_TEST(test_notify_ready_status_then_stopping_in_order)
 {
 	char env[160], con1[160];
@@ -268,6 +313,18 @@ START_TEST(test_notify_ready_status_then_stopping_in_order)
 	/* READY came after every socket listens. */
 	ck_assert(path_exists(con0) && path_exists(con1));
 	ck_assert_int_ge(connect_unix(vu0), 0);
+	/* The supervisor holds the notify socket; its workers do not. */
+	ck_assert_int_eq(count_dgram_sockets(d.pid), 1);
+	for (int i = 0; i < 2; i++) {
+		char comm[32];
+		pid_t w;
+
+		snprintf(comm, sizeof(comm), "vdc-worker-%d", i);
+		w = wait_for_child(d.pid, comm, 0, 5000);
+		ck_assert_int_ne(w, 0);
+		ck_assert_msg(count_dgram_sockets(w) == 0,
+			      "worker %d holds a datagram socket", i);
+	}
 	stop_expect_stopping(&d);
 	ck_assert_str_eq(next_msg(200, true), "");
 }
