@@ -14,6 +14,9 @@ PACKAGES="check pkg-config busybox-static patchelf xz-utils kmod qemu-guest-agen
 # asciinema (and its python3): the console log's asciicast recordings are
 # played back (e2e-recording.sh) and checked (tests/asciicast-check.py).
 PACKAGES="$PACKAGES asciinema python3"
+# systemd: systemd-socket-activate and systemd-analyze (suite systemd,
+# e2e-systemd.sh, the units' check in suite install); not as PID 1.
+PACKAGES="$PACKAGES systemd"
 missing=""
 for p in $PACKAGES; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
