@@ -134,7 +134,8 @@ START_TEST(test_reopen_after_a_move_loses_nothing)
 	ck_assert_int_eq(rename(log_path, moved), 0);
 	guest_says("between\n");
 	ck_assert_int_eq(kill(s.d.pid, SIGUSR1), 0);
-	ck_assert(log_has(&s, "reopen", 3000));
+	/* The worker's own line, not the supervisor's "reopening". */
+	ck_assert(log_has(&s, "guest-0: reopened", 5000));
 	guest_says("after\n");
 	text = file_with(log_path, 6, &got);
 	ck_assert_str_eq(text, "after\n");
