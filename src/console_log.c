@@ -5,8 +5,10 @@
  * The hard decision: write(2) on a regular file can block (dirty-page
  * throttling, NFS, a slow full disk) and O_NONBLOCK does nothing for it, so
  * the event loop never writes the file. It copies guest output into a
- * bounded ring of records and a writer thread of this module formats the
- * records (console_log_format.c) and writes them out.
+ * bounded ring of records and a writer thread of this module
+ * (console_log_writer.c) formats the records (console_log_format.c) and
+ * writes them out. This file is the loop's side: open, append, resize,
+ * reopen, what the daemon's log says, close.
  *
  * The ring holds records, one header (struct rec) and, for output, the
  * bytes: output with the time the loop received it, a count of bytes the
@@ -56,7 +58,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "console_log.h"
+#include "console_log_queue.h"
 #include "log.h"
 
 #define OPEN_FLAGS                                                             \
@@ -64,117 +66,9 @@
 #define OPEN_MODE 0600
 /* After the drain time, how long a cancelled thread may take to go. */
 #define CANCEL_WAIT_MS 1000
-/* Why a file was refused, besides an errno. */
-#define BAD_FILE_TYPE (-1)
-#define BAD_OWNER     (-2)
-/* The thread formats into a buffer of this size, then writes it. */
-#define OUT_BYTES ((size_t)64 * 1024)
 /* At most one line a second about the full queue's drops; about bytes
  * that are not UTF-8, one a minute. */
 #define UTF8_REPORT_SECS 60
-
-enum rec_kind {
-	REC_DATA = 1, /* len console bytes follow */
-	REC_DROPPED, /* count: console bytes the full ring refused */
-	REC_RESIZE, /* cols x rows */
-	REC_BEGIN, /* the first file begins (a header, if any) */
-	REC_REOPEN, /* close the file, open the path, begin it */
-};
-
-/* A record's header in the ring; console bytes follow a REC_DATA. */
-struct rec {
-	uint32_t kind;
-	uint32_t len;
-	int64_t ns; /* log_fmt_clock() when queued */
-	int64_t wall; /* REC_BEGIN, REC_REOPEN: seconds since the epoch */
-	uint16_t cols, rows; /* REC_RESIZE, REC_BEGIN, REC_REOPEN */
-	uint32_t count; /* REC_DROPPED, saturated */
-};
-
-_Static_assert(sizeof(struct rec) == CONSOLE_LOG_RECORD,
-	       "CONSOLE_LOG_RECORD is a record header's size");
-
-/* Grouped by owner; within a group, widest first. */
-struct console_log {
-	/* Set by console_log_open(), then only read. */
-	char *path;
-	uint8_t *buf;
-	size_t cap;
-	pthread_t thread;
-	unsigned int drain_ms;
-	int efd; /* eventfd: the thread has news for console_log_poll() */
-	enum console_log_format format;
-	bool timestamps;
-
-	/* The ring: byte counts since open; the bytes of [head, tail) are
-	 * queued at buf[i % cap]. */
-	_Atomic uint64_t tail; /* the loop's: bytes ever queued */
-	_Atomic uint64_t head; /* the thread's: bytes it is done with */
-
-	pthread_mutex_t mu; /* see the top of the file */
-	pthread_cond_t wake; /* the thread sleeps on it; CLOCK_MONOTONIC */
-	pthread_cond_t gone; /* the thread is done; CLOCK_MONOTONIC */
-	bool done; /* under mu */
-	atomic_bool sleeping;
-	atomic_bool stop;
-
-	/* Published by the thread for the loop. */
-	_Atomic uint64_t written;
-	_Atomic uint64_t dropped_write;
-	_Atomic uint64_t write_errors;
-	_Atomic uint64_t reopens;
-	_Atomic uint64_t reopen_errors;
-	_Atomic uint64_t open_failures; /* runs of failed opens begun */
-	_Atomic uint64_t data_done; /* console bytes written or dropped */
-	_Atomic uint64_t not_utf8;
-	atomic_int werr; /* errno of the write error now, 0 when none */
-	atomic_int werr_first; /* errno that began the latest episode */
-	atomic_int reopen_err; /* errno (or BAD_*) of the latest failed open */
-	atomic_bool werr_nofile; /* werr_first was a file not open */
-	atomic_bool reopen_kept; /* reopen_err: a file was still open */
-
-	/* The thread's. */
-	struct log_fmt fmt;
-	struct log_buf out;
-	struct rec w_rec; /* the record being taken */
-	uint64_t w_pos; /* ring position read up to, >= head */
-	uint64_t w_left; /* console bytes of w_rec not formatted yet */
-	uint64_t w_data; /* console bytes in out */
-	uint64_t w_episode_dropped;
-	uint64_t w_retry_at; /* CLOCK_MONOTONIC ms of the next try; 0 none */
-	size_t w_marker_end; /* out holds the error line up to here; 0 none */
-	unsigned int w_retry_ms; /* the wait before the try after */
-	unsigned int w_tries; /* failed opens in a row */
-	int fd; /* -1: not open; fd_err says why */
-	int fd_err;
-	int w_open_err;
-	uint16_t w_cols, w_rows; /* the size the records said last */
-
-	/* The loop's. */
-	uint64_t q_tail; /* == tail */
-	uint64_t appended;
-	uint64_t dropped_queue;
-	uint64_t drop_run; /* dropped since the last marker was queued */
-	uint64_t seen_write_errors;
-	uint64_t seen_reopens;
-	uint64_t seen_open_failures;
-	uint64_t reported_dropped_write;
-	uint64_t reported_dropped_queue;
-	uint64_t reported_not_utf8;
-	uint64_t q_data; /* console bytes queued */
-	time_t last_drop_report;
-	time_t last_utf8_report;
-	uint16_t cols, rows; /* the console's size, as the loop knows it */
-	bool pending_reopen; /* no room for the record yet */
-	bool pending_size;
-	bool in_error; /* reported a write error, not yet its end */
-	bool drop_reported; /* last_drop_report is set */
-	bool utf8_reported; /* last_utf8_report is set */
-
-	/* The thread's too, last for their sizes. */
-	bool w_line_start; /* the last byte written ended a line */
-	char w_note[320]; /* a line of ours for the file */
-};
 
 /**
  * console_log_path() - the log path of worker @index: @base then @index
@@ -189,7 +83,8 @@ int console_log_path(char *buf, size_t len, const char *base,
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
-static const char *err_text(int err, char *buf, size_t len)
+/* console_log_err_text() - @err (an errno or BAD_*) as text */
+const char *console_log_err_text(int err, char *buf, size_t len)
 {
 	if (err == BAD_FILE_TYPE)
 		return "not a regular file, FIFO or character device";
@@ -201,7 +96,7 @@ static const char *err_text(int err, char *buf, size_t len)
 }
 
 /*
- * open_checked() - open @path for the log and check what it is
+ * console_log_open_checked() - open @path for the log and check what it is
  * @extra:	more open flags (O_NONBLOCK for a FIFO not to wait)
  * @err:	set to an errno or BAD_* on failure
  *
@@ -211,7 +106,7 @@ static const char *err_text(int err, char *buf, size_t len)
  *
  * Return: the fd, or -1
  */
-static int open_checked(const char *path, int extra, int *err)
+int console_log_open_checked(const char *path, int extra, int *err)
 {
 	struct stat st;
 	int fd = open(path, OPEN_FLAGS | extra, OPEN_MODE);
@@ -233,410 +128,6 @@ static int open_checked(const char *path, int extra, int *err)
 	}
 	close(fd);
 	return -1;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* ---- the writer thread ---- */
-
-/* Tell the loop to call console_log_poll(); an eventfd never blocks. */
-static void notify(struct console_log *cl)
-{
-	uint64_t one = 1;
-	ssize_t r = write(cl->efd, &one, sizeof(one));
-
-	(void)r;
-}
-
-/* A blocking call the close may cancel: cancellation is off elsewhere, so
- * the thread never goes while holding the mutex or halfway through its
- * bookkeeping. No frame from writer_main() down to such a call has a
- * local whose address is taken (glibc allows a NULL old state): ASan's
- * stack poisoning does not survive the unwinding of a cancellation. */
-static ssize_t write_cancellable(int fd, const void *p, size_t len)
-{
-	ssize_t r;
-
-	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
-	r = write(fd, p, len);
-	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-	return r;
-}
-
-/* Open the path as the writer does: it may block on a FIFO until a
- * reader comes. */
-static int open_cancellable(const char *path, int *err)
-{
-	int fd;
-
-	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
-	fd = open_checked(path, 0, err);
-	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-	return fd;
-}
-
-/* The thread is done with the ring up to w_pos: give the room back. */
-static void give_back(struct console_log *cl)
-{
-	atomic_store_explicit(&cl->head, cl->w_pos, memory_order_release);
-}
-
-/* @n bytes of the file cannot be written (@err): drop them; a new error
- * episode is published once. */
-static void write_failed(struct console_log *cl, int err, uint64_t n)
-{
-	if (atomic_load_explicit(&cl->werr, memory_order_relaxed) == 0) {
-		atomic_store_explicit(&cl->werr_first, err,
-				      memory_order_relaxed);
-		atomic_store_explicit(&cl->werr_nofile, cl->fd < 0,
-				      memory_order_relaxed);
-		atomic_store_explicit(&cl->werr, err, memory_order_relaxed);
-		atomic_fetch_add_explicit(&cl->write_errors, 1,
-					  memory_order_release);
-		cl->w_episode_dropped = 0;
-		notify(cl);
-	}
-	cl->w_episode_dropped += n;
-	atomic_fetch_add_explicit(&cl->dropped_write, n, memory_order_relaxed);
-}
-
-/*
- * cut_partial_line() - a write error left part of an asciicast line in the
- * file: cut it off (a regular file only), so that every line stays JSON
- *
- * Return: how many of the buffer's first @done bytes are in the file now
- */
-static size_t cut_partial_line(struct console_log *cl, size_t done)
-{
-	const char *nl;
-	size_t keep = 0;
-	off_t end;
-
-	if (cl->format != CONSOLE_LOG_ASCIICAST || cl->out.p[done - 1] == '\n')
-		return done;
-	nl = memrchr(cl->out.p, '\n', done);
-	if (nl)
-		keep = (size_t)(nl - cl->out.p) + 1;
-	end = lseek(cl->fd, 0, SEEK_END);
-	if (end < (off_t)(done - keep) ||
-	    ftruncate(cl->fd, end - (off_t)(done - keep)) < 0)
-		return done; /* a FIFO: the error line ends the cut one */
-	return keep;
-}
-
-/* Write out the buffer, then give the ring's room back. After write
- * errors the buffer begins with the line that says what was lost; writing
- * it is the test of whether the file works again. */
-static void flush_out(struct console_log *cl)
-{
-	size_t len = cl->out.len;
-	size_t done = 0;
-	int err = cl->fd_err;
-
-	while (cl->fd >= 0 && done < len) {
-		ssize_t r =
-			write_cancellable(cl->fd, cl->out.p + done, len - done);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			err = r < 0 ? errno : EIO;
-			break;
-		}
-		done += (size_t)r;
-	}
-	if (done && done < len)
-		done = cut_partial_line(cl, done);
-	if (done) {
-		cl->w_line_start = cl->out.p[done - 1] == '\n';
-		atomic_fetch_add_explicit(&cl->written, done,
-					  memory_order_relaxed);
-	}
-	if (cl->w_marker_end && done >= cl->w_marker_end) {
-		atomic_store_explicit(&cl->werr, 0, memory_order_release);
-		notify(cl);
-	}
-	if (done < len)
-		write_failed(cl, err,
-			     len - (done > cl->w_marker_end
-					    ? done
-					    : cl->w_marker_end));
-	atomic_fetch_add_explicit(&cl->data_done, cl->w_data,
-				  memory_order_release);
-	if (cl->fmt.utf8.invalid !=
-	    atomic_load_explicit(&cl->not_utf8, memory_order_relaxed)) {
-		atomic_store_explicit(&cl->not_utf8, cl->fmt.utf8.invalid,
-				      memory_order_release);
-		notify(cl);
-	}
-	cl->w_data = 0;
-	cl->w_marker_end = 0;
-	cl->out.len = 0;
-	give_back(cl);
-}
-
-/* Before anything else goes in the buffer after write errors: the line
- * saying what was lost, on a line of its own in the file. */
-static void mark_errors(struct console_log *cl, int64_t ns)
-{
-	char ebuf[96];
-
-	if (cl->w_marker_end || cl->fd < 0 ||
-	    !atomic_load_explicit(&cl->werr, memory_order_relaxed))
-		return;
-	if (cl->format == CONSOLE_LOG_ASCIICAST && !cl->w_line_start &&
-	    cl->out.len == 0)
-		cl->out.p[cl->out.len++] = '\n'; /* end a cut-off event */
-	if (cl->format == CONSOLE_LOG_RAW && cl->out.len == 0)
-		cl->fmt.line_start = cl->w_line_start;
-	snprintf(cl->w_note, sizeof(cl->w_note),
-		 "[vhost-device-console: %" PRIu64
-		 " bytes of the console log dropped: cannot %s the log file: %s]",
-		 cl->w_episode_dropped,
-		 atomic_load(&cl->werr_nofile) ? "open" : "write",
-		 err_text(atomic_load(&cl->werr_first), ebuf, sizeof(ebuf)));
-	log_fmt_note(&cl->fmt, &cl->out, ns, cl->w_note);
-	cl->w_marker_end = cl->out.len;
-}
-
-/* Room in the buffer for a note, a header or an event frame, or write
- * it out first. */
-static void make_room(struct console_log *cl)
-{
-	if (cl->out.cap - cl->out.len < (size_t)2 * LOG_FMT_NOTE_MAX)
-		flush_out(cl);
-}
-
-/* A file was opened: the formatting starts over, with a header. */
-static void begin_file(struct console_log *cl, struct log_time at)
-{
-	make_room(cl);
-	log_fmt_begin(&cl->fmt, &cl->out, at.ns, at.wall, cl->w_cols,
-		      cl->w_rows);
-	cl->w_line_start = true;
-}
-
-/* An open failed: try again later, waiting longer each time. */
-static void retry_later(struct console_log *cl, int err)
-{
-	if (cl->w_tries++ == 0) {
-		cl->w_retry_ms = CONSOLE_LOG_RETRY_MIN_MS;
-		atomic_store(&cl->reopen_err, err);
-		atomic_store(&cl->reopen_kept, cl->fd >= 0);
-		atomic_fetch_add_explicit(&cl->open_failures, 1,
-					  memory_order_release);
-		notify(cl);
-	} else if (cl->w_retry_ms < CONSOLE_LOG_RETRY_MAX_MS) {
-		cl->w_retry_ms *= 2;
-		if (cl->w_retry_ms > CONSOLE_LOG_RETRY_MAX_MS)
-			cl->w_retry_ms = CONSOLE_LOG_RETRY_MAX_MS;
-	}
-	atomic_fetch_add_explicit(&cl->reopen_errors, 1, memory_order_relaxed);
-	cl->w_retry_at = now_ms() + cl->w_retry_ms;
-}
-
-/*
- * open_file() - close the file and open the path again: a reopen, a
- * retry, or the first open of a FIFO nobody read yet
- * @at:		the new file's start (a header's time)
- * @begin:	false for the first open: the first record begins it
- *
- * What was formatted for the old file goes there first. A failed reopen
- * keeps the file that was open: its bytes are safe there, if under the
- * old name.
- */
-static void open_file(struct console_log *cl, struct log_time at, bool begin)
-{
-	int fd;
-
-	log_fmt_end(&cl->fmt, &cl->out);
-	flush_out(cl);
-	fd = open_cancellable(cl->path, &cl->w_open_err);
-	if (fd < 0) {
-		if (cl->fd < 0)
-			cl->fd_err = cl->w_open_err;
-		retry_later(cl, cl->w_open_err);
-		return;
-	}
-	if (cl->fd >= 0)
-		close(cl->fd);
-	cl->fd = fd;
-	cl->w_tries = 0;
-	cl->w_retry_at = 0;
-	if (!begin)
-		return;
-	begin_file(cl, at);
-	atomic_fetch_add_explicit(&cl->reopens, 1, memory_order_release);
-	notify(cl);
-}
-
-/* Copy @len bytes at ring position @pos out to @dst. */
-static void ring_read(const struct console_log *cl, uint64_t pos, void *dst,
-		      size_t len)
-{
-	size_t off = (size_t)(pos % cl->cap);
-	size_t first = cl->cap - off < len ? cl->cap - off : len;
-
-	memcpy(dst, cl->buf + off, first);
-	memcpy((uint8_t *)dst + first, cl->buf, len - first);
-}
-
-static struct log_time rec_time(const struct rec *r)
-{
-	return (struct log_time){.ns = r->ns, .wall = r->wall};
-}
-
-/* Carry out one record other than output. */
-static void take_record(struct console_log *cl, const struct rec *r)
-{
-	switch (r->kind) {
-	case REC_DROPPED:
-		snprintf(cl->w_note, sizeof(cl->w_note),
-			 "[vhost-device-console: %" PRIu32
-			 " bytes of console output dropped: the log file could not keep up]",
-			 r->count);
-		log_fmt_note(&cl->fmt, &cl->out, r->ns, cl->w_note);
-		break;
-	case REC_RESIZE:
-		cl->w_cols = r->cols;
-		cl->w_rows = r->rows;
-		log_fmt_resize(&cl->fmt, &cl->out, r->ns, r->cols, r->rows);
-		break;
-	case REC_BEGIN:
-		cl->w_cols = r->cols;
-		cl->w_rows = r->rows;
-		if (cl->fd >= 0)
-			begin_file(cl, rec_time(r));
-		break;
-	case REC_REOPEN:
-		cl->w_cols = r->cols;
-		cl->w_rows = r->rows;
-		open_file(cl, rec_time(r), true);
-		break;
-	default:
-		break;
-	}
-}
-
-/*
- * format_queued() - format records up to @tail into the buffer
- *
- * Return: true if the buffer is full (write it out and come back)
- */
-static bool format_queued(struct console_log *cl, uint64_t tail)
-{
-	while (cl->w_pos != tail) {
-		size_t off;
-		size_t seg;
-		size_t n;
-
-		if (!cl->w_left) {
-			make_room(cl);
-			ring_read(cl, cl->w_pos, &cl->w_rec, sizeof(cl->w_rec));
-			cl->w_pos += sizeof(cl->w_rec);
-			mark_errors(cl, cl->w_rec.ns);
-			if (cl->w_rec.kind != REC_DATA) {
-				take_record(cl, &cl->w_rec);
-				continue;
-			}
-			cl->w_left = cl->w_rec.len;
-			continue;
-		}
-		off = (size_t)(cl->w_pos % cl->cap);
-		seg = cl->cap - off < cl->w_left ? cl->cap - off
-						 : (size_t)cl->w_left;
-		n = log_fmt_data(&cl->fmt, &cl->out, cl->w_rec.ns,
-				 cl->buf + off, seg);
-		cl->w_pos += n;
-		cl->w_left -= n;
-		cl->w_data += n;
-		if (n < seg)
-			return true;
-	}
-	return false;
-}
-
-/* Sleep until there is something to do (or a retry is due); see the top
- * of the file. */
-static void wait_for_work(struct console_log *cl)
-{
-	struct timespec until;
-
-	pthread_mutex_lock(&cl->mu);
-	atomic_store(&cl->sleeping, true);
-	if (atomic_load(&cl->tail) == cl->w_pos && !atomic_load(&cl->stop)) {
-		if (!cl->w_retry_at) {
-			pthread_cond_wait(&cl->wake, &cl->mu);
-		} else {
-			until.tv_sec = (time_t)(cl->w_retry_at / 1000);
-			until.tv_nsec = (long)(cl->w_retry_at % 1000) * 1000000;
-			pthread_cond_timedwait(&cl->wake, &cl->mu, &until);
-		}
-	}
-	atomic_store(&cl->sleeping, false);
-	pthread_mutex_unlock(&cl->mu);
-}
-
-/* Runs when the thread ends, also when cancelled: tell the close. */
-static void thread_gone(void *arg)
-{
-	struct console_log *cl = arg;
-
-	pthread_mutex_lock(&cl->mu);
-	cl->done = true;
-	pthread_cond_broadcast(&cl->gone);
-	pthread_mutex_unlock(&cl->mu);
-}
-
-static void *writer_main(void *arg)
-{
-	struct console_log *cl = arg;
-
-	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-	pthread_cleanup_push(thread_gone, cl);
-	if (cl->fd < 0)
-		open_file(cl, (struct log_time){0}, false);
-	for (;;) {
-		/* stop before tail: the loop queued its last bytes before
-		 * it asked to stop, so they are seen. */
-		bool stop =
-			atomic_load_explicit(&cl->stop, memory_order_acquire);
-		uint64_t tail =
-			atomic_load_explicit(&cl->tail, memory_order_acquire);
-
-		if (cl->w_retry_at && now_ms() >= cl->w_retry_at &&
-		    !cl->w_left) {
-			open_file(cl,
-				  log_fmt_clock(cl->format, cl->timestamps,
-						true),
-				  true);
-			continue;
-		}
-		if (cl->w_pos != tail) {
-			if (format_queued(cl, tail))
-				flush_out(cl);
-			continue;
-		}
-		if (cl->out.len ||
-		    atomic_load_explicit(&cl->head, memory_order_relaxed) !=
-			    cl->w_pos) {
-			flush_out(cl);
-			continue;
-		}
-		if (stop)
-			break;
-		wait_for_work(cl);
-	}
-	log_fmt_end(&cl->fmt, &cl->out);
-	flush_out(cl);
-	pthread_cleanup_pop(1);
-	return NULL;
 }
 
 /* ---- the loop's side ---- */
@@ -662,7 +153,8 @@ static int open_now(struct console_log *cl, bool retry, char *err,
 	bool fifo = lstat(cl->path, &st) == 0 && S_ISFIFO(st.st_mode);
 	char ebuf[96];
 	int code = 0;
-	int fd = open_checked(cl->path, fifo ? O_NONBLOCK : 0, &code);
+	int fd = console_log_open_checked(cl->path, fifo ? O_NONBLOCK : 0,
+					  &code);
 
 	if (fd < 0 && ((fifo && code == ENXIO) || retry)) {
 		cl->fd_err = code;
@@ -675,7 +167,8 @@ static int open_now(struct console_log *cl, bool retry, char *err,
 	}
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot open the console log %s: %s",
-			 cl->path, err_text(code, ebuf, sizeof(ebuf)));
+			 cl->path,
+			 console_log_err_text(code, ebuf, sizeof(ebuf)));
 		return -1;
 	}
 	cl->fd = fd;
@@ -692,7 +185,7 @@ static int start_thread(struct console_log *cl)
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	r = pthread_create(&cl->thread, NULL, writer_main, cl);
+	r = pthread_create(&cl->thread, NULL, console_log_writer_main, cl);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return r;
 }
@@ -1044,8 +537,9 @@ static void report_write_errors(struct console_log *cl)
 		if (!atomic_load(&cl->werr_nofile))
 			log_warn("console log %s: cannot write it (%s); console output is dropped until writing works again",
 				 cl->path,
-				 err_text(atomic_load(&cl->werr_first), ebuf,
-					  sizeof(ebuf)));
+				 console_log_err_text(atomic_load(
+							      &cl->werr_first),
+						      ebuf, sizeof(ebuf)));
 	}
 	if (!cl->in_error || atomic_load(&cl->werr) != 0)
 		return;
@@ -1070,13 +564,15 @@ static void report_reopens(struct console_log *cl)
 		if (atomic_load(&cl->reopen_kept))
 			log_warn("console log %s: cannot reopen it (%s); still writing to the file opened before; trying again, and at SIGUSR1",
 				 cl->path,
-				 err_text(atomic_load(&cl->reopen_err), ebuf,
-					  sizeof(ebuf)));
+				 console_log_err_text(atomic_load(
+							      &cl->reopen_err),
+						      ebuf, sizeof(ebuf)));
 		else
 			log_warn("console log %s: cannot open it (%s); the console goes on without its log; trying again, and at SIGUSR1",
 				 cl->path,
-				 err_text(atomic_load(&cl->reopen_err), ebuf,
-					  sizeof(ebuf)));
+				 console_log_err_text(atomic_load(
+							      &cl->reopen_err),
+						      ebuf, sizeof(ebuf)));
 	}
 	if (ok != cl->seen_reopens) {
 		cl->seen_reopens = ok;
