@@ -284,6 +284,8 @@ static void cast_note(struct log_fmt *f, struct log_buf *b, int64_t ns,
 void log_fmt_note(struct log_fmt *f, struct log_buf *b, int64_t ns,
 		  const char *text)
 {
+	if (room(b) < LOG_FMT_NOTE_MAX)
+		return; /* the caller broke the contract: never overflow */
 	if (f->format == CONSOLE_LOG_ASCIICAST)
 		cast_note(f, b, ns, text);
 	else
@@ -313,6 +315,6 @@ void log_fmt_resize(struct log_fmt *f, struct log_buf *b, int64_t ns,
  */
 void log_fmt_end(struct log_fmt *f, struct log_buf *b)
 {
-	if (f->format == CONSOLE_LOG_ASCIICAST)
+	if (f->format == CONSOLE_LOG_ASCIICAST && room(b) >= LOG_FMT_NOTE_MAX)
 		release_held(f, b);
 }

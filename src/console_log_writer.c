@@ -238,6 +238,7 @@ static void open_file(struct console_log *cl, struct log_time at, bool begin)
 {
 	int fd;
 
+	make_room(cl); /* a retry may come with the buffer near full */
 	log_fmt_end(&cl->fmt, &cl->out);
 	flush_out(cl);
 	fd = open_cancellable(cl->path, &cl->w_open_err);
