@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 #
 # make            build ./vhost-device-console (gcc or CC=clang, warnings are errors)
-# make check      build with ASan+UBSan and run every test
+# make check      build with ASan+UBSan and run every test: the one full
+#                 command (README, CI); real guests and chromium, as root
+# make check-unit the unit suites alone: no guest, no browser, no root,
+#                 about a minute; installs only Check
 # make check-tsan the console log's tests under ThreadSanitizer
 # make install    PREFIX=/usr/local DESTDIR= : binary, man page and QEMU's
 #                 vhost-user backend descriptor (uninstall removes them)
@@ -49,7 +52,8 @@ TEST_OBJS    := $(TEST_SRCS:tests/%.c=$(B)/san/tests/%.o)
 CHECK_CFLAGS  = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS    = $(shell pkg-config --libs check 2>/dev/null)
 
-.PHONY: all check check-tsan install uninstall clean format lint deps demo
+.PHONY: all check check-unit check-tsan install uninstall clean format lint deps \
+	deps-unit demo
 all: $(PROGRAM)
 
 # V=1 shows the commands.
@@ -106,28 +110,38 @@ $(B)/tsan/check-console-log: $(TSAN_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(TSAN_FLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
-check-tsan: deps
+check-tsan: deps-unit
 	@$(MAKE) --no-print-directory $(B)/tsan/check-console-log
 	TSAN_OPTIONS=halt_on_error=1 $(B)/tsan/check-console-log
 
 $(B) $(B)/san $(B)/san/tests/lib $(B)/tsan/tests/tsan:
 	$(Q)mkdir -p $@
 
+# Each target installs what it needs (tests/ensure-deps.sh names the lists).
 deps:
-	@sh tests/ensure-deps.sh
+	@sh tests/ensure-deps.sh check
+
+deps-unit:
+	@sh tests/ensure-deps.sh unit
 
 # The test binary finds the daemon and helper scripts through these.
-check: deps
-	@$(MAKE) --no-print-directory $(B)/san/$(PROGRAM) $(B)/san/check-all
-	VDC_DAEMON=$(abspath $(B))/san/$(PROGRAM) VDC_SRCDIR=$(CURDIR) \
+RUN_CHECK = VDC_DAEMON=$(abspath $(B))/san/$(PROGRAM) VDC_SRCDIR=$(CURDIR) \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	$(B)/san/check-all
 
+check: deps
+	@$(MAKE) --no-print-directory $(B)/san/$(PROGRAM) $(B)/san/check-all
+	$(RUN_CHECK)
+
+check-unit: deps-unit
+	@$(MAKE) --no-print-directory $(B)/san/$(PROGRAM) $(B)/san/check-all
+	$(RUN_CHECK) --unit
+
 # A guest shell in this terminal: the daemon's nested backend and a User
 # Mode Linux guest. Ctrl-a x ends it.
 demo: $(PROGRAM)
-	@sh tests/ensure-deps.sh
+	@sh tests/ensure-deps.sh demo
 	VDC_DAEMON=$(CURDIR)/$(PROGRAM) bash tests/e2e/demo.sh
 
 # The descriptor names the installed binary, so it is written here, from
