@@ -191,7 +191,11 @@ int daemon_stop(struct daemon_proc *d, int sig, int timeout_ms)
 	return status;
 }
 
-char *daemon_log(const struct daemon_proc *d)
+/*
+ * daemon_log_from() - what the daemon logged from byte @from on (at most
+ * OUTPUT_MAX - 1 bytes of it): a long run's log is read past its start
+ */
+char *daemon_log_from(const struct daemon_proc *d, size_t from)
 {
 	static char buf[OUTPUT_MAX];
 	int fd = open(d->log_path, O_RDONLY);
@@ -200,10 +204,23 @@ char *daemon_log(const struct daemon_proc *d)
 	buf[0] = '\0';
 	if (fd < 0)
 		return buf;
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = pread(fd, buf, sizeof(buf) - 1, (off_t)from);
 	buf[n > 0 ? n : 0] = '\0';
 	close(fd);
 	return buf;
+}
+
+char *daemon_log(const struct daemon_proc *d)
+{
+	return daemon_log_from(d, 0);
+}
+
+/* How long the daemon's log is now. */
+size_t daemon_log_size(const struct daemon_proc *d)
+{
+	struct stat st;
+
+	return stat(d->log_path, &st) == 0 ? (size_t)st.st_size : 0;
 }
 
 void make_tmpdir(char *buf, size_t len)

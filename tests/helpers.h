@@ -40,6 +40,8 @@ void daemon_start_stderr(struct daemon_proc *d, int err_fd,
 int daemon_stop(struct daemon_proc *d, int sig, int timeout_ms);
 int wait_pid_timeout(pid_t pid, int timeout_ms);
 char *daemon_log(const struct daemon_proc *d);
+char *daemon_log_from(const struct daemon_proc *d, size_t from);
+size_t daemon_log_size(const struct daemon_proc *d);
 
 void make_tmpdir(char *buf, size_t len);
 void remove_tree(const char *dir);

@@ -214,7 +214,7 @@ bool log_has(struct session *s, const char *text, int timeout_ms)
 /* Where the log ends now: for log_has_since(). */
 size_t log_mark(struct session *s)
 {
-	return strlen(daemon_log(&s->d));
+	return daemon_log_size(&s->d);
 }
 
 /* Does the log say @text after @mark, within @timeout_ms? */
@@ -224,9 +224,7 @@ bool log_has_since(struct session *s, size_t mark, const char *text,
 	long deadline = now_ms() + timeout_ms;
 
 	do {
-		const char *log = daemon_log(&s->d);
-
-		if (strlen(log) >= mark && strstr(log + mark, text))
+		if (strstr(daemon_log_from(&s->d, mark), text))
 			return true;
 		sleep_ms(10);
 	} while (now_ms() < deadline);
