@@ -249,9 +249,6 @@ static void send_resize(struct console *c)
 	memcpy(size, &first, sizeof(first));
 	memcpy(size + 2, &second, sizeof(second));
 	/* A RESIZE still waiting for a buffer just gets the newer size. */
-	if (control_replace_pending(&c->ctl, 0, VIRTIO_CONSOLE_RESIZE, size,
-				    sizeof(size)))
-		return;
 	control_send(&c->ctl, 0, VIRTIO_CONSOLE_RESIZE, 0, size, sizeof(size));
 }
 
