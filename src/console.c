@@ -351,7 +351,7 @@ int console_init(struct console *c, const struct console_config *cfg)
 	}
 	for (unsigned int i = 0; i < c->nports; i++)
 		c->ports[i].idle_fd = -1;
-	snprintf(name0, sizeof(name0), "vhost-device-console.%u", cfg->index);
+	snprintf(name0, sizeof(name0), CONSOLE_NAME_FORMAT, cfg->index);
 	for (unsigned int i = 0; i < c->nports; i++) {
 		struct port_config pc = {
 			.id = i,

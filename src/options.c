@@ -106,7 +106,9 @@ static const char usage_text[] =
 	"                            (default 8)\n"
 	"      --port=NAME:PATH      one more port of the device, named NAME in the\n"
 	"                            guest (/dev/virtio-ports/NAME), served on the\n"
-	"                            unix socket PATH+i; repeatable, up to 31\n"
+	"                            unix socket PATH+i; repeatable, up to 31;\n"
+	"                            unique, and not vhost-device-console.i\n"
+	"                            (the console's name)\n"
 	"      --fd=FD               serve the listening unix socket FD instead\n"
 	"                            of --socket-path (one guest)\n"
 	"      --print-capabilities  print the backend's capabilities as JSON\n"
@@ -382,6 +384,28 @@ static bool parse_port(const char *arg, struct options *o)
 	return true;
 }
 
+/*
+ * is_console_name() - is @name the console's name in one of @count guests
+ * (CONSOLE_NAME_FORMAT)? Then that guest's index is in @guest.
+ */
+static bool is_console_name(const char *name, unsigned int count,
+			    unsigned int *guest)
+{
+	char console[PORT_NAME_MAX + 1];
+	unsigned long i;
+	char *end;
+
+	if (strncmp(name, PROGRAM_NAME ".", strlen(PROGRAM_NAME ".")) != 0)
+		return false;
+	i = strtoul(name + strlen(PROGRAM_NAME "."), &end, 10);
+	if (*end || i >= count)
+		return false;
+	/* Not an other spelling of the number ("+1", "01"). */
+	snprintf(console, sizeof(console), CONSOLE_NAME_FORMAT, (unsigned int)i);
+	*guest = (unsigned int)i;
+	return strcmp(console, name) == 0;
+}
+
 /* What was given explicitly, so that cross-option rules can be checked. */
 struct given {
 	bool count, tcp_port, fd, max_clients;
@@ -467,6 +491,12 @@ static bool validate(const struct options *o, const struct given *g)
 	}
 	for (unsigned int i = 0; i < o->port_count; i++) {
 		const char *path = o->ports[i].path;
+		unsigned int guest;
+
+		if (is_console_name(o->ports[i].name, o->socket_count, &guest)) {
+			fail("--port: the name '%s' is the console's (guest %u)", o->ports[i].name, guest);
+			return false;
+		}
 
 		if (!check_suffixed_path("--port", path, o->socket_count))
 			return false;
