@@ -26,6 +26,12 @@
 #include "iov.h"
 #include "log.h"
 
+/* The limits this device needs from the layers below it. */
+_Static_assert(CONSOLE_MAX_QUEUES <= VU_MAX_QUEUES,
+	       "the protocol layer holds every queue of the largest console");
+_Static_assert(CONTROL_EXTRA_MAX >= PORT_NAME_MAX,
+	       "a PORT_NAME message carries the longest name whole");
+
 #define CONSOLE_DEFAULT_COLS 20
 #define CONSOLE_DEFAULT_ROWS 20
 
@@ -326,7 +332,7 @@ void console_features_set(struct console *c)
 int console_init(struct console *c, const struct console_config *cfg)
 {
 	const struct options *o = cfg->opts;
-	char name0[PORT_NAME_LEN];
+	char name0[PORT_NAME_MAX + 1];
 
 	memset(c, 0, sizeof(*c));
 	c->vu = cfg->vu;

@@ -53,11 +53,6 @@ static const uint64_t protocol_features_offered =
 	(1ULL << VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |
 	(1ULL << VHOST_USER_PROTOCOL_F_STATUS);
 
-uint64_t vu_protocol_features(void)
-{
-	return protocol_features_offered;
-}
-
 static uint64_t features_offered(const struct vu_dev *vu)
 {
 	return vu->dev->features | (1ULL << VHOST_USER_F_PROTOCOL_FEATURES);
