@@ -93,7 +93,7 @@ bool vu_peer_gone(const struct vu_dev *vu);
 unsigned int vu_queues_seen(const struct vu_dev *vu);
 bool vu_feature(const struct vu_dev *vu, unsigned int bit);
 void vu_dispatch(struct vu_dev *vu, struct vu_msg *msg);
-void vu_check_memory(struct vu_dev *vu);
+void vu_check_memory(void *arg);
 void vu_note_memory_fault(struct vu_dev *vu);
 int vu_notify_config_change(struct vu_dev *vu);
 

@@ -890,7 +890,8 @@ bool vu_peer_gone(const struct vu_dev *vu)
 
 /**
  * vu_note_memory_fault() - the kernel found guest memory unreachable
- * (EFAULT); the session ends at the next vu_check_memory()
+ * (EFAULT); the session ends at the next vu_check_memory(), after the
+ * loop's batch
  */
 void vu_note_memory_fault(struct vu_dev *vu)
 {
@@ -912,13 +913,18 @@ int vu_notify_config_change(struct vu_dev *vu)
 
 /**
  * vu_check_memory() - end the session if guest memory faulted
+ * @arg:	the &struct vu_dev
  *
- * Called after anything that may have touched guest memory: a page past
+ * The owner of the event loop runs it after every batch
+ * (ev_set_after_batch()), the one place a fault is acted on: a page past
  * the end of its file means the frontend shrank memory it shared, and
- * nothing in it can be trusted any more.
+ * nothing in it can be trusted any more. Until then, reads that faulted
+ * are refused where they are made (guest_mem_copy_out(), EFAULT).
  */
-void vu_check_memory(struct vu_dev *vu)
+void vu_check_memory(void *arg)
 {
+	struct vu_dev *vu = arg;
+
 	if (!guest_mem_fault_taken() || !vu_connected(vu))
 		return;
 	log_error("guest memory shrank under the device (a shared page is "
@@ -937,6 +943,10 @@ static void on_frontend(void *arg, uint32_t events)
 	 * after a budget of reads the level-triggered loop comes back. */
 	for (unsigned int reads = 0; vu_connected(vu) && reads < VU_READ_BUDGET;
 	     reads++) {
+		/* Memory faulted: the session ends after this batch
+		 * (vu_check_memory()); none of its messages is read. */
+		if (guest_mem_fault_pending())
+			return;
 		int r = receive_some(vu);
 
 		if (r == 0)
@@ -958,7 +968,6 @@ static void on_frontend(void *arg, uint32_t events)
 		}
 		vu_dispatch(vu, &vu->in);
 		vu->in.nfds = 0;
-		vu_check_memory(vu);
 	}
 }
 
@@ -989,7 +998,6 @@ static void on_kick(void *arg, uint32_t events)
 		return;
 	}
 	queue_maybe_run(vu, vq);
-	vu_check_memory(vu);
 }
 
 /**
