@@ -25,6 +25,14 @@ DESCRIPTOR   := 50-$(PROGRAM).json
 CFLAGS   ?= -O2 -g
 B        ?= build
 
+# The version (NEWS.md): the VERSION file, and in a git checkout of this
+# tree what `git describe` says of the commit (a tarball has VERSION alone;
+# a tree unpacked inside another checkout does not take that one's).
+VERSION      := $(shell cat VERSION)
+GIT_DESCRIBE := $(shell [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$$(pwd -P)" ] && \
+		  git describe --tags --always --dirty --match 'v[0-9]*' 2>/dev/null)
+FULL_VERSION := $(VERSION)$(if $(GIT_DESCRIBE),+git.$(GIT_DESCRIBE))
+
 WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wconversion -Wno-sign-conversion \
 	    -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith -Wundef \
 	    -Wvla -Wcast-align -Wwrite-strings -Wnull-dereference -Werror
@@ -79,6 +87,14 @@ $(B)/san/%.o: src/%.S $(WEB_FILES) | $(B)/san
 $(B)/san/%.o: src/%.c | $(B)/san
 	@echo "  CC      $@"
 	$(Q)$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
+
+# version.c alone gets the string, and is rebuilt when it changes: the
+# stamp is rewritten only then.
+VERSION_STAMP := $(B)/version.txt
+$(shell mkdir -p $(B) && echo '$(FULL_VERSION)' | cmp -s - $(VERSION_STAMP) || \
+	echo '$(FULL_VERSION)' >$(VERSION_STAMP))
+$(B)/version.o $(B)/san/version.o: $(VERSION_STAMP)
+$(B)/version.o $(B)/san/version.o: BASE_CFLAGS += -DVDC_VERSION='"$(FULL_VERSION)"'
 
 $(B)/san/$(PROGRAM): $(SAN_OBJS)
 	@echo "  LD      $@"

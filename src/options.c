@@ -15,6 +15,7 @@
 #include <sys/un.h>
 
 #include "options.h"
+#include "version.h"
 
 enum {
 	OPT_UDS_PATH = 256,
@@ -651,7 +652,7 @@ enum options_result options_parse(int argc, char *argv[], struct options *opts)
 			fputs(usage_text, stdout);
 			return OPTIONS_EXIT_OK;
 		case 'V':
-			fputs(PROGRAM_NAME " " PROGRAM_VERSION "\n", stdout);
+			printf("%s %s\n", PROGRAM_NAME, program_version);
 			return OPTIONS_EXIT_OK;
 		case ':':
 			fail("%s: needs a value", argv[optind - 1]);

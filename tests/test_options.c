@@ -406,14 +406,28 @@ START_TEST(test_help)
 }
 END_TEST
 
+/* The version is the VERSION file's, with what git says of the commit
+ * after a '+' when built in a checkout. */
 START_TEST(test_version)
 {
 	const char *a[] = {"-V", NULL};
+	char path[512], want[128] = "vhost-device-console ";
+	size_t len = strlen(want);
+	FILE *f;
 
+	snprintf(path, sizeof(path), "%s/VERSION", srcdir());
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(want + len, (int)(sizeof(want) - len), f));
+	fclose(f);
+	want[strcspn(want, "\n")] = '\0';
+	len = strlen(want);
 	run_daemon(a, 5000, &res);
 	ck_assert_int_eq(WEXITSTATUS(res.status), 0);
-	ck_assert_msg(strncmp(res.out, "vhost-device-console ", 21) == 0,
-		      "version: %s", res.out);
+	ck_assert_msg(strncmp(res.out, want, len) == 0 &&
+			      (res.out[len] == '\n' || res.out[len] == '+'),
+		      "version: %s, VERSION: %s", res.out, want);
+	ck_assert_ptr_eq(strchr(res.out, '\n'), res.out + strlen(res.out) - 1);
 }
 END_TEST
 
