@@ -693,10 +693,10 @@ static enum vu_result get_status(struct vu_dev *vu, struct vu_msg *msg,
 	X(GET_STATUS,            get_status,            0,          U64,        0, 0,         true)
 
 #define VU_REQUEST(req, fn, min, max, fds_min, fds_max, reply)                 \
-	[VHOST_USER_##req] = {.name = #req, .handle = fn,                       \
-			      .min_size = min, .max_size = max,                 \
-			      .min_fds = fds_min, .max_fds = fds_max,           \
-			      .has_reply = reply},
+	[VHOST_USER_##req] = {.name = #req, .handle = (fn),                     \
+			      .min_size = (min), .max_size = (max),             \
+			      .min_fds = (fds_min), .max_fds = (fds_max),       \
+			      .has_reply = (reply)},
 
 static const struct vu_request requests[VHOST_USER_MAX_REQUEST] = {
 	VU_REQUESTS(VU_REQUEST)
