@@ -43,6 +43,21 @@ long now_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * wait_deadline() - when a wait of @timeout_ms from now gives up
+ *
+ * A wait of a second or more is for something that must come: it gets at
+ * least WAIT_FLOOR_MS, as CI is a loaded 2-core machine (what comes ends
+ * the wait at once). A shorter one is a window in which nothing must come,
+ * and stays as it is.
+ */
+long wait_deadline(int timeout_ms)
+{
+	if (timeout_ms >= 1000 && timeout_ms < WAIT_FLOOR_MS)
+		timeout_ms = WAIT_FLOOR_MS;
+	return now_ms() + timeout_ms;
+}
+
 void sleep_ms(int ms)
 {
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
@@ -162,7 +177,7 @@ void daemon_start_stderr(struct daemon_proc *d, int err_fd,
 
 int wait_pid_timeout(pid_t pid, int timeout_ms)
 {
-	long deadline = now_ms() + timeout_ms;
+	long deadline = wait_deadline(timeout_ms);
 	int status;
 
 	while (now_ms() < deadline) {
@@ -271,7 +286,7 @@ int connect_unix(const char *path)
 
 bool wait_for_socket(const char *path, int timeout_ms)
 {
-	long deadline = now_ms() + timeout_ms;
+	long deadline = wait_deadline(timeout_ms);
 
 	while (now_ms() < deadline) {
 		int fd = connect_unix(path);
@@ -331,7 +346,7 @@ pid_t find_child(pid_t parent, const char *comm)
 pid_t wait_for_child(pid_t parent, const char *comm, pid_t not_pid,
 		     int timeout_ms)
 {
-	long deadline = now_ms() + timeout_ms;
+	long deadline = wait_deadline(timeout_ms);
 
 	while (now_ms() < deadline) {
 		pid_t p = find_child(parent, comm);

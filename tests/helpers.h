@@ -11,6 +11,8 @@
 #include <sys/types.h>
 
 #define OUTPUT_MAX 65536
+/* The shortest wait for something that must come (CI: 2 loaded cores). */
+#define WAIT_FLOOR_MS 10000
 
 struct run_result {
 	int status; /* raw wait status */
@@ -52,6 +54,7 @@ pid_t wait_for_child(pid_t parent, const char *comm, pid_t not_pid,
 		     int timeout_ms);
 int connect_unix(const char *path);
 void sleep_ms(int ms);
+long wait_deadline(int timeout_ms);
 long now_ms(void);
 
 #endif

@@ -125,6 +125,19 @@ void session_frontend(struct session *s, struct fe *fe, enum fe_style style,
 			      fe->err, daemon_log(&s->d));
 }
 
+/*
+ * session_sync() - wait until the worker has handled everything @fe sent:
+ * it answers a request only after the ones before it
+ */
+void session_sync(struct session *s, struct fe *fe)
+{
+	uint64_t features;
+
+	ck_assert_msg(fe_get_u64(fe, VHOST_USER_GET_FEATURES, &features) == 0,
+		      "the worker does not answer: %s\nlog:\n%s", fe->err,
+		      daemon_log(&s->d));
+}
+
 void session_console(struct session *s, struct fe *fe, enum fe_style style)
 {
 	session_frontend(s, fe, style, true);
@@ -135,7 +148,7 @@ void session_console(struct session *s, struct fe *fe, enum fe_style style)
 bool read_exact(int fd, void *buf, size_t len, int timeout_ms)
 {
 	uint8_t *p = buf;
-	long deadline = now_ms() + timeout_ms;
+	long deadline = wait_deadline(timeout_ms);
 
 	while (len) {
 		struct pollfd pfd = {fd, POLLIN, 0};
@@ -217,11 +230,11 @@ size_t log_mark(struct session *s)
 	return daemon_log_size(&s->d);
 }
 
-/* Does the log say @text after @mark, within @timeout_ms? */
+/* Does the log say @text after @mark, within @timeout_ms (wait_deadline())? */
 bool log_has_since(struct session *s, size_t mark, const char *text,
 		   int timeout_ms)
 {
-	long deadline = now_ms() + timeout_ms;
+	long deadline = wait_deadline(timeout_ms);
 
 	do {
 		if (strstr(daemon_log_from(&s->d, mark), text))
@@ -238,7 +251,7 @@ void tx_and_expect(struct session *s, struct fe *fe, const void *data,
 	static uint8_t got[1 << 16];
 	uint16_t id;
 	uint32_t used_len;
-	long deadline = now_ms() + 5000;
+	long deadline = wait_deadline(5000);
 
 	ck_assert(len <= sizeof(got));
 	ck_assert_msg(fe_submit_tx(fe, CONSOLE_QUEUE_TX, data, len, seg,

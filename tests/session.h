@@ -33,6 +33,7 @@ int session_client(struct session *s);
 void session_frontend(struct session *s, struct fe *fe, enum fe_style style,
 		      bool negotiate);
 void session_console(struct session *s, struct fe *fe, enum fe_style style);
+void session_sync(struct session *s, struct fe *fe);
 bool read_exact(int fd, void *buf, size_t len, int timeout_ms);
 void write_all(int fd, const void *buf, size_t len);
 int count_fds(pid_t pid);

@@ -43,13 +43,13 @@ static void fill_pattern(uint8_t *p, size_t len, unsigned int seed)
 /* Reap used tx entries until none is in flight (or time runs out). */
 static void reap_tx(struct fe *f)
 {
-	long deadline = now_ms() + 5000;
+	long deadline = wait_deadline(5000);
 	uint16_t id;
 	uint32_t len;
 
 	while (fe_ring_free(f, CONSOLE_QUEUE_TX) < f->cfg.queue_size) {
 		if (fe_get_used(f, CONSOLE_QUEUE_TX, &id, &len) == 1) {
-			deadline = now_ms() + 5000; /* progress */
+			deadline = wait_deadline(5000); /* progress */
 		} else {
 			ck_assert_msg(now_ms() < deadline,
 				      "tx never completed; log:\n%s",
@@ -144,7 +144,7 @@ START_TEST(test_short_control_buffers)
 	size_t len = 0;
 	uint16_t id;
 	uint32_t used_len = 1;
-	long deadline = now_ms() + 3000;
+	long deadline = wait_deadline(3000);
 
 	session_frontend(&s, &fe, FE_STYLE_QEMU, true);
 	/* Too short for a header: the event is lost, the buffer comes back

@@ -202,7 +202,7 @@ END_TEST
 /* Wait until the worker holds @n fds. */
 static bool wait_fds(int n)
 {
-	for (long end = now_ms() + 5000; now_ms() < end; sleep_ms(1))
+	for (long end = wait_deadline(5000); now_ms() < end; sleep_ms(1))
 		if (count_fds(s.worker) == n)
 			return true;
 	return false;
@@ -322,7 +322,7 @@ START_TEST(test_data_port_output_waits_for_its_client_and_loses_nothing)
 		sleep_ms(1);
 	}
 	ck_assert(memcmp(got, data, sizeof(data)) == 0);
-	for (long end = now_ms() + 2000; done < 48 && now_ms() < end;
+	for (long end = wait_deadline(2000); done < 48 && now_ms() < end;
 	     sleep_ms(10))
 		done += reap(tx);
 	ck_assert_uint_eq(done, 48);
