@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
  * helpers.h - running the daemon from tests: spawn it, capture what it
- * says, wait for its sockets, find its workers.
+ * says, wait for its sockets, find its workers; and the generic helpers
+ * every test uses (waits with a deadline, whole reads and writes, a
+ * process's fds, mappings and CPU time).
  */
 #ifndef VDC_TEST_HELPERS_H
 #define VDC_TEST_HELPERS_H
@@ -55,6 +57,13 @@ pid_t wait_for_child(pid_t parent, const char *comm, pid_t not_pid,
 int connect_unix(const char *path);
 void sleep_ms(int ms);
 long wait_deadline(int timeout_ms);
+
+/* Generic I/O on any fd, and what /proc says of a process. */
+bool read_exact(int fd, void *buf, size_t len, int timeout_ms);
+void write_all(int fd, const void *buf, size_t len);
+int count_fds(pid_t pid);
+int count_maps(pid_t pid);
+long cpu_ticks(pid_t pid);
 long now_ms(void);
 
 #endif

@@ -34,11 +34,6 @@ void session_frontend(struct session *s, struct fe *fe, enum fe_style style,
 		      bool negotiate);
 void session_console(struct session *s, struct fe *fe, enum fe_style style);
 void session_sync(struct session *s, struct fe *fe);
-bool read_exact(int fd, void *buf, size_t len, int timeout_ms);
-void write_all(int fd, const void *buf, size_t len);
-int count_fds(pid_t pid);
-int count_maps(pid_t pid);
-long cpu_ticks(pid_t pid);
 bool log_has(struct session *s, const char *text, int timeout_ms);
 size_t log_mark(struct session *s);
 bool log_has_since(struct session *s, size_t mark, const char *text,
