@@ -24,6 +24,28 @@ struct session {
 };
 
 void session_start(struct session *s, const char *const extra[]);
+
+/*
+ * SESSION_FIXTURE(extra options..., or NULL) - the fixture of a suite whose
+ * tests each run one daemon with the uds backend: the suite's session @s
+ * and frontend @fe, setup() (session_start() with the options) and
+ * teardown() for tcase_add_checked_fixture(). A suite whose tests start
+ * the daemon themselves uses teardown() alone.
+ */
+#define SESSION_FIXTURE(...)                                                   \
+	static struct session s;                                               \
+	static struct fe fe;                                                   \
+	static void __attribute__((unused)) setup(void)                        \
+	{                                                                      \
+		static const char *const extra[] = {__VA_ARGS__, NULL};        \
+                                                                               \
+		session_start(&s, extra);                                      \
+	}                                                                      \
+	static void teardown(void)                                             \
+	{                                                                      \
+		fe_close(&fe);                                                 \
+		session_stop(&s);                                              \
+	}
 struct termios;
 struct winsize;
 void session_start_nested(struct session *s, int *master, int *slave,

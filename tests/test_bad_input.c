@@ -14,19 +14,7 @@
 #include "session.h"
 #include "suites.h"
 
-static struct session s;
-static struct fe fe;
-
-static void setup(void)
-{
-	session_start(&s, NULL);
-}
-
-static void teardown(void)
-{
-	fe_close(&fe);
-	session_stop(&s);
-}
+SESSION_FIXTURE(NULL)
 
 /* The worker survived and a fresh frontend gets a working console. */
 static void expect_recovery(void)

@@ -24,19 +24,7 @@
 #include "session.h"
 #include "suites.h"
 
-static struct session s;
-static struct fe fe;
-
-static void setup(void)
-{
-	session_start(&s, NULL);
-}
-
-static void teardown(void)
-{
-	fe_close(&fe);
-	session_stop(&s);
-}
+SESSION_FIXTURE(NULL)
 
 /* --- 1. the log ------------------------------------------------------ */
 

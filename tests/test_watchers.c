@@ -17,22 +17,7 @@
 #include "session.h"
 #include "suites.h"
 
-static struct session s;
-static struct fe fe;
-
-static void setup(void)
-{
-	static const char *const extra[] = {"--max-clients=3",
-					    "--output-buffer=256K", NULL};
-
-	session_start(&s, extra);
-}
-
-static void teardown(void)
-{
-	fe_close(&fe);
-	session_stop(&s);
-}
+SESSION_FIXTURE("--max-clients=3", "--output-buffer=256K")
 
 /* Read what @fd has within @ms into @buf (NUL-terminated). */
 static size_t read_some(int fd, char *buf, size_t cap, int ms)
