@@ -3,7 +3,7 @@
  * check_main.c - run every suite; `make check` runs this under ASan and
  * UBSan. Give suite names as arguments to run only those; `--unit` runs
  * the unit suites (`make check-unit`): every suite but the ones below
- * that need guests, a browser, root or a build of their own.
+ * (full_only) that need guests, a browser, root or a build of their own.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -34,11 +34,15 @@ static const struct {
 	{"e2e", e2e_suite},
 	{"web_token", web_token_suite},
 	{"web_conn", web_conn_suite},
+	{"access", access_suite},
 };
 /* clang-format on */
 
-/* Not in `--unit`: real guests and chromium (e2e), `make install` (install). */
-static const char *const full_only[] = {"install", "e2e"};
+/*
+ * Not in `--unit`: real guests and chromium (e2e), `make install`
+ * (install), root to become uid 65534 (access).
+ */
+static const char *const full_only[] = {"install", "e2e", "access"};
 
 static bool is_unit(const char *name)
 {
