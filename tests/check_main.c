@@ -34,6 +34,7 @@ static const struct {
 	{"e2e", e2e_suite},
 	{"web_token", web_token_suite},
 	{"web_conn", web_conn_suite},
+	{"systemd", systemd_suite},
 	{"access", access_suite},
 };
 /* clang-format on */

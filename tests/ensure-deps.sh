@@ -22,12 +22,16 @@ E2E="qemu-guest-agent jq libc6-dev"
 # chromium, nginx, openssl: the browser end-to-end test (e2e-browser.sh),
 # which drives Debian's chromium and puts nginx with TLS in front.
 BROWSER="chromium nginx openssl"
+# systemd: systemd-socket-activate and systemd-analyze (suite systemd,
+# e2e-systemd.sh, the units' check in suite install); not as PID 1. The
+# unit suites skip what needs them when they are missing.
+SYSTEMD="systemd"
 
 target=${1:-check}
 case $target in
 unit) PACKAGES="$UNIT" ;;
 demo) PACKAGES="$GUEST" ;;
-check) PACKAGES="$UNIT $GUEST $E2E $BROWSER" ;;
+check) PACKAGES="$UNIT $GUEST $E2E $BROWSER $SYSTEMD" ;;
 *)
 	echo "ensure-deps: unknown target '$target' (unit, demo or check)" >&2
 	exit 2

@@ -22,6 +22,7 @@ Suite *install_suite(void);
 Suite *e2e_suite(void);
 Suite *web_token_suite(void);
 Suite *web_conn_suite(void);
+Suite *systemd_suite(void);
 Suite *access_suite(void);
 
 #endif
