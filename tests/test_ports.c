@@ -225,8 +225,8 @@ START_TEST(test_waiting_port_open_carries_the_last_state)
 	 * the rest wait; the client is connected at the end. Each client is
 	 * seen to come and go by the worker's fds (its log lines are rate
 	 * limited at this pace). */
-	fds = count_fds(s.worker);
 	for (unsigned int i = 0; i <= 100; i++) {
+		fds = count_fds(s.worker);
 		c = connect_unix(agent_path);
 		ck_assert_int_ge(c, 0);
 		ck_assert_msg(wait_fds(fds + 1), "change %u: not accepted", i);
