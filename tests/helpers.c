@@ -45,19 +45,10 @@ long now_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/*
- * wait_deadline() - when a wait of @timeout_ms from now gives up
- *
- * A wait of a second or more is for something that must come: it gets at
- * least WAIT_FLOOR_MS, as CI is a loaded 2-core machine (what comes ends
- * the wait at once). A shorter one is a window in which nothing must come,
- * and stays as it is.
- */
+/* wait_deadline() - when a wait of @timeout_ms from now gives up (wait.h) */
 long wait_deadline(int timeout_ms)
 {
-	if (timeout_ms >= 1000 && timeout_ms < WAIT_FLOOR_MS)
-		timeout_ms = WAIT_FLOOR_MS;
-	return now_ms() + timeout_ms;
+	return now_ms() + wait_floor_ms(timeout_ms);
 }
 
 void sleep_ms(int ms)

@@ -12,9 +12,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "lib/wait.h"
+
 #define OUTPUT_MAX 65536
-/* The shortest wait for something that must come (CI: 2 loaded cores). */
-#define WAIT_FLOOR_MS 10000
 
 struct run_result {
 	int status; /* raw wait status */
