@@ -30,6 +30,8 @@ struct worker_spec {
 	const struct web_token *web_token; /* with --web-port */
 	const struct options *opts;
 	struct daemon_shm *shm; /* the supervisor's, shared with every worker */
+	bool restarted; /* the worker ran before: a log it cannot open is
+			 * retried, not a reason to stop */
 };
 
 int worker_main(const struct worker_spec *spec);

@@ -367,7 +367,10 @@ static void worker_process(struct supervisor *s, struct child *c)
 
 static int start_worker(struct supervisor *s, struct child *c)
 {
-	pid_t pid = fork();
+	pid_t pid;
+
+	c->spec.restarted = c->started_ms != 0;
+	pid = fork();
 
 	if (pid < 0) {
 		log_error("fork for worker %u: %s", c->spec.index,
