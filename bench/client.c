@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "daemon.h"
+#include "flow.h"
 
 #define IO_TIMEOUT_MS 5000
 

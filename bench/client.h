@@ -9,8 +9,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "daemon.h"
-#include "flow.h"
+#include "bench.h"
+
+struct daemon;
+struct flow;
 
 /* A reader thread's job and what it saw. */
 struct sink {

@@ -3,11 +3,16 @@
  * run_c2g.c - client -> guest throughput: the client writes, the guest
  * keeps 4 KiB receive buffers posted and copies out what lands in them.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "backend_runs.h"
+#include "client.h"
+#include "daemon.h"
+#include "guest.h"
 #include "report.h"
-#include "runs.h"
+#include "run_common.h"
 
 struct drain_job {
 	struct guest *g;

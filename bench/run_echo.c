@@ -4,11 +4,17 @@
  * it back on tx at once; p50, p99 and max of the round trips, next to a
  * plain eventfd+socket ping-pong over the same four hops.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "backend_runs.h"
+#include "client.h"
+#include "cost.h"
+#include "daemon.h"
+#include "guest.h"
 #include "report.h"
-#include "runs.h"
+#include "run_common.h"
 
 #define ECHO_WARMUP(n) ((n) / 20 + 1)
 

@@ -13,8 +13,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend_runs.h"
+#include "cost.h"
+#include "daemon.h"
 #include "report.h"
-#include "runs.h"
+#include "run_common.h"
+#include "stream.h"
 
 /* The paced rounds of one chain size, summed. */
 struct g2c_totals {

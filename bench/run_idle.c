@@ -6,7 +6,11 @@
  */
 #include <unistd.h>
 
+#include "daemon.h"
+#include "guest.h"
+#include "procstat.h"
 #include "report.h"
+#include "run_common.h"
 #include "runs.h"
 
 #define SETTLE_MS 200

@@ -4,12 +4,17 @@
  * daemon then weighs, and throughput with several guests streaming at
  * once against as many plain socket pairs.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "daemon.h"
+#include "procstat.h"
 #include "report.h"
+#include "run_common.h"
 #include "runs.h"
+#include "stream.h"
 
 #define MAX_STREAMS 64
 #define CHUNK	    4096u
