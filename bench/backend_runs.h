@@ -6,10 +6,10 @@
 #ifndef VDC_BENCH_BACKEND_RUNS_H
 #define VDC_BENCH_BACKEND_RUNS_H
 
-struct daemon;
+struct dut;
 
-void run_g2c(struct daemon *d, int fd); /* run_g2c.c */
-void run_c2g(struct daemon *d, int fd); /* run_c2g.c */
-void run_echo(struct daemon *d, int fd); /* run_echo.c */
+void run_g2c(struct dut *d, int fd); /* run_g2c.c */
+void run_c2g(struct dut *d, int fd); /* run_c2g.c */
+void run_echo(struct dut *d, int fd); /* run_echo.c */
 
 #endif

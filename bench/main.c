@@ -57,7 +57,7 @@ static void cleanup(void)
 
 	if (__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
 		return;
-	daemon_kill_all();
+	bench_kill_children();
 	remove_tmpdir();
 	if (opts.keep_tmp && opts.tmpdir[0])
 		fprintf(stderr, "vdc-bench: kept %s\n", opts.tmpdir);
@@ -248,7 +248,7 @@ static bool apply_option(int c)
 		break;
 	case 'S':
 		opts.scale_sockets = (unsigned int)number("scale", optarg, 1,
-							  DAEMON_MAX_WORKERS);
+							  DUT_MAX_WORKERS);
 		break;
 	case 's':
 		opts.scale_streams =

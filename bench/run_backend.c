@@ -18,22 +18,22 @@
 void run_backend(enum bench_backend b)
 {
 	struct proc_sample ps;
-	struct daemon d;
+	struct dut d;
 	char name[64];
 	int fd;
 
 	report_section(b == BENCH_NETWORK
 			       ? "network backend (TCP 127.0.0.1) vs plain TCP"
 			       : "uds backend (unix socket) vs plain unix");
-	start_daemon(&d, b, 1, backend_name(b), NULL, NULL);
-	fd = connect_client(&d, 0);
+	dut_up(&d, b, 1, backend_name(b), NULL, NULL);
+	fd = client_up(&d, 0);
 	if (bench_group("g2c"))
 		run_g2c(&d, fd);
 	if (bench_group("c2g"))
 		run_c2g(&d, fd);
 	if (bench_group("echo"))
 		run_echo(&d, fd);
-	if (proc_sample(daemon_worker(&d, 0), &ps) == 0) {
+	if (proc_sample(dut_worker(&d, 0), &ps) == 0) {
 		snprintf(name, sizeof(name), "rss_worker_after_%s",
 			 backend_name(b));
 		report_add(name, (double)ps.rss_kb, "KiB", NULL,
@@ -46,5 +46,5 @@ void run_backend(enum bench_backend b)
 			   "the worker's own memory after the bursts (the output buffer gives its pages back)");
 	}
 	close(fd);
-	daemon_stop(&d);
+	dut_stop(&d);
 }

@@ -43,17 +43,18 @@ double mbps(uint64_t bytes, double secs)
 }
 
 /**
- * start_daemon() - start a daemon and wait until every socket is served
+ * dut_up() - start a daemon and wait until every socket is served, or stop
+ * the benchmark with its log
  * @t_bound, @t_ready:	seconds until connectable and served; may be NULL
  */
-void start_daemon(struct daemon *d, enum bench_backend b, unsigned int count,
-		  const char *tag, double *t_bound, double *t_ready)
+void dut_up(struct dut *d, enum bench_backend b, unsigned int count,
+	    const char *tag, double *t_bound, double *t_ready)
 {
 	double bound, ready;
 
-	daemon_start(d, b, count, tag);
-	if (daemon_wait_ready(d, READY_TIMEOUT_S, &bound, &ready) < 0) {
-		daemon_show_log(d);
+	dut_spawn(d, b, count, tag);
+	if (dut_wait_ready(d, READY_TIMEOUT_S, &bound, &ready) < 0) {
+		dut_show_log(d);
 		if (d->pid == 0)
 			bench_die("the daemon exited at start (its log is "
 				  "above)");
@@ -61,7 +62,7 @@ void start_daemon(struct daemon *d, enum bench_backend b, unsigned int count,
 			  "%.0f s",
 			  count, READY_TIMEOUT_S);
 	}
-	daemon_find_workers(d);
+	dut_find_workers(d);
 	if (b == BENCH_NETWORK)
 		bench_note("daemon pid %d, consoles on TCP ports %u..%u",
 			   (int)d->pid, d->port, d->port + count - 1);
@@ -71,13 +72,13 @@ void start_daemon(struct daemon *d, enum bench_backend b, unsigned int count,
 		*t_ready = ready;
 }
 
-/* A client on console @i, or die. */
-int connect_client(const struct daemon *d, unsigned int i)
+/* A client connected to console @i, or stop the benchmark. */
+int client_up(const struct dut *d, unsigned int i)
 {
 	int fd = client_connect(d, i, READY_TIMEOUT_S);
 
 	if (fd < 0) {
-		daemon_show_log(d);
+		dut_show_log(d);
 		bench_die("cannot connect to console %u: %s", i,
 			  strerror(errno));
 	}
@@ -88,21 +89,21 @@ int connect_client(const struct daemon *d, unsigned int i)
  * guest_up() - connect guest @i and check both directions with one echo,
  * so that the client is known to be attached before anything is measured
  */
-void guest_up(struct guest *g, const struct daemon *d, unsigned int i,
+void guest_up(struct guest *g, const struct dut *d, unsigned int i,
 	      uint32_t buf_size, int client_fd)
 {
 	char path[BENCH_SOCK_PATH];
 	uint8_t c = '!';
 
-	daemon_vu_path(d, i, path, sizeof(path));
+	dut_vu_path(d, i, path, sizeof(path));
 	if (guest_open(g, path, bench_opts->queue_size, buf_size) < 0) {
-		daemon_show_log(d);
+		dut_show_log(d);
 		bench_die("guest %u could not connect", i);
 	}
 	if (write(client_fd, &c, 1) != 1 ||
 	    guest_echo_once(g, SYNC_TIMEOUT_MS) < 0 ||
 	    read_byte(client_fd, SYNC_TIMEOUT_MS) != c) {
-		daemon_show_log(d);
+		dut_show_log(d);
 		bench_die("console %u: a byte did not make the round trip", i);
 	}
 }

@@ -12,7 +12,7 @@
 #include "baseline.h"
 #include "bench.h"
 
-struct daemon;
+struct dut;
 struct guest;
 
 const char *backend_name(enum bench_backend b);
@@ -20,10 +20,10 @@ const char *kind_name(enum bench_backend b);
 enum sock_kind kind_of(enum bench_backend b);
 double mbps(uint64_t bytes, double secs);
 
-void start_daemon(struct daemon *d, enum bench_backend b, unsigned int count,
-		  const char *tag, double *t_bound, double *t_ready);
-int connect_client(const struct daemon *d, unsigned int i);
-void guest_up(struct guest *g, const struct daemon *d, unsigned int i,
+void dut_up(struct dut *d, enum bench_backend b, unsigned int count,
+	    const char *tag, double *t_bound, double *t_ready);
+int client_up(const struct dut *d, unsigned int i);
+void guest_up(struct guest *g, const struct dut *d, unsigned int i,
 	      uint32_t buf_size, int client_fd);
 
 #endif

@@ -20,7 +20,7 @@
 #define CHUNK	    4096u
 
 /* Memory of the parent and every worker, summed. */
-static void report_memory(const struct daemon *d)
+static void report_memory(const struct dut *d)
 {
 	unsigned int workers = d->threaded ? 0 : d->count;
 	long rss = 0, pss = 0, max = 0;
@@ -28,7 +28,7 @@ static void report_memory(const struct daemon *d)
 	char name[64];
 
 	for (unsigned int i = 0; i < workers; i++) {
-		if (proc_sample(daemon_worker(d, i), &s) < 0)
+		if (proc_sample(dut_worker(d, i), &s) < 0)
 			continue;
 		rss += s.rss_kb;
 		pss += s.pss_kb;
@@ -88,7 +88,7 @@ static double parallel_round(struct g2c_stream *s, unsigned int n, uint64_t per,
 }
 
 /* @n guests streaming 4 KiB chains at once, against @n plain pairs. */
-static void scale_streams(struct daemon *d, unsigned int n)
+static void scale_streams(struct dut *d, unsigned int n)
 {
 	unsigned int rounds = bench_opts->rounds;
 	uint64_t per = bench_opts->xfer_bytes / n / rounds / CHUNK * CHUNK;
@@ -105,7 +105,7 @@ static void scale_streams(struct daemon *d, unsigned int n)
 		   "%u plain unix pairs",
 		   n, rounds, n);
 	for (unsigned int i = 0; i < n; i++) {
-		s[i].fd = connect_client(d, i);
+		s[i].fd = client_up(d, i);
 		s[i].chunk = CHUNK;
 		guest_up(&s[i].g, d, i, BENCH_RX_BUF, s[i].fd);
 	}
@@ -135,12 +135,12 @@ void run_scale(void)
 	unsigned int n = bench_opts->scale_sockets;
 	unsigned int streams = bench_opts->scale_streams;
 	double bound, ready;
-	struct daemon d;
+	struct dut d;
 	char name[64];
 
 	report_section("scale: many sockets (uds backend)");
 	bench_note("scale: %u sockets", n);
-	start_daemon(&d, BENCH_UDS, n, "scale", &bound, &ready);
+	dut_up(&d, BENCH_UDS, n, "scale", &bound, &ready);
 	snprintf(name, sizeof(name), "scale_%u_bound", n);
 	report_add(name, bound, "s", NULL, "all sockets connectable");
 	snprintf(name, sizeof(name), "scale_%u_ready", n);
@@ -153,5 +153,5 @@ void run_scale(void)
 		streams = MAX_STREAMS;
 	if (streams)
 		scale_streams(&d, streams);
-	daemon_stop(&d);
+	dut_stop(&d);
 }
