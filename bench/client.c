@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "client.h"
-#include "daemon.h"
+#include "dut.h"
 #include "flow.h"
 
 #define IO_TIMEOUT_MS 5000

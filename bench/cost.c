@@ -8,7 +8,7 @@
 
 #include "bench.h"
 #include "cost.h"
-#include "daemon.h"
+#include "dut.h"
 
 /** cost_begin() - start counting; with perf, every system call */
 void cost_begin(struct worker_cost *c, pid_t worker)

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "daemon.h"
+#include "dut.h"
 #include "report.h"
 #include "runs.h"
 

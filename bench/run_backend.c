@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "backend_runs.h"
-#include "daemon.h"
+#include "dut.h"
 #include "procstat.h"
 #include "report.h"
 #include "run_common.h"

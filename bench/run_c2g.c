@@ -9,7 +9,7 @@
 
 #include "backend_runs.h"
 #include "client.h"
-#include "daemon.h"
+#include "dut.h"
 #include "guest.h"
 #include "report.h"
 #include "run_common.h"

@@ -12,7 +12,7 @@
 
 #include "bench.h"
 #include "client.h"
-#include "daemon.h"
+#include "dut.h"
 #include "guest.h"
 #include "run_common.h"
 

@@ -11,7 +11,7 @@
 #include "backend_runs.h"
 #include "client.h"
 #include "cost.h"
-#include "daemon.h"
+#include "dut.h"
 #include "guest.h"
 #include "report.h"
 #include "run_common.h"

@@ -15,7 +15,7 @@
 
 #include "backend_runs.h"
 #include "cost.h"
-#include "daemon.h"
+#include "dut.h"
 #include "report.h"
 #include "run_common.h"
 #include "stream.h"

@@ -6,7 +6,7 @@
  */
 #include <unistd.h>
 
-#include "daemon.h"
+#include "dut.h"
 #include "guest.h"
 #include "procstat.h"
 #include "report.h"

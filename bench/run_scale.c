@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "dut.h"
 #include "procstat.h"
 #include "report.h"
 #include "run_common.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
- * daemon.c - start, probe, inspect and stop the daemon under test.
+ * dut.c - start, probe, inspect and stop the daemon under test.
  *
  * Every process started here runs in its own process group and is kept
  * in a registry, so that whatever way the benchmark ends (a result, an
@@ -24,7 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "dut.h"
 #include "procstat.h"
 #include "vhost_user_spec.h"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
- * daemon.h - the daemon under test (DUT, struct dut): start it from the
+ * dut.h - the daemon under test (DUT, struct dut): start it from the
  * user's command, know when every socket is served, find its workers,
  * stop it on every exit path.
  *
@@ -13,8 +13,8 @@
  * --max-queue-size, or a template whose {vu} {backend} {port} {uds}
  * {count} {qsize} placeholders it fills in instead.
  */
-#ifndef VDC_BENCH_DAEMON_H
-#define VDC_BENCH_DAEMON_H
+#ifndef VDC_BENCH_DUT_H
+#define VDC_BENCH_DUT_H
 
 #include <stdbool.h>
 #include <sys/types.h>
