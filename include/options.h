@@ -68,6 +68,10 @@ struct options {
 	bool console_log_timestamps;
 	struct port_option ports[MAX_EXTRA_PORTS];
 	unsigned int port_count;
+	/* Status: the control socket (NULL: --socket-path + ".ctl", none
+	 * with --fd) and the Prometheus endpoint (0: none). */
+	const char *control_socket;
+	uint16_t metrics_port;
 };
 
 enum options_result {

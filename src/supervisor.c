@@ -29,6 +29,7 @@
 #include "event_loop.h"
 #include "log.h"
 #include "sock.h"
+#include "status_server.h"
 #include "supervisor.h"
 #include "worker.h"
 
@@ -57,6 +58,7 @@ struct supervisor {
 	struct web_token web_token; /* --web-port's, read or made at start */
 	struct child *children;
 	struct daemon_shm *shm; /* shared with every worker */
+	struct status_server status; /* control socket, metrics, STATUS= */
 	unsigned int count;
 	unsigned int running;
 	struct ev_loop loop;
@@ -258,6 +260,32 @@ fail:
 	return -1;
 }
 
+/*
+ * open_status() - the control socket, --metrics-port and the workers'
+ * wake-up for the summary, before any worker is forked
+ *
+ * Return: 0, or -1 after logging the reason
+ */
+static int open_status(struct supervisor *s)
+{
+	char err[SOCK_ERR_LEN];
+
+	if (status_server_open(&s->status, s->opts, s->shm, err,
+			       sizeof(err)) < 0) {
+		log_error("cannot start: %s", err);
+		return -1;
+	}
+	if (status_server_start(&s->status, &s->loop, NULL) < 0) {
+		log_error("cannot start: the control socket or metrics: %s",
+			  strerror(errno));
+		status_server_fini(&s->status);
+		return -1;
+	}
+	for (unsigned int i = 0; i < s->count; i++)
+		s->children[i].spec.stats_wake_fd = s->status.wake_fd;
+	return 0;
+}
+
 static void worker_process(struct supervisor *s, struct child *c)
 {
 	char name[16];
@@ -266,6 +294,7 @@ static void worker_process(struct supervisor *s, struct child *c)
 	/* The worker reacts to signals itself; it must not see ours. */
 	close(s->sigfd);
 	close(s->timerfd);
+	status_server_close_in_child(&s->status);
 	ev_loop_fini(&s->loop);
 	for (unsigned int i = 0; i < s->count; i++) {
 		struct child *o = &s->children[i];
@@ -296,7 +325,13 @@ static void worker_process(struct supervisor *s, struct child *c)
 
 static int start_worker(struct supervisor *s, struct child *c)
 {
-	pid_t pid = fork();
+	pid_t pid;
+
+	/* Its entry is ours until the fork: counted before the worker
+	 * writes to it. */
+	if (c->started_ms)
+		guest_stats_recover(&s->shm->guest[c->spec.index], true);
+	pid = fork();
 
 	if (pid < 0) {
 		log_error("fork for worker %u: %s", c->spec.index,
@@ -363,6 +398,8 @@ static void reaped(struct supervisor *s, struct child *c, int status)
 	c->pid = 0;
 	s->running--;
 	restore_tty(s);
+	guest_stats_recover(&s->shm->guest[idx], false);
+	status_server_refresh(&s->status);
 	if (s->stopping) {
 		if (s->running == 0)
 			ev_stop(&s->loop);
@@ -517,7 +554,8 @@ int supervisor_run(const struct options *opts)
 	}
 	for (unsigned int i = 0; i < s.count; i++)
 		s.children[i].spec.shm = s.shm;
-	if (open_listeners(&s) < 0) {
+	if (open_listeners(&s) < 0 || open_status(&s) < 0) {
+		close_listeners(&s, true);
 		daemon_shm_destroy(s.shm);
 		free(s.children);
 		return EXIT_FAILURE;
@@ -552,6 +590,7 @@ int supervisor_run(const struct options *opts)
 		s.exit_status = EXIT_FAILURE;
 	restore_tty(&s);
 	close_listeners(&s, true);
+	status_server_fini(&s.status);
 	ev_loop_fini(&s.loop);
 	close(s.sigfd);
 	close(s.timerfd);
