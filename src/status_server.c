@@ -35,6 +35,7 @@ struct status_conn {
 	bool metrics; /* the metrics listener's, else the control socket's */
 	bool closing; /* close once the answer is out */
 	bool eof; /* the client sends no more: answer what it sent, close */
+	bool forbidden; /* metrics: its head is read, then answered 403 */
 	int fd;
 	struct ev_watch watch;
 	uint64_t deadline_ms;
@@ -187,7 +188,9 @@ static void metrics_process(struct status_conn *c)
 		return;
 	if (end >= 0)
 		r = metrics_http_route(c->in, (size_t)end, ss->opts->metrics_port);
-	if (r.code != 200)
+	if (c->forbidden)
+		r = (struct metrics_route){.code = 403};
+	if (r.code != 200 && r.code != 403)
 		log_info("metrics: request answered %d", r.code);
 	if (r.code == 200) {
 		snap = snapshot(ss);
@@ -304,6 +307,7 @@ static void accept_one(struct status_server *ss, int lfd, bool metrics)
 	const char *door = metrics ? "metrics" : "control socket";
 	struct status_conn *c = NULL;
 	char err[128];
+	bool allowed;
 	uid_t uid;
 	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
@@ -317,11 +321,16 @@ static void accept_one(struct status_server *ss, int lfd, bool metrics)
 		refuse(fd, metrics, 403, "who you are cannot be told");
 		return;
 	}
-	if (!peer_allowed(ss->policy, uid)) {
+	allowed = peer_allowed(ss->policy, uid);
+	if (!allowed) {
 		log_warn("%s: client of uid %u refused: not allowed (--allow-user, --allow-group)",
 			 door, (unsigned int)uid);
-		refuse(fd, metrics, 403, "not allowed");
-		return;
+		/* HTTP: read the request before the 403, or closing with it
+		 * unread resets the connection and the answer is lost. */
+		if (!metrics) {
+			refuse(fd, metrics, 403, "not allowed");
+			return;
+		}
 	}
 	for (unsigned int i = 0; i < STATUS_MAX_CONNS && !c; i++)
 		if (!ss->conns[i].used)
@@ -337,6 +346,7 @@ static void accept_one(struct status_server *ss, int lfd, bool metrics)
 	c->used = true;
 	c->metrics = metrics;
 	c->fd = fd;
+	c->forbidden = !allowed;
 	c->deadline_ms = ev_now_ms() + (metrics ? METRICS_TOTAL_MS : CTL_IDLE_MS);
 	ev_watch_init(&c->watch);
 	if (ev_add(ss->loop, &c->watch, fd, EPOLLIN, on_conn, c) < 0) {

@@ -1,0 +1,611 @@
+/* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
+/*
+ * test_status.c - what the daemon says about its guests: `status` and
+ * `status --json` against a daemon with a test frontend, a writer and a
+ * watcher that fell behind; --metrics-port checked by promtool and
+ * moving when the guest writes; both doors refusing another uid and
+ * surviving hostile clients; and the seqlock under a writer killed in the
+ * middle of its updates.
+ */
+#include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "as_user.h"
+#include "guest_stats.h"
+#include "options.h"
+#include "session.h"
+#include "suites.h"
+
+#define METRICS_PORT 23790
+#define VERSION_BODY PROGRAM_NAME " " PROGRAM_VERSION "\n"
+#define CTL_LINE_MAX_TEST 2048 /* past the daemon's limit (1024) */
+
+static struct session s;
+static struct fe fe;
+static char prefix[96]; /* --socket-path */
+static char ctl_path[128];
+
+static void setup(void)
+{
+	static const char *const extra[] = {"--max-clients=3",
+					    "--output-buffer=64K",
+					    "--metrics-port=23790", NULL};
+
+	memset(&fe, 0, sizeof(fe));
+	fe.sock = fe.memfd = fe.chan_fd = -1; /* not opened by every test */
+	session_start(&s, extra);
+	snprintf(prefix, sizeof(prefix), "%s/vu", s.dir);
+	snprintf(ctl_path, sizeof(ctl_path), "%s/vu.ctl", s.dir);
+	ck_assert(wait_for_socket(ctl_path, 5000));
+}
+
+static void teardown(void)
+{
+	fe_close(&fe);
+	session_stop(&s);
+}
+
+/* `vhost-device-console status -s PREFIX [--json]`, to its end. */
+static void run_status(bool json, struct run_result *res)
+{
+	const char *args[] = {"status", "-s", prefix, json ? "--json" : NULL,
+			      NULL};
+
+	run_daemon(args, 10000, res);
+}
+
+/*
+ * One value from `status --json`, read by Python's json module (a real
+ * reader, not our own): @expr is a Python expression over `d`.
+ */
+static long long json_value(const char *expr)
+{
+	static struct run_result res;
+	char path[160], cmd[512], out[64] = "";
+	long long v = -1;
+	FILE *f;
+
+	run_status(true, &res);
+	ck_assert_msg(WIFEXITED(res.status) && WEXITSTATUS(res.status) == 0,
+		      "status --json: %#x %s", res.status, res.err);
+	snprintf(path, sizeof(path), "%s/status.json", s.dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(res.out, f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd),
+		 "/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(int(eval(sys.argv[2])))' %s \"%s\"",
+		 path, expr);
+	f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_msg(fgets(out, sizeof(out), f), "python3 read nothing of:\n%s",
+		      res.out);
+	ck_assert_int_eq(pclose(f), 0);
+	ck_assert_int_eq(sscanf(out, "%lld", &v), 1);
+	return v;
+}
+
+static int watcher(void)
+{
+	size_t mark = log_mark(&s);
+	int c = connect_unix(s.uds_path);
+
+	ck_assert_int_ge(c, 0);
+	ck_assert(log_has_since(&s, mark, "console watcher connected", 3000));
+	return c;
+}
+
+/* Guest output in 4 KiB chains, as fast as tx goes. */
+static void guest_writes(size_t total)
+{
+	static uint8_t chunk[4096];
+	uint16_t id;
+	uint32_t len;
+
+	memset(chunk, 'x', sizeof(chunk));
+	for (size_t done = 0; done < total; done += sizeof(chunk)) {
+		while (fe_ring_free(&fe, CONSOLE_QUEUE_TX) == 0)
+			if (fe_get_used(&fe, CONSOLE_QUEUE_TX, &id, &len) != 1)
+				fe_wait_call(&fe, CONSOLE_QUEUE_TX, 50);
+		ck_assert_int_eq(fe_submit_tx(&fe, CONSOLE_QUEUE_TX, chunk,
+					      sizeof(chunk), sizeof(chunk),
+					      false),
+				 0);
+		fe_publish(&fe, CONSOLE_QUEUE_TX);
+	}
+}
+
+/* Everything @fd sends until it is quiet for @quiet_ms: the data bytes
+ * ('x') counted, the daemon's notes of dropped bytes summed. */
+static void drain(int fd, size_t *data, unsigned long long *noted,
+		  int quiet_ms)
+{
+	static char buf[1 << 16];
+	static char tail[256];
+	size_t tail_len = 0;
+
+	*data = 0;
+	*noted = 0;
+	for (;;) {
+		struct pollfd p = {fd, POLLIN, 0};
+		ssize_t n;
+
+		if (poll(&p, 1, quiet_ms) <= 0)
+			break;
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] == 'x' && tail_len == 0) {
+				(*data)++;
+				continue;
+			}
+			/* A note: "\r\n[vhost-device-console: N bytes ...]\r\n" */
+			if (tail_len < sizeof(tail) - 1)
+				tail[tail_len++] = buf[i];
+			if (buf[i] == ']') {
+				const char *at;
+				unsigned long long v;
+
+				tail[tail_len] = '\0';
+				at = strstr(tail, "console: ");
+				ck_assert_ptr_nonnull(at);
+				ck_assert_int_eq(sscanf(at + 9, "%llu", &v), 1);
+				*noted += v;
+			}
+			if (buf[i] == '\n' && tail_len > 2 &&
+			    strchr(tail, ']'))
+				tail_len = 0;
+		}
+	}
+}
+
+START_TEST(test_status_shows_the_guest_its_clients_and_a_dropped_watcher)
+{
+	static struct run_result res;
+	static uint8_t got[64 << 10];
+	const size_t total = 1 << 20;
+	unsigned long long noted;
+	size_t data;
+	char in[8];
+	int lazy, small = 4096;
+	long long dropped;
+
+	session_console(&s, &fe, FE_STYLE_QEMU);
+	session_client(&s);
+	lazy = watcher();
+	setsockopt(lazy, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	/* The summary the supervisor keeps for systemd followed them. */
+	ck_assert_msg(log_has(&s, "status: 1 of 1 guest attached, 2 clients",
+			      5000),
+		      "log:\n%s", daemon_log(&s.d));
+	/* 1 MiB, 16 times the buffer: the writer reads along, the watcher
+	 * reads nothing and falls behind. */
+	for (size_t done = 0; done < total; done += sizeof(got)) {
+		guest_writes(sizeof(got));
+		ck_assert(read_exact(s.client, got, sizeof(got), 5000));
+	}
+	write_all(s.client, "ls\r", 3);
+	ck_assert_int_eq(fe_read_rx(&fe, in, sizeof(in), 3000), 3);
+
+	ck_assert_int_eq(json_value("d['format']"), 1);
+	ck_assert_int_eq(json_value("d['guests'][0]['attached']"), 1);
+	ck_assert_int_eq(json_value("d['guests'][0]['console_open']"), 1);
+	ck_assert_int_eq(json_value("len(d['guests'][0]['clients'])"), 2);
+	ck_assert_int_eq(json_value("d['guests'][0]['clients'][0]['role'] == 'writer'"), 1);
+	ck_assert_int_eq(json_value("d['guests'][0]['clients'][0]['uid']"), 0);
+	ck_assert_int_eq(json_value("d['guests'][0]['clients'][1]['kind'] == 'unix'"), 1);
+	ck_assert_int_eq(json_value("d['guests'][0]['clients'][0]['dropped_bytes']"), 0);
+	ck_assert_int_eq(json_value("d['guests'][0]['bytes_out']"), (long long)total);
+	ck_assert_int_eq(json_value("d['guests'][0]['bytes_in']"), 3);
+	ck_assert_int_eq(json_value("d['guests'][0]['worker_restarts']"), 0);
+	dropped = json_value("d['guests'][0]['clients'][1]['dropped_bytes']");
+	ck_assert_int_gt(dropped, 0);
+	ck_assert_int_eq(json_value("d['guests'][0]['dropped']['clients']"), dropped);
+	ck_assert_int_eq(json_value("d['guests'][0]['dropped_bytes']"), dropped);
+
+	/* What the watcher gets and what it is told it lost add up to all
+	 * the guest wrote: the count is the one its notes give. */
+	drain(lazy, &data, &noted, 1000);
+	ck_assert_uint_eq(noted, (unsigned long long)dropped);
+	ck_assert_uint_eq(data + noted, total);
+
+	run_status(false, &res);
+	ck_assert_msg(WIFEXITED(res.status) && WEXITSTATUS(res.status) == 0,
+		      "%s", res.err);
+	ck_assert_msg(strstr(res.out, "guest 0: attached since "), "%s", res.out);
+	ck_assert_msg(strstr(res.out, "console open; 2 clients: writer unix uid 0 pid "),
+		      "%s", res.out);
+	snprintf((char *)got, sizeof(got), "(dropped %lld B); out %zu B, in 3 B, dropped %lld B (clients %lld, unattended 0, log 0); no log; restarts 0; version ",
+		 dropped, total, dropped, dropped);
+	ck_assert_msg(strstr(res.out, (char *)got), "want \"%s\" in\n%s",
+		      (char *)got, res.out);
+	close(lazy);
+}
+END_TEST
+
+START_TEST(test_status_counts_a_restarted_worker_and_keeps_its_counters)
+{
+	pid_t old = s.worker;
+
+	session_console(&s, &fe, FE_STYLE_QEMU);
+	session_client(&s);
+	tx_and_expect(&s, &fe, "hello", 5, 5, false);
+	ck_assert_int_eq(json_value("d['guests'][0]['bytes_out']"), 5);
+	fe_close(&fe);
+	close(s.client);
+	s.client = -1;
+	kill(old, SIGKILL);
+	s.worker = wait_for_child(s.d.pid, "vdc-worker-0", old, 10000);
+	ck_assert(s.worker);
+	ck_assert(log_has(&s, "restarting in", 5000));
+	for (long end = now_ms() + 10000;
+	     json_value("d['guests'][0]['worker_pid']") != s.worker;)
+		ck_assert(now_ms() < end);
+	ck_assert_int_eq(json_value("d['guests'][0]['worker_restarts']"), 1);
+	ck_assert_int_eq(json_value("d['guests'][0]['attached']"), 0);
+	ck_assert_int_eq(json_value("len(d['guests'][0]['clients'])"), 0);
+	ck_assert_int_eq(json_value("d['guests'][0]['bytes_out']"), 5);
+}
+END_TEST
+
+/* --- the doors: another uid, hostile clients --------------------------- */
+
+/* Ask the control socket @q as the caller; the reply's first line. */
+static bool ask_ctl(const char *q, char *line, size_t cap)
+{
+	int fd = connect_unix(ctl_path);
+	size_t have = 0;
+
+	if (fd < 0)
+		return false;
+	/* A refused client may find the socket closed: no SIGPIPE. */
+	(void)send(fd, q, strlen(q), MSG_NOSIGNAL);
+	while (have < cap - 1 && read_exact(fd, line + have, 1, 5000) &&
+	       line[have] != '\n')
+		have++;
+	line[have] = '\0';
+	close(fd);
+	return have > 0;
+}
+
+static int tcp_connect(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons(METRICS_PORT),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* One HTTP exchange on the metrics port: the whole answer. */
+static size_t http(const char *request, char *buf, size_t cap)
+{
+	int fd = tcp_connect();
+	size_t have = 0;
+
+	if (fd < 0)
+		return 0;
+	(void)send(fd, request, strlen(request), MSG_NOSIGNAL);
+	while (have < cap - 1) {
+		struct pollfd p = {fd, POLLIN, 0};
+		ssize_t n;
+
+		if (poll(&p, 1, 5000) <= 0)
+			break;
+		n = read(fd, buf + have, cap - 1 - have);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	buf[have] = '\0';
+	close(fd);
+	return have;
+}
+
+#define GET_METRICS                                                            \
+	"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:23790\r\n\r\n"
+
+START_TEST(test_another_uid_is_refused_by_the_control_socket_and_metrics)
+{
+	char line[256];
+	pid_t pid;
+
+	session_console(&s, &fe, FE_STYLE_QEMU);
+	/* The socket file is the owner's (0600), like the consoles'. */
+	ck_assert_int_eq(chmod(s.dir, 0711), 0);
+	pid = fork_as_user(NOBODY_UID, NOBODY_GID);
+	if (pid == 0)
+		_exit(connect_unix(ctl_path) < 0 && errno == EACCES ? 0 : 1);
+	ck_assert_int_eq(wait_child_exit(pid, 5000), 0);
+	/* A mode opened by mistake still lets no stranger in: the peer's
+	 * uid is checked too. */
+	ck_assert_int_eq(chmod(ctl_path, 0666), 0);
+	pid = fork_as_user(NOBODY_UID, NOBODY_GID);
+	if (pid == 0)
+		_exit(ask_ctl("status\n", line, sizeof(line)) &&
+				      strncmp(line, "vdc-control/1 forbidden ", 24) == 0
+			      ? 0
+			      : 1);
+	ck_assert_int_eq(wait_child_exit(pid, 5000), 0);
+	ck_assert(log_has(&s, "control socket: client of uid 65534 refused", 3000));
+	pid = fork_as_user(NOBODY_UID, NOBODY_GID);
+	if (pid == 0) {
+		static char buf[4096];
+
+		http(GET_METRICS, buf, sizeof(buf));
+		_exit(strncmp(buf, "HTTP/1.1 403 ", 13) == 0 &&
+			      !strstr(buf, "vhost_device_console_")
+		      ? 0
+		      : 1);
+	}
+	ck_assert_int_eq(wait_child_exit(pid, 5000), 0);
+	ck_assert(log_has(&s, "metrics: client of uid 65534 refused", 3000));
+	/* The owner still gets in. */
+	ck_assert(ask_ctl("status\n", line, sizeof(line)));
+	ck_assert(strncmp(line, "vdc-control/1 ok ", 17) == 0);
+}
+END_TEST
+
+START_TEST(test_control_socket_protocol_and_hostile_clients)
+{
+	static char big[CTL_LINE_MAX_TEST];
+	char line[256], want[64], two[256];
+	int fds[20], n = 0;
+	size_t one_len;
+
+	snprintf(want, sizeof(want), "vdc-control/1 ok %zu",
+		 strlen(VERSION_BODY));
+	one_len = (size_t)snprintf(two, sizeof(two), "%s\n%s%s\n%s", want,
+				   VERSION_BODY, want, VERSION_BODY) / 2;
+	ck_assert(ask_ctl("version\n", line, sizeof(line)));
+	ck_assert_str_eq(line, want);
+	ck_assert(ask_ctl("frobnicate\n", line, sizeof(line)));
+	ck_assert(strncmp(line, "vdc-control/1 unknown-command ", 30) == 0);
+	ck_assert(ask_ctl("status  json\n", line, sizeof(line)));
+	ck_assert(strncmp(line, "vdc-control/1 bad-request ", 26) == 0);
+	memset(big, 'a', sizeof(big));
+	big[sizeof(big) - 1] = '\n';
+	{
+		int fd = connect_unix(ctl_path);
+		size_t have = 0;
+
+		ck_assert_int_ge(fd, 0);
+		/* The daemon stops reading at its limit; what it says is the
+		 * reason, then it closes. */
+		(void)send(fd, big, sizeof(big), MSG_NOSIGNAL | MSG_DONTWAIT);
+		while (have < sizeof(line) - 1 &&
+		       read_exact(fd, line + have, 1, 5000) && line[have] != '\n')
+			have++;
+		line[have] = '\0';
+		ck_assert_msg(strncmp(line, "vdc-control/1 line-too-long ", 28) == 0,
+			      "%s", line);
+		close(fd);
+	}
+	/* Two questions on one connection are answered in order. */
+	{
+		int fd = connect_unix(ctl_path);
+		char got[256];
+
+		ck_assert_int_ge(fd, 0);
+		write_all(fd, "version\nversion\n", 16);
+		ck_assert(read_exact(fd, got, 2 * one_len, 5000));
+		ck_assert(memcmp(got, two, 2 * one_len) == 0);
+		close(fd);
+	}
+	/* Clients that connect and say nothing take the slots; the next is
+	 * told the daemon is busy, and the supervisor still serves. */
+	for (n = 0; n < 20; n++)
+		fds[n] = connect_unix(ctl_path);
+	ck_assert(log_has(&s, "control socket: client refused: 16 connections already", 5000));
+	for (int i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	for (long end = now_ms() + 5000;; ) {
+		if (ask_ctl("version\n", line, sizeof(line)) &&
+		    strcmp(line, want) == 0)
+			break;
+		ck_assert(now_ms() < end);
+		sleep_ms(20);
+	}
+	ck_assert(kill(s.d.pid, 0) == 0);
+}
+END_TEST
+
+/* --- metrics ----------------------------------------------------------- */
+
+/* The value of @sample ("name{labels}") in @text; -1 when absent. */
+static long long sample(const char *text, const char *name)
+{
+	const char *p = text;
+	size_t len = strlen(name);
+
+	while ((p = strstr(p, name))) {
+		if ((p == text || p[-1] == '\n') && p[len] == ' ')
+			return strtoll(p + len + 1, NULL, 10);
+		p += len;
+	}
+	return -1;
+}
+
+static const char *body_of(const char *answer)
+{
+	const char *b = strstr(answer, "\r\n\r\n");
+
+	ck_assert_ptr_nonnull(b);
+	return b + 4;
+}
+
+START_TEST(test_metrics_pass_promtool_and_move_when_the_guest_writes)
+{
+	static char a[1 << 16], b[1 << 16];
+	char path[160], cmd[256];
+	FILE *f;
+
+	session_console(&s, &fe, FE_STYLE_QEMU);
+	session_client(&s);
+	ck_assert(http(GET_METRICS, a, sizeof(a)) > 0);
+	ck_assert_msg(strncmp(a, "HTTP/1.1 200 OK\r\n", 17) == 0, "%s", a);
+	ck_assert(strstr(a, "Content-Type: text/plain; version=0.0.4"));
+	snprintf(path, sizeof(path), "%s/metrics.txt", s.dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(body_of(a), f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s", path);
+	ck_assert_msg(system(cmd) == 0, "promtool refused:\n%s", body_of(a));
+	ck_assert_int_eq(sample(body_of(a), "vhost_device_console_frontend_attached{guest=\"0\"}"), 1);
+	ck_assert_int_eq(sample(body_of(a), "vhost_device_console_clients{guest=\"0\"}"), 1);
+
+	tx_and_expect(&s, &fe, "0123456789", 10, 10, false);
+	ck_assert(http(GET_METRICS, b, sizeof(b)) > 0);
+	ck_assert_int_eq(sample(body_of(b), "vhost_device_console_output_bytes_total{guest=\"0\"}") -
+				 sample(body_of(a), "vhost_device_console_output_bytes_total{guest=\"0\"}"),
+			 10);
+}
+END_TEST
+
+START_TEST(test_metrics_answer_only_get_metrics_on_their_own_host)
+{
+	static char a[1 << 16];
+	static char huge[16384];
+
+	http("GET /other HTTP/1.1\r\nHost: 127.0.0.1:23790\r\n\r\n", a, sizeof(a));
+	ck_assert_msg(strncmp(a, "HTTP/1.1 404 ", 13) == 0, "%s", a);
+	http("POST /metrics HTTP/1.1\r\nHost: 127.0.0.1:23790\r\n\r\n", a, sizeof(a));
+	ck_assert_msg(strncmp(a, "HTTP/1.1 405 ", 13) == 0, "%s", a);
+	/* A page on another name (DNS rebinding) reads nothing. */
+	http("GET /metrics HTTP/1.1\r\nHost: evil.example:23790\r\n\r\n", a, sizeof(a));
+	ck_assert_msg(strncmp(a, "HTTP/1.1 400 ", 13) == 0, "%s", a);
+	http("GET /metrics HTTP/1.1\r\nHost: localhost:23790\r\n\r\n", a, sizeof(a));
+	ck_assert_msg(strncmp(a, "HTTP/1.1 200 ", 13) == 0, "%s", a);
+	memset(huge, 'a', sizeof(huge) - 1);
+	memcpy(huge, "GET /metrics HTTP/1.1\r\nX: ", 26);
+	http(huge, a, sizeof(a));
+	ck_assert_msg(strncmp(a, "HTTP/1.1 431 ", 13) == 0, "%s", a);
+}
+END_TEST
+
+/* --- the seqlock ------------------------------------------------------- */
+
+/* The writer's invariant: every counter and the address say one number. */
+static void write_forever(struct guest_stats *gs)
+{
+	for (uint64_t k = 1;; k++) {
+		guest_stats_begin(gs);
+		guest_stats_add(&gs->d.bytes_out, 1);
+		guest_stats_add(&gs->d.bytes_in, 1);
+		guest_stats_add(&gs->d.dropped_log_bytes, 1);
+		gs->d.client[GUEST_STATS_CLIENTS - 1].since = gs->d.bytes_out;
+		snprintf(gs->d.client[7].addr, sizeof(gs->d.client[7].addr),
+			 "%llu", (unsigned long long)gs->d.bytes_out);
+		guest_stats_end(gs);
+		(void)k;
+	}
+}
+
+static bool consistent(const struct guest_stats_data *d)
+{
+	char want[32];
+
+	snprintf(want, sizeof(want), "%llu", (unsigned long long)d->bytes_out);
+	return d->bytes_in == d->bytes_out &&
+	       d->dropped_log_bytes == d->bytes_out &&
+	       d->client[GUEST_STATS_CLIENTS - 1].since == d->bytes_out &&
+	       (d->bytes_out == 0 ? d->client[7].addr[0] == '\0'
+				  : strcmp(d->client[7].addr, want) == 0);
+}
+
+START_TEST(test_seqlock_reader_never_sees_a_torn_entry)
+{
+	struct guest_stats *gs = mmap(NULL, sizeof(*gs), PROT_READ | PROT_WRITE,
+				      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	static struct guest_stats_data d;
+	unsigned int reads = 0, refused = 0;
+
+	ck_assert_ptr_ne(gs, MAP_FAILED);
+	memset(gs, 0, sizeof(*gs));
+	for (unsigned int round = 0; round < 40; round++) {
+		pid_t pid = fork();
+		uint64_t before;
+
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0)
+			write_forever(gs);
+		/* Read while it writes, then kill it wherever it is. */
+		before = __atomic_load_n(&gs->d.bytes_out, __ATOMIC_RELAXED);
+		for (unsigned int i = 0; i < 200 + round * 37; i++) {
+			if (!guest_stats_read(gs, &d)) {
+				refused++;
+				continue;
+			}
+			reads++;
+			ck_assert_msg(consistent(&d), "torn: out %llu in %llu",
+				      (unsigned long long)d.bytes_out,
+				      (unsigned long long)d.bytes_in);
+		}
+		/* It wrote while we read (or we would test nothing). */
+		while (__atomic_load_n(&gs->d.bytes_out, __ATOMIC_RELAXED) ==
+		       before)
+			;
+		kill(pid, SIGKILL);
+		ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+		/* Dead in an update: no copy is consistent until repaired. */
+		if (__atomic_load_n(&gs->seq, __ATOMIC_RELAXED) & 1)
+			ck_assert(!guest_stats_read(gs, &d));
+		else
+			ck_assert(guest_stats_read(gs, &d) && consistent(&d));
+		/* The supervisor's repair: stable again, counted. Counters a
+		 * killed writer was in the middle of are made equal again for
+		 * the next round's invariant. */
+		guest_stats_recover(gs, true);
+		ck_assert(guest_stats_read(gs, &d));
+		ck_assert_uint_eq(d.restarts, round + 1);
+		gs->d.bytes_in = gs->d.dropped_log_bytes =
+			gs->d.client[GUEST_STATS_CLIENTS - 1].since =
+				gs->d.bytes_out = 0;
+		memset(gs->d.client, 0, sizeof(gs->d.client));
+	}
+	ck_assert_uint_gt(reads, 1000);
+	(void)refused;
+	munmap(gs, sizeof(*gs));
+}
+END_TEST
+
+Suite *status_suite(void)
+{
+	Suite *su = suite_create("status");
+	TCase *tc = tcase_create("daemon");
+	TCase *unit = tcase_create("seqlock");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_status_shows_the_guest_its_clients_and_a_dropped_watcher);
+	tcase_add_test(tc, test_status_counts_a_restarted_worker_and_keeps_its_counters);
+	tcase_add_test(tc, test_another_uid_is_refused_by_the_control_socket_and_metrics);
+	tcase_add_test(tc, test_control_socket_protocol_and_hostile_clients);
+	tcase_add_test(tc, test_metrics_pass_promtool_and_move_when_the_guest_writes);
+	tcase_add_test(tc, test_metrics_answer_only_get_metrics_on_their_own_host);
+	suite_add_tcase(su, tc);
+	tcase_set_timeout(unit, 60);
+	tcase_add_test(unit, test_seqlock_reader_never_sees_a_torn_entry);
+	suite_add_tcase(su, unit);
+	return su;
+}
