@@ -589,6 +589,40 @@ START_TEST(test_seqlock_reader_never_sees_a_torn_entry)
 }
 END_TEST
 
+/* --- the command line ------------------------------------------------- */
+
+static int run_exit(const char *const args[], struct run_result *res)
+{
+	run_daemon(args, 10000, res);
+	ck_assert_msg(WIFEXITED(res->status), "status %#x", res->status);
+	return WEXITSTATUS(res->status);
+}
+
+START_TEST(test_status_command_line_and_no_daemon)
+{
+	static struct run_result res;
+	const char *none[] = {"status", NULL};
+	const char *both[] = {"status", "-s", "/tmp/a", "--control-socket=/tmp/b", NULL};
+	const char *absent[] = {"status", "-s", "/tmp/vdc-no-such-daemon", NULL};
+	const char *stray[] = {"status", "-s", "/tmp/a", "extra", NULL};
+	const char *bad_port[] = {"-s", "/tmp/a", "--metrics-port=0", NULL};
+	const char *on_web[] = {"-s", "/tmp/a", "-b", "network", "--web-port=23720",
+				"-c", "2", "--metrics-port=23721", NULL};
+
+	ck_assert_int_eq(run_exit(none, &res), 1);
+	ck_assert_int_eq(run_exit(both, &res), 1);
+	ck_assert_int_eq(run_exit(stray, &res), 1);
+	ck_assert_int_eq(run_exit(absent, &res), 2);
+	ck_assert_msg(strstr(res.err, "/tmp/vdc-no-such-daemon.ctl: no daemon is listening there"),
+		      "%s", res.err);
+	ck_assert_int_eq(run_exit(bad_port, &res), 1);
+	ck_assert_msg(strstr(res.err, "--metrics-port: 0 is out of range"), "%s", res.err);
+	ck_assert_int_eq(run_exit(on_web, &res), 1);
+	ck_assert_msg(strstr(res.err, "--metrics-port: 23721 is one of --web-port's ports"),
+		      "%s", res.err);
+}
+END_TEST
+
 Suite *status_suite(void)
 {
 	Suite *su = suite_create("status");
@@ -606,6 +640,7 @@ Suite *status_suite(void)
 	suite_add_tcase(su, tc);
 	tcase_set_timeout(unit, 60);
 	tcase_add_test(unit, test_seqlock_reader_never_sees_a_torn_entry);
+	tcase_add_test(unit, test_status_command_line_and_no_daemon);
 	suite_add_tcase(su, unit);
 	return su;
 }
