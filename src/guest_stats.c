@@ -150,7 +150,7 @@ void guest_stats_console_open(struct guest_stats_writer *w, bool open)
 /* The peer's address as a person reads it; "" when it has none. */
 static void peer_address(int fd, char *out, size_t cap, int64_t *pid)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = {0};
 	socklen_t sl = sizeof(ss);
 	char ip[INET6_ADDRSTRLEN] = "";
 

@@ -90,30 +90,15 @@ static int connect_to(const char *path)
 	return -STATUS_EXIT_NO_DAEMON;
 }
 
-static bool send_all(int fd, const char *p, size_t len, long deadline)
+/* Send (@out) or receive exactly @len bytes; false on end, error or the
+ * deadline. */
+static bool io_all(int fd, char *p, size_t len, bool out, long deadline)
 {
 	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		ssize_t n = out ? send(fd, p, len, MSG_NOSIGNAL) : recv(fd, p, len, 0);
 
-		if (n < 0 && errno == EAGAIN && wait_fd(fd, POLLOUT, deadline))
-			continue;
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
-/* Read exactly @len bytes; false on end, error or the deadline. */
-static bool recv_exact(int fd, char *p, size_t len, long deadline)
-{
-	while (len) {
-		ssize_t n = recv(fd, p, len, 0);
-
-		if (n < 0 && errno == EAGAIN && wait_fd(fd, POLLIN, deadline))
+		if (n < 0 && errno == EAGAIN &&
+		    wait_fd(fd, out ? POLLOUT : POLLIN, deadline))
 			continue;
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -130,7 +115,7 @@ static bool recv_header(int fd, char *line, size_t cap, size_t *len,
 			long deadline)
 {
 	for (*len = 0; *len < cap; (*len)++) {
-		if (!recv_exact(fd, line + *len, 1, deadline))
+		if (!io_all(fd, line + *len, 1, false, deadline))
 			return false;
 		if (line[*len] == '\n')
 			return true;
@@ -139,7 +124,7 @@ static bool recv_header(int fd, char *line, size_t cap, size_t *len,
 }
 
 /* Ask @question on @fd; the body goes to stdout (errors to stderr). */
-static int ask(int fd, const char *path, const char *question)
+static int ask(int fd, const char *path, char *question)
 {
 	long deadline = now_ms() + ANSWER_MS;
 	char line[CTL_HEADER_MAX], status[32];
@@ -147,7 +132,7 @@ static int ask(int fd, const char *path, const char *question)
 	char *body;
 	int rc;
 
-	if (!send_all(fd, question, strlen(question), deadline)) {
+	if (!io_all(fd, question, strlen(question), true, deadline)) {
 		fprintf(stderr, PROGRAM_NAME " status: %s: the daemon closed the connection\n", path);
 		return STATUS_EXIT_BAD_ANSWER;
 	}
@@ -157,7 +142,7 @@ static int ask(int fd, const char *path, const char *question)
 		return STATUS_EXIT_BAD_ANSWER;
 	}
 	body = malloc(body_len + 1);
-	if (!body || !recv_exact(fd, body, body_len, deadline)) {
+	if (!body || !io_all(fd, body, body_len, false, deadline)) {
 		fprintf(stderr, PROGRAM_NAME " status: %s: the answer ended early\n", path);
 		free(body);
 		return STATUS_EXIT_BAD_ANSWER;
@@ -197,6 +182,7 @@ int status_cmd_main(int argc, char *argv[])
 	const char *socket_path = NULL, *control = NULL;
 	bool json = false;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 8];
+	char question[32];
 	int c, fd, rc;
 
 	opterr = 0;
@@ -236,7 +222,8 @@ int status_cmd_main(int argc, char *argv[])
 	fd = connect_to(path);
 	if (fd < 0)
 		return -fd;
-	rc = ask(fd, path, json ? "status json\n" : "status\n");
+	snprintf(question, sizeof(question), "%s\n", json ? "status json" : "status");
+	rc = ask(fd, path, question);
 	close(fd);
 	return rc;
 }

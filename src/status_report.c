@@ -72,6 +72,12 @@ static void iso_time(char out[32], uint64_t secs)
 		snprintf(out, 32, "%llu", (unsigned long long)secs);
 }
 
+static uint64_t dropped_total(const struct guest_stats_data *d)
+{
+	return d->dropped_client_bytes + d->dropped_unattended_bytes +
+	       d->dropped_log_bytes;
+}
+
 /* The writer first, then the watchers by slot; NULL when done. */
 static const struct guest_client_stats *nth_client(const struct guest_stats_data *d,
 						   unsigned int *slot)
@@ -138,23 +144,16 @@ static void text_guest(struct report_buf *b, unsigned int i,
 	}
 	report_printf(b, ", console %s; %llu client%s", d->console_open ? "open" : "closed",
 		      (unsigned long long)d->clients, d->clients == 1 ? "" : "s");
-	while ((c = nth_client(d, &slot)))
-		if (c->writer) {
-			report_printf(b, n++ ? ", " : ": ");
-			text_client(b, c);
-		}
-	slot = 0;
-	while ((c = nth_client(d, &slot)))
-		if (!c->writer) {
-			report_printf(b, n++ ? ", " : ": ");
-			text_client(b, c);
-		}
+	for (int writer = 1; writer >= 0; writer--)
+		for (slot = 0; (c = nth_client(d, &slot));)
+			if ((int)c->writer == writer) {
+				report_printf(b, n++ ? ", " : ": ");
+				text_client(b, c);
+			}
 	report_printf(b, "; out %llu B, in %llu B, dropped %llu B (clients %llu, unattended %llu, log %llu)",
 		      (unsigned long long)d->bytes_out,
 		      (unsigned long long)d->bytes_in,
-		      (unsigned long long)(d->dropped_client_bytes +
-					   d->dropped_unattended_bytes +
-					   d->dropped_log_bytes),
+		      (unsigned long long)dropped_total(d),
 		      (unsigned long long)d->dropped_client_bytes,
 		      (unsigned long long)d->dropped_unattended_bytes,
 		      (unsigned long long)d->dropped_log_bytes);
@@ -291,9 +290,7 @@ static void json_guest(struct report_buf *b, unsigned int i,
 			 "\"console_log\":",
 		      (unsigned long long)d->bytes_out,
 		      (unsigned long long)d->bytes_in,
-		      (unsigned long long)(d->dropped_client_bytes +
-					   d->dropped_unattended_bytes +
-					   d->dropped_log_bytes),
+		      (unsigned long long)dropped_total(d),
 		      (unsigned long long)d->dropped_client_bytes,
 		      (unsigned long long)d->dropped_unattended_bytes,
 		      (unsigned long long)d->dropped_log_bytes);

@@ -26,8 +26,9 @@
 #include "metrics_http.h"
 #include "status_server.h"
 
-#define CTL_IDLE_MS	 10000 /* from a request to the end of its answer */
-#define METRICS_TOTAL_MS 10000 /* from the connection to its answer */
+/* Control socket: from a request to the end of its answer; metrics: from
+ * the connection to the end of its answer. */
+#define DEADLINE_MS 10000
 
 struct status_conn {
 	struct status_server *ss;
@@ -168,7 +169,7 @@ static void ctl_process(struct status_conn *c)
 	ctl_request(c, c->in, (size_t)end);
 	c->in_len -= (size_t)end + 1;
 	memmove(c->in, c->in + end + 1, c->in_len);
-	c->deadline_ms = ev_now_ms() + CTL_IDLE_MS;
+	c->deadline_ms = ev_now_ms() + DEADLINE_MS;
 	rearm_timer(c->ss);
 }
 
@@ -347,7 +348,7 @@ static void accept_one(struct status_server *ss, int lfd, bool metrics)
 	c->metrics = metrics;
 	c->fd = fd;
 	c->forbidden = !allowed;
-	c->deadline_ms = ev_now_ms() + (metrics ? METRICS_TOTAL_MS : CTL_IDLE_MS);
+	c->deadline_ms = ev_now_ms() + DEADLINE_MS;
 	ev_watch_init(&c->watch);
 	if (ev_add(ss->loop, &c->watch, fd, EPOLLIN, on_conn, c) < 0) {
 		log_warn("%s: cannot watch a client: %s", door, strerror(errno));
