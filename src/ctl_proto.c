@@ -177,7 +177,8 @@ int ctl_parse_header(const char *line, size_t len, char *status,
 	status[wl] = '\0';
 	memcpy(num, sp + 1, nl);
 	num[nl] = '\0';
-	if (num[0] < '0' || num[0] > '9')
+	/* Decimal, as the daemon writes it: no sign, no leading zero. */
+	if (num[0] < '0' || num[0] > '9' || (num[0] == '0' && nl > 1))
 		return -1;
 	v = strtoull(num, &end, 10);
 	if (*end || v > BODY_MAX)
