@@ -24,6 +24,7 @@
 #include "as_user.h"
 #include "guest_stats.h"
 #include "options.h"
+#include "status_report.h"
 #include "session.h"
 #include "suites.h"
 
@@ -429,6 +430,24 @@ START_TEST(test_control_socket_protocol_and_hostile_clients)
 }
 END_TEST
 
+START_TEST(test_a_client_that_never_ends_its_line_is_closed_at_its_deadline)
+{
+	char line[256], c;
+	long start = now_ms();
+	int slow = connect_unix(ctl_path);
+
+	ck_assert_int_ge(slow, 0);
+	write_all(slow, "stat", 4);
+	/* Others are served meanwhile. */
+	ck_assert(ask_ctl("version\n", line, sizeof(line)));
+	ck_assert(strncmp(line, "vdc-control/1 ok ", 17) == 0);
+	ck_assert_msg(!read_exact(slow, &c, 1, 30000), "got a byte");
+	ck_assert_int_ge(now_ms() - start, 9000);
+	ck_assert(log_has(&s, "control socket: a client past its deadline; closed", 3000));
+	close(slow);
+}
+END_TEST
+
 /* --- metrics ----------------------------------------------------------- */
 
 /* The value of @sample ("name{labels}") in @text; -1 when absent. */
@@ -589,6 +608,65 @@ START_TEST(test_seqlock_reader_never_sees_a_torn_entry)
 }
 END_TEST
 
+/* --- the formats, of hostile strings -------------------------------- */
+
+/* Run @cmd with @input on its stdin; its exit status. */
+static int pipe_to(const char *cmd, const char *input, size_t len)
+{
+	FILE *f = popen(cmd, "w");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(input, 1, len, f), len);
+	return pclose(f);
+}
+
+START_TEST(test_formats_escape_what_came_from_outside)
+{
+	static struct status_guest g[2];
+	struct status_snapshot snap = {.version = "0.1.0", .pid = 7, .now = 100,
+				       .guests = 2, .guest = g};
+	struct report_buf json = {0}, text = {0}, prom = {0};
+	char cmd[512];
+
+	memset(g, 0, sizeof(g));
+	g[0].ok = true;
+	g[0].d.attached = 1;
+	g[0].d.attached_since = 40;
+	snprintf(g[0].d.log_path, sizeof(g[0].d.log_path), "/var/log/\"x\xff\ny\x01");
+	snprintf(g[0].d.version, sizeof(g[0].d.version), "0.1.0");
+	g[0].d.clients = 1;
+	g[0].d.client[3] = (struct guest_client_stats){
+		.kind = GUEST_CLIENT_TCP, .writer = 1, .uid = 1000, .pid = -1,
+		.since = 50, .dropped_bytes = 9};
+	snprintf(g[0].d.client[3].addr, sizeof(g[0].d.client[3].addr),
+		 "127.0.0.1:4000\x1b[2J\xe2\x82\xac");
+	g[1].ok = false; /* its worker died mid-update */
+	status_report_json(&json, &snap);
+	status_report_text(&text, &snap);
+	status_report_metrics(&prom, &snap);
+	ck_assert(!json.failed && !text.failed && !prom.failed);
+	/* Python's json module reads it, and the strings are what they were,
+	 * with U+FFFD for the byte that is not UTF-8. */
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); g=d[\"guests\"]; "
+		 "assert g[0][\"console_log\"] == \"/var/log/\\\"x\\ufffd\\ny\\u0001\", g[0]; "
+		 "assert g[0][\"clients\"][0][\"address\"] == \"127.0.0.1:4000\\u001b[2J\\u20ac\"; "
+		 "assert g[0][\"clients\"][0][\"uid\"] == 1000 and g[0][\"clients\"][0][\"pid\"] is None; "
+		 "assert g[1] == {\"index\": 1, \"available\": False}'");
+	ck_assert_msg(pipe_to(cmd, json.p, json.len) == 0, "%.*s", (int)json.len, json.p);
+	/* Text: no terminal escape reaches a person's screen. */
+	ck_assert_msg(strstr(text.p, "log /var/log/\"x\\xff\\x0ay\\x01 (0 errors)"), "%s", text.p);
+	ck_assert_msg(strstr(text.p, "writer tcp uid 1000 127.0.0.1:4000\\x1b[2J\\xe2\\x82\\xac (dropped 9 B)"),
+		      "%s", text.p);
+	ck_assert_msg(strstr(text.p, "guest 1: unavailable"), "%s", text.p);
+	ck_assert(pipe_to("promtool check metrics", prom.p, prom.len) == 0);
+	ck_assert(strstr(prom.p, "vhost_device_console_guests_unavailable 1\n"));
+	ck_assert(!strstr(prom.p, "guest=\"1\""));
+	report_free(&json);
+	report_free(&text);
+	report_free(&prom);
+}
+END_TEST
+
 /* --- the command line ------------------------------------------------- */
 
 static int run_exit(const char *const args[], struct run_result *res)
@@ -627,7 +705,7 @@ Suite *status_suite(void)
 {
 	Suite *su = suite_create("status");
 	TCase *tc = tcase_create("daemon");
-	TCase *unit = tcase_create("seqlock");
+	TCase *unit = tcase_create("unit");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
@@ -635,12 +713,14 @@ Suite *status_suite(void)
 	tcase_add_test(tc, test_status_counts_a_restarted_worker_and_keeps_its_counters);
 	tcase_add_test(tc, test_another_uid_is_refused_by_the_control_socket_and_metrics);
 	tcase_add_test(tc, test_control_socket_protocol_and_hostile_clients);
+	tcase_add_test(tc, test_a_client_that_never_ends_its_line_is_closed_at_its_deadline);
 	tcase_add_test(tc, test_metrics_pass_promtool_and_move_when_the_guest_writes);
 	tcase_add_test(tc, test_metrics_answer_only_get_metrics_on_their_own_host);
 	suite_add_tcase(su, tc);
 	tcase_set_timeout(unit, 60);
 	tcase_add_test(unit, test_seqlock_reader_never_sees_a_torn_entry);
 	tcase_add_test(unit, test_status_command_line_and_no_daemon);
+	tcase_add_test(unit, test_formats_escape_what_came_from_outside);
 	suite_add_tcase(su, unit);
 	return su;
 }
