@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -311,6 +312,10 @@ bool guest_stats_read(const struct guest_stats *gs,
 	for (unsigned int t = 0; t < READ_TRIES; t++) {
 		uint64_t s1 = __atomic_load_n(&gs->seq, __ATOMIC_ACQUIRE);
 
+		/* A writer preempted inside its update (a page fault on a
+		 * first store) gets the CPU back now and then. */
+		if (t % 64 == 63)
+			sched_yield();
 		if (s1 & 1)
 			continue;
 		for (size_t i = 0; i < words; i++)

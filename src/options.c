@@ -510,6 +510,13 @@ static bool validate(const struct options *o, const struct given *g)
 		     (unsigned int)o->metrics_port);
 		return false;
 	}
+	if (o->metrics_port && o->backend == BACKEND_NETWORK &&
+	    o->metrics_port >= o->tcp_port &&
+	    o->metrics_port < (uint32_t)o->tcp_port + o->socket_count) {
+		fail("--metrics-port: %u is one of --tcp-port's ports",
+		     (unsigned int)o->metrics_port);
+		return false;
+	}
 	if (o->console_cols && o->backend == BACKEND_NESTED) {
 		fail("--console-size: the nested backend tells the guest this terminal's size; use it with network or uds");
 		return false;
