@@ -11,6 +11,9 @@ set -e
 # chromium, nginx, openssl: the browser end-to-end test (e2e-browser.sh),
 # which drives Debian's chromium and puts nginx with TLS in front.
 PACKAGES="check pkg-config busybox-static patchelf xz-utils kmod qemu-guest-agent jq libc6-dev chromium nginx openssl"
+# prometheus: promtool checks the metrics (suite status, e2e-status.sh);
+# python3's json module and curl read the status answers as a script would.
+PACKAGES="$PACKAGES prometheus python3 curl"
 missing=""
 for p in $PACKAGES; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then

@@ -81,6 +81,13 @@ START_TEST(test_uml_console_log_and_watchers)
 }
 END_TEST
 
+/* status and --metrics-port with a guest, a writer and a stopped watcher. */
+START_TEST(test_uml_status_and_metrics)
+{
+	run_script("e2e-status.sh");
+}
+END_TEST
+
 /*
  * The web console in Debian's chromium (puppeteer-core), one UML guest:
  * wrong token, a typed command, resize, a foreign Origin, nginx with TLS.
@@ -143,6 +150,7 @@ Suite *e2e_suite(void)
 	tcase_add_test(tc, test_uml_web_console_in_a_browser);
 	tcase_add_test(tc, test_make_demo_script);
 	tcase_add_test(tc, test_uml_named_ports);
+	tcase_add_test(tc, test_uml_status_and_metrics);
 	suite_add_tcase(su, tc);
 
 	/* Under TCG a boot takes 8-13 s; e2e-qemu.sh boots four guests. */
