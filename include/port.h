@@ -57,6 +57,7 @@ struct port_config {
 	struct control *ctl;
 	const struct port_owner *owner;
 	struct guest_stats_writer *stats; /* the guest's counters, or NULL */
+	const struct peer_policy *policy; /* who may connect to its socket */
 };
 
 struct port {

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "daemon_shm.h"
+#include "door.h"
 #include "event_loop.h"
 #include "options.h"
 #include "peer.h"
@@ -41,8 +42,10 @@ struct status_server {
 	struct sock_file_id ctl_id;
 	int ctl_fd;
 	struct ev_watch ctl_watch;
+	struct door ctl_door; /* who may ask: the consoles' rule */
 	int metrics_fd;
 	struct ev_watch metrics_watch;
+	struct door metrics_door;
 	int timer_fd; /* the earliest connection deadline */
 	struct ev_watch timer_watch;
 	int wake_fd; /* the workers' eventfd (guest_stats_wake()) */

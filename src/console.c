@@ -371,6 +371,7 @@ int console_init(struct console *c, const struct console_config *cfg)
 			.ctl = &c->ctl,
 			.owner = cfg->owner,
 			.stats = cfg->stats,
+			.policy = &o->access,
 		};
 
 		if (port_init(&c->ports[i], &pc) < 0)

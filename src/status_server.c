@@ -307,9 +307,8 @@ static void accept_one(struct status_server *ss, int lfd, bool metrics)
 {
 	const char *door = metrics ? "metrics" : "control socket";
 	struct status_conn *c = NULL;
-	char err[128];
+	char line[160];
 	bool allowed;
-	uid_t uid;
 	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 	if (fd < 0) {
@@ -317,21 +316,15 @@ static void accept_one(struct status_server *ss, int lfd, bool metrics)
 			log_warn("%s: accept: %s", door, strerror(errno));
 		return;
 	}
-	if (peer_uid(fd, &uid, err, sizeof(err)) < 0) {
-		log_warn("%s: client refused: %s", door, err);
-		refuse(fd, metrics, 403, "who you are cannot be told");
+	/* The consoles' check (logged there, at most once a second). */
+	allowed = door_admit(metrics ? &ss->metrics_door : &ss->ctl_door, fd,
+			     line, sizeof(line));
+	/* HTTP: the request is read before the 403, or closing with it
+	 * unread resets the connection and the answer is lost. */
+	if (!allowed && !metrics) {
+		line[strcspn(line, "\r\n")] = '\0';
+		refuse(fd, false, 403, line);
 		return;
-	}
-	allowed = peer_allowed(ss->policy, uid);
-	if (!allowed) {
-		log_warn("%s: client of uid %u refused: not allowed (--allow-user, --allow-group)",
-			 door, (unsigned int)uid);
-		/* HTTP: read the request before the 403, or closing with it
-		 * unread resets the connection and the answer is lost. */
-		if (!metrics) {
-			refuse(fd, metrics, 403, "not allowed");
-			return;
-		}
 	}
 	for (unsigned int i = 0; i < STATUS_MAX_CONNS && !c; i++)
 		if (!ss->conns[i].used)
@@ -476,6 +469,11 @@ int status_server_open(struct status_server *ss, const struct options *opts,
 			ss->ctl_path[0] = '\0';
 			goto fail;
 		}
+		/* As the consoles: --allow-group's members can reach it. */
+		if (opts->access.ngroups &&
+		    sock_share_group(ss->ctl_path, &ss->ctl_id,
+				     opts->access.groups[0], err, errlen) < 0)
+			goto fail;
 	}
 	if (opts->metrics_port) {
 		ss->metrics_fd = sock_listen_tcp_loopback(opts->metrics_port,
@@ -502,6 +500,10 @@ int status_server_start(struct status_server *ss, struct ev_loop *loop,
 {
 	ss->loop = loop;
 	ss->policy = policy ? policy : &no_one_else;
+	door_init(&ss->ctl_door, ss->policy, ss->ctl_fd, "control socket",
+		  "control socket");
+	door_init(&ss->metrics_door, ss->policy, ss->metrics_fd, "metrics",
+		  "metrics port");
 	ss->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (ss->timer_fd < 0 ||
 	    ev_add(loop, &ss->timer_watch, ss->timer_fd, EPOLLIN, on_timer,

@@ -346,7 +346,8 @@ START_TEST(test_another_uid_is_refused_by_the_control_socket_and_metrics)
 			      ? 0
 			      : 1);
 	ck_assert_int_eq(wait_child_exit(pid, 5000), 0);
-	ck_assert(log_has(&s, "control socket: client of uid 65534 refused", 3000));
+	ck_assert(log_has(&s, "client refused on control socket (unix ", 3000));
+	ck_assert(log_has(&s, "vu.ctl): uid 65534 is not allowed", 3000));
 	pid = fork_as_user(NOBODY_UID, NOBODY_GID);
 	if (pid == 0) {
 		static char buf[4096];
@@ -358,7 +359,7 @@ START_TEST(test_another_uid_is_refused_by_the_control_socket_and_metrics)
 		      : 1);
 	}
 	ck_assert_int_eq(wait_child_exit(pid, 5000), 0);
-	ck_assert(log_has(&s, "metrics: client of uid 65534 refused", 3000));
+	ck_assert(log_has(&s, "client refused on metrics (tcp 127.0.0.1:23790): uid 65534 is not allowed", 3000));
 	/* The owner still gets in. */
 	ck_assert(ask_ctl("status\n", line, sizeof(line)));
 	ck_assert(strncmp(line, "vdc-control/1 ok ", 17) == 0);
@@ -608,6 +609,51 @@ START_TEST(test_seqlock_reader_never_sees_a_torn_entry)
 }
 END_TEST
 
+/* --allow-group: the control socket is the group's too, and its members
+ * (here nobody, whose primary group it is) are let in at both doors. */
+START_TEST(test_an_allowed_group_reaches_the_control_socket_and_metrics)
+{
+	static const char *const extra[] = {"--allow-group=65534",
+					    "--metrics-port=23791", NULL};
+	struct stat st;
+	char line[256];
+	pid_t pid;
+
+	memset(&fe, 0, sizeof(fe));
+	fe.sock = fe.memfd = fe.chan_fd = -1;
+	session_start(&s, extra);
+	snprintf(ctl_path, sizeof(ctl_path), "%s/vu.ctl", s.dir);
+	ck_assert(wait_for_socket(ctl_path, 5000));
+	ck_assert_int_eq(stat(ctl_path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0660);
+	ck_assert_uint_eq(st.st_gid, NOBODY_GID);
+	ck_assert_int_eq(chmod(s.dir, 0711), 0);
+	pid = fork_as_user(NOBODY_UID, NOBODY_GID);
+	if (pid == 0) {
+		static char buf[1 << 16];
+		struct sockaddr_in sa = {.sin_family = AF_INET,
+					 .sin_port = htons(23791),
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		int fd;
+
+		if (!ask_ctl("status\n", line, sizeof(line)) ||
+		    strncmp(line, "vdc-control/1 ok ", 17) != 0)
+			_exit(1);
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			_exit(2);
+		(void)send(fd, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:23791\r\n\r\n",
+			   49, MSG_NOSIGNAL);
+		if (!read_exact(fd, buf, 13, 5000) ||
+		    strncmp(buf, "HTTP/1.1 200 ", 13) != 0)
+			_exit(3);
+		_exit(0);
+	}
+	ck_assert_int_eq(wait_child_exit(pid, 10000), 0);
+	session_stop(&s);
+}
+END_TEST
+
 /* --- the formats, of hostile strings -------------------------------- */
 
 /* Run @cmd with @input on its stdin; its exit status. */
@@ -718,6 +764,7 @@ Suite *status_suite(void)
 	tcase_add_test(tc, test_metrics_answer_only_get_metrics_on_their_own_host);
 	suite_add_tcase(su, tc);
 	tcase_set_timeout(unit, 60);
+	tcase_add_test(unit, test_an_allowed_group_reaches_the_control_socket_and_metrics);
 	tcase_add_test(unit, test_seqlock_reader_never_sees_a_torn_entry);
 	tcase_add_test(unit, test_status_command_line_and_no_daemon);
 	tcase_add_test(unit, test_formats_escape_what_came_from_outside);
