@@ -33,6 +33,7 @@ static const struct {
 	{"web_token", web_token_suite},
 	{"web_conn", web_conn_suite},
 	{"status", status_suite},
+	{"systemd", systemd_suite},
 	{"access", access_suite},
 };
 /* clang-format on */

@@ -14,6 +14,9 @@ PACKAGES="check pkg-config busybox-static patchelf xz-utils kmod qemu-guest-agen
 # prometheus: promtool checks the metrics (suite status, e2e-status.sh);
 # python3's json module and curl read the status answers as a script would.
 PACKAGES="$PACKAGES prometheus python3 curl"
+# systemd: systemd-socket-activate and systemd-analyze (suite systemd,
+# e2e-systemd.sh, the units' check in suite install); not as PID 1.
+PACKAGES="$PACKAGES systemd"
 missing=""
 for p in $PACKAGES; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
