@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -654,6 +655,78 @@ START_TEST(test_an_allowed_group_reaches_the_control_socket_and_metrics)
 }
 END_TEST
 
+/* The next datagram on @fd within 5 s, NUL-terminated; "" if none. */
+static const char *next_datagram(int fd, char *buf, size_t cap)
+{
+	struct pollfd p = {fd, POLLIN, 0};
+	ssize_t n;
+
+	buf[0] = '\0';
+	if (poll(&p, 1, 5000) != 1)
+		return buf;
+	n = recv(fd, buf, cap - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+/* Datagrams until @want (others must be STATUS= lines: the summary
+ * passing through states quicker than this test looks). */
+static void status_until(int fd, const char *want)
+{
+	char msg[512];
+
+	for (;;) {
+		next_datagram(fd, msg, sizeof(msg));
+		if (strcmp(msg, want) == 0)
+			return;
+		ck_assert_msg(strncmp(msg, "STATUS=", 7) == 0,
+			      "want \"%s\", got \"%s\"", want, msg);
+	}
+}
+
+/* systemd's STATUS= follows the frontend and the clients, woken by the
+ * workers (no polling): each change is one datagram. */
+START_TEST(test_systemd_status_follows_the_frontend_and_clients)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char path[128], msg[512];
+	int nfd, c2;
+
+	memset(&fe, 0, sizeof(fe));
+	fe.sock = fe.memfd = fe.chan_fd = -1;
+	snprintf(path, sizeof(path), "/tmp/vdc-notify-%d", (int)getpid());
+	unlink(path);
+	nfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(nfd, 0);
+	memcpy(sa.sun_path, path, strlen(path));
+	ck_assert_int_eq(bind(nfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	setenv("NOTIFY_SOCKET", path, 1);
+	session_start(&s, NULL);
+	unsetenv("NOTIFY_SOCKET");
+	ck_assert_str_eq(next_datagram(nfd, msg, sizeof(msg)),
+			 "READY=1\nSTATUS=0 of 1 guest attached, 0 clients");
+	/* session_start()'s probe of the console socket may show here. */
+	session_console(&s, &fe, FE_STYLE_QEMU);
+	status_until(nfd, "STATUS=1 of 1 guest attached, 0 clients");
+	session_client(&s);
+	status_until(nfd, "STATUS=1 of 1 guest attached, 1 client");
+	c2 = connect_unix(s.uds_path);
+	ck_assert_str_eq(next_datagram(nfd, msg, sizeof(msg)),
+			 "STATUS=1 of 1 guest attached, 2 clients");
+	close(c2);
+	ck_assert_str_eq(next_datagram(nfd, msg, sizeof(msg)),
+			 "STATUS=1 of 1 guest attached, 1 client");
+	fe_close(&fe);
+	ck_assert_str_eq(next_datagram(nfd, msg, sizeof(msg)),
+			 "STATUS=0 of 1 guest attached, 1 client");
+	session_stop(&s); /* its client leaves first */
+	status_until(nfd, "STOPPING=1");
+	ck_assert_str_eq(next_datagram(nfd, msg, sizeof(msg)), "");
+	close(nfd);
+	unlink(path);
+}
+END_TEST
+
 /* --- the formats, of hostile strings -------------------------------- */
 
 /* Run @cmd with @input on its stdin; its exit status. */
@@ -765,6 +838,7 @@ Suite *status_suite(void)
 	suite_add_tcase(su, tc);
 	tcase_set_timeout(unit, 60);
 	tcase_add_test(unit, test_an_allowed_group_reaches_the_control_socket_and_metrics);
+	tcase_add_test(unit, test_systemd_status_follows_the_frontend_and_clients);
 	tcase_add_test(unit, test_seqlock_reader_never_sees_a_torn_entry);
 	tcase_add_test(unit, test_status_command_line_and_no_daemon);
 	tcase_add_test(unit, test_formats_escape_what_came_from_outside);
