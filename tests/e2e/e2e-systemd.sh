@@ -139,7 +139,8 @@ e2e_ok "notify socket: WATCHDOG=1 (every second with WATCHDOG_USEC=2000000)"
 guest_exit c1 g1
 client_close c1
 daemon_stop
-notify_wait "STOPPING=1"
+# The guest's power-off and the client's end show in the summary first.
+notify_status_until "STOPPING=1"
 wait "$NOTIFY_PID" 2>/dev/null
 CLIENT_PID[notify]=""
 [ -S "$DAEMON_SOCK" ] || e2e_fail "the daemon removed the socket systemd passed ($DAEMON_SOCK)"
