@@ -313,6 +313,8 @@ START_TEST(test_notify_ready_status_then_stopping_in_order)
 	/* READY came after every socket listens. */
 	ck_assert(path_exists(con0) && path_exists(con1));
 	ck_assert_int_ge(connect_unix(vu0), 0);
+	/* The summary follows the frontend that just came. */
+	expect_msg(&d, "STATUS=1 of 2 guests attached, 0 clients");
 	/* The supervisor holds the notify socket; its workers do not. */
 	ck_assert_int_eq(count_dgram_sockets(d.pid), 1);
 	for (int i = 0; i < 2; i++) {
@@ -535,7 +537,9 @@ START_TEST(test_systemd_socket_activate_serves_the_passed_socket)
 		      "%s", fe.err);
 	ck_assert(features & (1ULL << VHOST_USER_F_PROTOCOL_FEATURES));
 	expect_msg(&d, "READY=1\nSTATUS=0 of 1 guest attached, 0 clients");
+	expect_msg(&d, "STATUS=1 of 1 guest attached, 0 clients");
 	fe_close(&fe);
+	expect_msg(&d, "STATUS=0 of 1 guest attached, 0 clients");
 	ck_assert(path_exists(con0));
 	stop_expect_stopping(&d);
 	/* The socket we bound is gone; the one systemd passed is its own. */
