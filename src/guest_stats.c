@@ -87,7 +87,7 @@ int guest_stats_wake_open(void)
 /**
  * guest_stats_worker_start() - a worker takes its entry over
  * @w:		its writer
- * @version:	PROGRAM_VERSION
+ * @version:	program_version
  */
 void guest_stats_worker_start(struct guest_stats_writer *w,
 			      const char *version)

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "metrics_http.h"
 #include "status_server.h"
+#include "version.h"
 
 /* Control socket: from a request to the end of its answer; metrics: from
  * the connection to the end of its answer. */
@@ -62,7 +63,7 @@ static struct status_snapshot snapshot(struct status_server *ss)
 	for (unsigned int i = 0; i < ss->shm->guests; i++)
 		ss->snap[i].ok =
 			guest_stats_read(&ss->shm->guest[i], &ss->snap[i].d);
-	return (struct status_snapshot){.version = PROGRAM_VERSION,
+	return (struct status_snapshot){.version = program_version,
 					.pid = (long)getpid(),
 					.now = wall_seconds(),
 					.guests = ss->shm->guests,
@@ -133,7 +134,7 @@ static void ctl_request(struct status_conn *c, const char *line, size_t len)
 		else
 			status_report_json(&body, &snap);
 	} else if (rq.cmd == CTL_CMD_VERSION) {
-		report_printf(&body, PROGRAM_NAME " " PROGRAM_VERSION "\n");
+		report_printf(&body, PROGRAM_NAME " %s\n", program_version);
 	} else {
 		report_printf(&body, "%s", ctl_help_text);
 	}

@@ -25,6 +25,7 @@
 #include "sock.h"
 #include "term_size.h"
 #include "vhost_user.h"
+#include "version.h"
 #include "worker.h"
 
 struct worker {
@@ -95,7 +96,6 @@ static void take_terminal_size(struct worker *w, const char *when)
 	}
 	log_debug("%s: the terminal is %ux%u", when, cols, rows);
 	console_set_size(&w->console, cols, rows);
-	vu_check_memory(&w->vu);
 }
 
 static void on_signal(void *arg, uint32_t events)
@@ -242,7 +242,6 @@ static void on_web_resize(void *opaque, unsigned int cols, unsigned int rows)
 	struct worker *w = opaque;
 
 	console_set_size(&w->console, (uint16_t)cols, (uint16_t)rows);
-	vu_check_memory(&w->vu);
 }
 
 /* --web-port: the console in a browser, one more client of port 0. */
@@ -290,8 +289,10 @@ static int setup(struct worker *w)
 	w->stats.gs = w->spec->shm ? &w->spec->shm->guest[w->spec->index]
 				   : NULL;
 	w->stats.wake_fd = w->spec->stats_wake_fd;
-	guest_stats_worker_start(&w->stats, PROGRAM_VERSION);
+	guest_stats_worker_start(&w->stats, program_version);
 	vu_init(&w->vu, &w->loop, &w->dev, o->max_queue_size);
+	/* Whatever a callback did to guest memory is checked once a batch. */
+	ev_set_after_batch(&w->loop, vu_check_memory, &w->vu);
 	if (console_init(&w->console, &(struct console_config){
 			.index = w->spec->index,
 			.opts = o,
