@@ -177,7 +177,7 @@ static void text_guest(struct report_buf *b, unsigned int i,
  * 2 clients: writer unix uid 1000 pid 4242, watcher tcp uid 1000
  * 127.0.0.1:40312 (dropped 4096 B); out 5120 B, in 12 B, dropped 4096 B
  * (clients 4096, unattended 0, log 0); log /var/log/vm0 (0 errors);
- * restarts 0; version 0.1.0"
+ * restarts 0; version 0.3.0"
  */
 void status_report_text(struct report_buf *b, const struct status_snapshot *s)
 {
