@@ -34,6 +34,7 @@ enum {
 	OPT_CONSOLE_SIZE_ORDER,
 	OPT_CONTROL_SOCKET,
 	OPT_METRICS_PORT,
+	OPT_CONSOLE_LOG_FORMAT,
 	OPT_ALLOW_USER,
 	OPT_ALLOW_GROUP,
 	OPT_SOCKET_GROUP,
@@ -61,6 +62,7 @@ static const struct option long_options[] = {
 	 OPT_CONSOLE_LOG_TIMESTAMPS},
 	{"control-socket", required_argument, NULL, OPT_CONTROL_SOCKET},
 	{"metrics-port", required_argument, NULL, OPT_METRICS_PORT},
+	{"console-log-format", required_argument, NULL, OPT_CONSOLE_LOG_FORMAT},
 	{"allow-user", required_argument, NULL, OPT_ALLOW_USER},
 	{"allow-group", required_argument, NULL, OPT_ALLOW_GROUP},
 	{"socket-group", required_argument, NULL, OPT_SOCKET_GROUP},
@@ -108,6 +110,12 @@ static const char usage_text[] =
 	"      --console-log-timestamps\n"
 	"                            start each line of the console log with the\n"
 	"                            time (UTC) its first byte came\n"
+	"      --console-log-format=FORMAT\n"
+	"                            raw (default: the bytes as they came) or\n"
+	"                            asciicast (a v2 recording asciinema plays:\n"
+	"                            the console's size, the time of each batch\n"
+	"                            of output, resizes; bytes that are not UTF-8\n"
+	"                            as U+FFFD); not with --console-log-timestamps\n"
 	"      --web-port=PORT       the console in a browser: guest i at\n"
 	"                            http://127.0.0.1:PORT+i/ (loopback only),\n"
 	"                            behind the token of --web-token-file\n"
@@ -363,6 +371,21 @@ static bool parse_size_order(const char *arg, enum console_size_order *order)
 	return true;
 }
 
+/* parse_log_format() - --console-log-format: raw or asciicast */
+static bool parse_log_format(const char *arg, enum console_log_format *format)
+{
+	if (strcmp(arg, "raw") == 0)
+		*format = CONSOLE_LOG_RAW;
+	else if (strcmp(arg, "asciicast") == 0)
+		*format = CONSOLE_LOG_ASCIICAST;
+	else {
+		fail("--console-log-format: unknown format '%s' (raw or asciicast)",
+		     arg);
+		return false;
+	}
+	return true;
+}
+
 static bool parse_backend(const char *arg, enum backend_kind *kind)
 {
 	if (strcmp(arg, "nested") == 0)
@@ -472,8 +495,24 @@ static bool parse_access(int opt, const char *arg, struct options *o)
 
 /* What was given explicitly, so that cross-option rules can be checked. */
 struct given {
-	bool count, tcp_port, fd, max_clients;
+	bool count, tcp_port, fd, max_clients, log_format;
 };
+
+/* --console-log-format: with a log; an asciicast times every event
+ * itself, so a time at each line start would only break its JSON. */
+static bool check_log_format(const struct options *o, const struct given *g)
+{
+	if (g->log_format && !o->console_log) {
+		fail("--console-log-format: needs --console-log");
+		return false;
+	}
+	if (o->console_log_format == CONSOLE_LOG_ASCIICAST &&
+	    o->console_log_timestamps) {
+		fail("--console-log-timestamps: only with --console-log-format=raw (an asciicast recording times each event itself)");
+		return false;
+	}
+	return true;
+}
 
 static bool validate(const struct options *o, const struct given *g)
 {
@@ -548,6 +587,8 @@ static bool validate(const struct options *o, const struct given *g)
 		fail("--console-log-timestamps: needs --console-log");
 		return false;
 	}
+	if (!check_log_format(o, g))
+		return false;
 	if (o->console_log &&
 	    (o->console_log[0] == '\0' ||
 	     o->console_log[strlen(o->console_log) - 1] == '/')) {
@@ -722,6 +763,11 @@ enum options_result options_parse(int argc, char *argv[], struct options *opts)
 			break;
 		case OPT_CONSOLE_LOG_TIMESTAMPS:
 			opts->console_log_timestamps = true;
+			break;
+		case OPT_CONSOLE_LOG_FORMAT:
+			if (!parse_log_format(optarg, &opts->console_log_format))
+				return OPTIONS_EXIT_FAIL;
+			given.log_format = true;
 			break;
 		case OPT_WEB_PORT:
 			if (!parse_number("--web-port", optarg, 1, 65535, &v))

@@ -415,6 +415,7 @@ static int start_worker(struct supervisor *s, struct child *c)
 	 * writes to it. */
 	if (c->started_ms)
 		guest_stats_recover(&s->shm->guest[c->spec.index], true);
+	c->spec.restarted = c->started_ms != 0;
 	pid = fork();
 
 	if (pid < 0) {

@@ -85,6 +85,13 @@ static void on_listen(void *arg, uint32_t events)
 		guest_stats_attached(&w->stats, true);
 }
 
+/* The console log records the console's size (an asciicast's "r"). */
+static void log_size(struct worker *w)
+{
+	if (w->log)
+		console_log_resize(w->log, w->console.cols, w->console.rows);
+}
+
 /* Nested backend: the guest's console is this terminal, so is its size. */
 static void take_terminal_size(struct worker *w, const char *when)
 {
@@ -96,6 +103,7 @@ static void take_terminal_size(struct worker *w, const char *when)
 	}
 	log_debug("%s: the terminal is %ux%u", when, cols, rows);
 	console_set_size(&w->console, cols, rows);
+	log_size(w);
 }
 
 static void on_signal(void *arg, uint32_t events)
@@ -208,13 +216,27 @@ static void on_log_event(void *arg, uint32_t events)
 			st.write_errors + st.reopen_errors);
 }
 
-/* --console-log: this guest's file, written by a thread of its own. */
+/*
+ * --console-log: this guest's file, written by a thread of its own, with
+ * the console's size as it is now. A worker the supervisor restarted does
+ * not stop for a log it cannot open: the console goes on and the log is
+ * retried; at the first start a bad path is the command line's error.
+ */
 static int open_console_log(struct worker *w)
 {
 	const struct options *o = w->spec->opts;
-	struct console_log_config cfg = {.timestamps = o->console_log_timestamps};
+	struct console_log_config cfg = {
+		.format = o->console_log_format,
+		.timestamps = o->console_log_timestamps,
+		.retry = w->spec->restarted,
+		.cols = w->console.cols,
+		.rows = w->console.rows,
+	};
+	const char *how = o->console_log_timestamps ? " (with timestamps)" : "";
 	char path[4096], err[256];
 
+	if (o->console_log_format == CONSOLE_LOG_ASCIICAST)
+		how = " (asciicast)";
 	if (console_log_path(path, sizeof(path), o->console_log,
 			     w->spec->index) < 0) {
 		log_error("--console-log: the path is too long");
@@ -231,8 +253,7 @@ static int open_console_log(struct worker *w)
 		log_warn("cannot watch the console log: %s", strerror(errno));
 	w->console.ports[0].log = w->log;
 	guest_stats_log_opened(&w->stats, path);
-	log_info("console log: %s%s", path,
-		 o->console_log_timestamps ? " (with timestamps)" : "");
+	log_info("console log: %s%s", path, how);
 	return 0;
 }
 
@@ -242,6 +263,7 @@ static void on_web_resize(void *opaque, unsigned int cols, unsigned int rows)
 	struct worker *w = opaque;
 
 	console_set_size(&w->console, (uint16_t)cols, (uint16_t)rows);
+	log_size(w);
 }
 
 /* --web-port: the console in a browser, one more client of port 0. */
@@ -305,8 +327,6 @@ static int setup(struct worker *w)
 		}) < 0)
 		return -1;
 	w->dev.num_queues = console_num_queues(&w->console);
-	if (o->console_log && open_console_log(w) < 0)
-		return -1;
 	if (o->web_port && start_web(w) < 0)
 		return -1;
 	/* The size is known before any frontend comes: F_SIZE is offered
@@ -319,6 +339,9 @@ static int setup(struct worker *w)
 	/* A browser will say its size: offer F_SIZE from the start. */
 	if (o->web_port && !w->console.size_known)
 		console_set_size(&w->console, 80, 24);
+	/* After the size is known, before any output: the header has it. */
+	if (o->console_log && open_console_log(w) < 0)
+		return -1;
 	w->dev.features = console_features(&w->console);
 	watch_listener(w);
 	return 0;

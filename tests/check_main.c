@@ -29,6 +29,7 @@ static const struct {
 	{"web", web_suite},
 	{"console_size", console_size_suite},
 	{"console_log", console_log_suite},
+	{"console_log_uid", console_log_uid_suite},
 	{"nested", nested_suite},
 	{"install", install_suite},
 	{"e2e", e2e_suite},
@@ -42,9 +43,10 @@ static const struct {
 
 /*
  * Not in `--unit`: real guests and chromium (e2e), `make install`
- * (install), root to become uid 65534 (access).
+ * (install), root to become uid 65534 (access, console_log_uid).
  */
-static const char *const full_only[] = {"install", "e2e", "access"};
+static const char *const full_only[] = {"install", "e2e", "access",
+					"console_log_uid"};
 
 static bool is_unit(const char *name)
 {
