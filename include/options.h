@@ -72,6 +72,10 @@ struct options {
 	enum console_log_format console_log_format; /* raw by default */
 	struct port_option ports[MAX_EXTRA_PORTS];
 	unsigned int port_count;
+	/* Status: the control socket (NULL: --socket-path + ".ctl", none
+	 * with --fd) and the Prometheus endpoint (0: none). */
+	const char *control_socket;
+	uint16_t metrics_port;
 	/* Who gets in: --allow-user, --allow-group (members read at start).
 	 * The first group also owns the unix console and port sockets. */
 	struct peer_policy access;

@@ -32,6 +32,8 @@ enum {
 	OPT_CONSOLE_LOG_TIMESTAMPS,
 	OPT_CONSOLE_SIZE,
 	OPT_CONSOLE_SIZE_ORDER,
+	OPT_CONTROL_SOCKET,
+	OPT_METRICS_PORT,
 	OPT_CONSOLE_LOG_FORMAT,
 	OPT_ALLOW_USER,
 	OPT_ALLOW_GROUP,
@@ -58,6 +60,8 @@ static const struct option long_options[] = {
 	{"web-token-file", required_argument, NULL, OPT_WEB_TOKEN_FILE},
 	{"console-log-timestamps", no_argument, NULL,
 	 OPT_CONSOLE_LOG_TIMESTAMPS},
+	{"control-socket", required_argument, NULL, OPT_CONTROL_SOCKET},
+	{"metrics-port", required_argument, NULL, OPT_METRICS_PORT},
 	{"console-log-format", required_argument, NULL, OPT_CONSOLE_LOG_FORMAT},
 	{"allow-user", required_argument, NULL, OPT_ALLOW_USER},
 	{"allow-group", required_argument, NULL, OPT_ALLOW_GROUP},
@@ -69,6 +73,7 @@ static const struct option long_options[] = {
 
 static const char usage_text[] =
 	"Usage: " PROGRAM_NAME " --socket-path=PATH [OPTION]...\n"
+	"       " PROGRAM_NAME " status --socket-path=PATH [--json]\n"
 	"vhost-user backend that emulates a VirtIO console device (virtio id 3)\n"
 	"and hands each guest's console to the host: this terminal, a TCP port\n"
 	"or a unix socket.\n"
@@ -137,6 +142,11 @@ static const char usage_text[] =
 	"                            user (default: mode from the umask)\n"
 	"      --fd=FD               serve the listening unix socket FD instead\n"
 	"                            of --socket-path (one guest)\n"
+	"      --control-socket=PATH where `status` asks (mode 0600, 0660 with\n"
+	"                            --allow-group); default --socket-path with\n"
+	"                            .ctl appended; with --fd none unless given\n"
+	"      --metrics-port=PORT   Prometheus metrics of every guest at\n"
+	"                            http://127.0.0.1:PORT/metrics (loopback only)\n"
 	"      --print-capabilities  print the backend's capabilities as JSON\n"
 	"                            and exit\n"
 	"  -h, --help                show this help and exit\n"
@@ -157,6 +167,14 @@ static const char usage_text[] =
 	"\n"
 	"Exit status: 0 on a signal or a requested quit, 1 on a bad command line\n"
 	"or a failure to start.\n"
+	"\n"
+	"status asks the running daemon, over its control socket, and prints one\n"
+	"line per guest (--json: one JSON object): frontend attached and since\n"
+	"when, console open, the writer and watchers with their peer uid and\n"
+	"address, bytes out, in and dropped, the console log and its errors,\n"
+	"worker restarts, version. -s/--socket-path=PATH asks PATH.ctl;\n"
+	"--control-socket=PATH asks PATH. Exit status: 0 answered, 1 bad command\n"
+	"line, 2 no daemon listens there, 3 not allowed, 4 a bad or no answer.\n"
 	"See vhost-device-console(1) for more.\n";
 
 static const char capabilities_json[] = "{\n  \"type\": \"console\"\n}\n";
@@ -600,6 +618,23 @@ static bool validate(const struct options *o, const struct given *g)
 			}
 		}
 	}
+	if (o->control_socket && !check_suffixed_path("--control-socket",
+						      o->control_socket, 1))
+		return false;
+	if (o->metrics_port && o->web_port &&
+	    o->metrics_port >= o->web_port &&
+	    o->metrics_port < (uint32_t)o->web_port + o->socket_count) {
+		fail("--metrics-port: %u is one of --web-port's ports",
+		     (unsigned int)o->metrics_port);
+		return false;
+	}
+	if (o->metrics_port && o->backend == BACKEND_NETWORK &&
+	    o->metrics_port >= o->tcp_port &&
+	    o->metrics_port < (uint32_t)o->tcp_port + o->socket_count) {
+		fail("--metrics-port: %u is one of --tcp-port's ports",
+		     (unsigned int)o->metrics_port);
+		return false;
+	}
 	if (o->socket_group_set && !o->socket_path) {
 		fail("--socket-group: the socket of --fd is made by whoever passes it; set its group there");
 		return false;
@@ -748,6 +783,15 @@ enum options_result options_parse(int argc, char *argv[], struct options *opts)
 				return OPTIONS_EXIT_FAIL;
 			opts->max_clients = (unsigned int)v;
 			given.max_clients = true;
+			break;
+		case OPT_CONTROL_SOCKET:
+			opts->control_socket = optarg;
+			break;
+		case OPT_METRICS_PORT:
+			if (!parse_number("--metrics-port", optarg, 1, 65535,
+					  &v))
+				return OPTIONS_EXIT_FAIL;
+			opts->metrics_port = (uint16_t)v;
 			break;
 		case OPT_PORT:
 			if (!parse_port(optarg, opts))

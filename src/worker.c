@@ -25,6 +25,7 @@
 #include "sock.h"
 #include "term_size.h"
 #include "vhost_user.h"
+#include "version.h"
 #include "worker.h"
 
 struct worker {
@@ -41,6 +42,7 @@ struct worker {
 	struct web_server web; /* --web-port */
 	bool web_on;
 	struct ev_watch log_watch;
+	struct guest_stats_writer stats; /* this guest's entry in shm */
 	bool quit; /* the user asked to quit, not a signal */
 };
 
@@ -79,7 +81,8 @@ static void on_listen(void *arg, uint32_t events)
 	}
 	vu_detach(&w->vu);
 	log_info("frontend connected");
-	vu_attach(&w->vu, fd);
+	if (vu_attach(&w->vu, fd) == 0)
+		guest_stats_attached(&w->stats, true);
 }
 
 /* The console log records the console's size (an asciicast's "r"). */
@@ -170,6 +173,11 @@ static int on_set_config(void *opaque, uint32_t offset, const uint8_t *buf,
 				  buf, len);
 }
 
+static void on_frontend_gone(void *opaque)
+{
+	guest_stats_attached(&((struct worker *)opaque)->stats, false);
+}
+
 static void on_features_set(void *opaque)
 {
 	console_features_set(&((struct worker *)opaque)->console);
@@ -186,6 +194,7 @@ static void wire_up(struct worker *w)
 		.get_config = on_get_config,
 		.set_config = on_set_config,
 		.features_set = on_features_set,
+		.disconnected = on_frontend_gone,
 		.release_held = on_release_held,
 	};
 	w->owner = (struct port_owner){
@@ -198,9 +207,13 @@ static void wire_up(struct worker *w)
 static void on_log_event(void *arg, uint32_t events)
 {
 	struct worker *w = arg;
+	struct console_log_stats st;
 
 	(void)events;
 	console_log_poll(w->log);
+	console_log_stats(w->log, &st);
+	guest_stats_log(&w->stats, st.dropped_queue + st.dropped_write,
+			st.write_errors + st.reopen_errors);
 }
 
 /*
@@ -239,6 +252,7 @@ static int open_console_log(struct worker *w)
 		   EPOLLIN, on_log_event, w) < 0)
 		log_warn("cannot watch the console log: %s", strerror(errno));
 	w->console.ports[0].log = w->log;
+	guest_stats_log_opened(&w->stats, path);
 	log_info("console log: %s%s", path, how);
 	return 0;
 }
@@ -294,6 +308,10 @@ static int setup(struct worker *w)
 		return -1;
 	}
 	wire_up(w);
+	w->stats.gs = w->spec->shm ? &w->spec->shm->guest[w->spec->index]
+				   : NULL;
+	w->stats.wake_fd = w->spec->stats_wake_fd;
+	guest_stats_worker_start(&w->stats, program_version);
 	vu_init(&w->vu, &w->loop, &w->dev, o->max_queue_size);
 	/* Whatever a callback did to guest memory is checked once a batch. */
 	ev_set_after_batch(&w->loop, vu_check_memory, &w->vu);
@@ -305,6 +323,7 @@ static int setup(struct worker *w)
 			.loop = &w->loop,
 			.vu = &w->vu,
 			.owner = &w->owner,
+			.stats = &w->stats,
 		}) < 0)
 		return -1;
 	w->dev.num_queues = console_num_queues(&w->console);

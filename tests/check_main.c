@@ -37,6 +37,7 @@ static const struct {
 	{"e2e", e2e_suite},
 	{"web_token", web_token_suite},
 	{"web_conn", web_conn_suite},
+	{"status", status_suite},
 	{"systemd", systemd_suite},
 	{"access", access_suite},
 };

@@ -23,6 +23,7 @@ Suite *install_suite(void);
 Suite *e2e_suite(void);
 Suite *web_token_suite(void);
 Suite *web_conn_suite(void);
+Suite *status_suite(void);
 Suite *systemd_suite(void);
 Suite *access_suite(void);
 

@@ -81,6 +81,13 @@ START_TEST(test_uml_console_log_and_watchers)
 }
 END_TEST
 
+/* status and --metrics-port with a guest, a writer and a stopped watcher. */
+START_TEST(test_uml_status_and_metrics)
+{
+	run_script("e2e-status.sh");
+}
+END_TEST
+
 /*
  * --console-log-format=asciicast: `asciinema cat` gives back what a client
  * received, `asciinema play` runs to the end, SIGUSR1 starts a new
@@ -161,6 +168,7 @@ Suite *e2e_suite(void)
 	tcase_add_test(tc, test_uml_web_console_in_a_browser);
 	tcase_add_test(tc, test_make_demo_script);
 	tcase_add_test(tc, test_uml_named_ports);
+	tcase_add_test(tc, test_uml_status_and_metrics);
 	tcase_add_test(tc, test_uml_systemd_socket_activation);
 	suite_add_tcase(su, tc);
 
