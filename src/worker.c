@@ -242,6 +242,8 @@ static int start_web(struct worker *w)
 			.listen_fd = w->spec->web_listen_fd,
 			.port = (uint16_t)(o->web_port + w->spec->index),
 			.token = w->spec->web_token,
+			.policy = NULL,
+			.guesses = &w->spec->shm->guesses,
 			.console = &w->console.ports[0].host,
 			.resize = on_web_resize,
 			.opaque = w,

@@ -32,6 +32,7 @@ static const struct {
 	{"e2e", e2e_suite},
 	{"web_token", web_token_suite},
 	{"web_conn", web_conn_suite},
+	{"sha256", sha256_suite},
 };
 /* clang-format on */
 

@@ -22,5 +22,6 @@ Suite *install_suite(void);
 Suite *e2e_suite(void);
 Suite *web_token_suite(void);
 Suite *web_conn_suite(void);
+Suite *sha256_suite(void);
 
 #endif
