@@ -227,8 +227,6 @@ static int open_listeners(struct supervisor *s)
 		for (unsigned int p = 0; p < MAX_EXTRA_PORTS; p++)
 			c->spec.port_listen_fd[p] = -1;
 	}
-	if (load_web_token(s) < 0)
-		return -1;
 	for (unsigned int i = 0; i < s->count; i++) {
 		struct child *c = &s->children[i];
 
@@ -250,6 +248,11 @@ static int open_listeners(struct supervisor *s)
 		    open_port_listeners(c, err, sizeof(err)) < 0 ||
 		    open_web_listener(s, c, err, sizeof(err)) < 0)
 			goto fail;
+	}
+	/* Last: a daemon that cannot start leaves no new token file. */
+	if (load_web_token(s) < 0) {
+		close_listeners(s, true);
+		return -1;
 	}
 	return 0;
 fail:

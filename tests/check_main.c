@@ -33,6 +33,7 @@ static const struct {
 	{"web_token", web_token_suite},
 	{"web_conn", web_conn_suite},
 	{"sha256", sha256_suite},
+	{"web_guess", web_guess_suite},
 };
 /* clang-format on */
 

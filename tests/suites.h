@@ -23,5 +23,6 @@ Suite *e2e_suite(void);
 Suite *web_token_suite(void);
 Suite *web_conn_suite(void);
 Suite *sha256_suite(void);
+Suite *web_guess_suite(void);
 
 #endif
