@@ -232,6 +232,10 @@ static void on_web_resize(void *opaque, unsigned int cols, unsigned int rows)
 	vu_check_memory(&w->vu);
 }
 
+/* Who may use the web door besides the daemon's uid and root: none more
+ * until --allow-user / --allow-group reach the options. */
+static const struct peer_policy web_policy;
+
 /* --web-port: the console in a browser, one more client of port 0. */
 static int start_web(struct worker *w)
 {
@@ -242,7 +246,7 @@ static int start_web(struct worker *w)
 			.listen_fd = w->spec->web_listen_fd,
 			.port = (uint16_t)(o->web_port + w->spec->index),
 			.token = w->spec->web_token,
-			.policy = NULL,
+			.policy = &web_policy,
 			.guesses = &w->spec->shm->guesses,
 			.console = &w->console.ports[0].host,
 			.resize = on_web_resize,
