@@ -669,6 +669,11 @@ static void peer_close(struct web_conn *c, const uint8_t *p, size_t len)
 			return;
 		}
 	}
+	/* The page found our proof wrong: its token is not ours (or it
+	 * takes us for an impostor). Worth a line: no proof was checked. */
+	if (c->state == WEB_STATE_PROOF)
+		log_info("web %s: the page left after our proof (%u): its token is not this daemon's",
+			 c->peer, code);
 	/* Answer with the same code unless we already sent our close. */
 	if (c->state != WEB_STATE_CLOSING)
 		send_close(c, code, "");

@@ -10,7 +10,8 @@
 //   server: "server <HMAC-SHA-256(token, 'vdc-web-1 server' | sn | cn)>"
 //   page:   checks that FIRST; a server without the token (anybody who
 //           listens on the port while the daemon is stopped) gets nothing
-//           more: no proof, no token, and the page says so
+//           more: no proof, no token, and the page says so (it cannot tell
+//           that from a mistyped token, which fails the same way)
 //   page:   "proof <HMAC-SHA-256(token, 'vdc-web-1 client' | sn | cn)>"
 //   server: "ok", then output as binary messages; or close 1008
 // What an impostor can record is the page's nonce, which is public and
@@ -224,10 +225,14 @@
 			if (ws !== sock)
 				return;
 			if (impostor) {
+				// The page cannot tell a mistyped token from a server
+				// that has none: offer both a new token and a retry.
 				accepted = false;
 				ws = null;
-				setStatus('This is not the daemon (its proof of the token is wrong): nothing was sent to it.', 'error');
+				login.hidden = false;
 				reconnectBtn.hidden = key === null;
+				setStatus('The token was refused: the server\'s proof does not match it (a wrong token, or not the daemon). Nothing was sent to it.', 'error');
+				tokenInput.focus();
 				return;
 			}
 			onClosed(ev);
