@@ -32,7 +32,7 @@
 
 #define WEB_GUESS_FIRST_MS  500u
 #define WEB_GUESS_MAX_MS    30000u
-#define WEB_GUESS_FORGET_MS (10u * 60u * 1000u)
+#define WEB_GUESS_FORGET_MS 600000u /* 10 minutes */
 #define WEB_GUESS_BURST	    7u /* 0 + 0.5 + 1 + 2 + 4 + 8 + 16 s, then 30 s */
 #define WEB_GUESS_UIDS	    64u /* uids tracked; the last entry is shared */
 

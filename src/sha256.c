@@ -38,7 +38,7 @@ static void compress(uint32_t h[8], const uint8_t *block)
 {
 	uint32_t w[64], s[8];
 
-	for (unsigned int t = 0; t < 16; t++) {
+	for (size_t t = 0; t < 16; t++) {
 		const uint8_t *p = block + 4 * t;
 
 		w[t] = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
@@ -126,7 +126,7 @@ void sha256_final(struct sha256_ctx *ctx, uint8_t digest[SHA256_DIGEST_LEN])
 	for (unsigned int i = 0; i < 8; i++)
 		pad[padlen + i] = (uint8_t)(bits >> (56 - 8 * i));
 	sha256_update(ctx, pad, padlen + 8);
-	for (unsigned int i = 0; i < 8; i++) {
+	for (size_t i = 0; i < 8; i++) {
 		digest[4 * i] = (uint8_t)(ctx->h[i] >> 24);
 		digest[4 * i + 1] = (uint8_t)(ctx->h[i] >> 16);
 		digest[4 * i + 2] = (uint8_t)(ctx->h[i] >> 8);

@@ -68,7 +68,7 @@ static void repair(struct web_guess_table *t, uint64_t now)
 	for (unsigned int i = 0; i < WEB_GUESS_UIDS; i++) {
 		struct web_guess_entry *e = &t->e[i];
 
-		if (e->next_ms > now + 2 * WEB_GUESS_MAX_MS)
+		if (e->next_ms > now + 2ull * WEB_GUESS_MAX_MS)
 			e->next_ms = now + WEB_GUESS_MAX_MS;
 		if (e->failures > 64)
 			e->failures = 64;
