@@ -470,6 +470,35 @@ START_TEST(test_other_uid_gets_403_even_with_the_right_proof)
 }
 END_TEST
 
+/* A connection that asks for the page every second on keep-alive and
+ * never authenticates still ends at its one deadline (10 s from accept):
+ * asking again does not buy it more time. */
+START_TEST(test_keepalive_requests_do_not_extend_the_preauth_deadline)
+{
+	static const char req[] = "GET /favicon.svg HTTP/1.1\r\nHost: 127.0.0.1:23720\r\n\r\n";
+	char buf[8192];
+	long t0 = now_ms();
+	bool closed = false;
+	int fd = tcp_connect();
+
+	while (!closed && now_ms() - t0 < 20000) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		long next = now_ms() + 1000;
+
+		if (write(fd, req, sizeof(req) - 1) < 0)
+			break;
+		while (!closed && now_ms() < next)
+			if (poll(&p, 1, 100) == 1)
+				closed = read(fd, buf, sizeof(buf)) <= 0;
+	}
+	ck_assert_msg(closed, "still open after %ld ms", now_ms() - t0);
+	ck_assert_int_ge(now_ms() - t0, WEB_PREAUTH_TIMEOUT_MS - 1000);
+	ck_assert_int_lt(now_ms() - t0, WEB_PREAUTH_TIMEOUT_MS + 5000);
+	ck_assert(log_has(&s, "no proof within the pre-auth deadline", 1000));
+	close(fd);
+}
+END_TEST
+
 /* A head with bare LF line ends: 400 at once, not after a timeout. */
 START_TEST(test_bare_lf_request_gets_400_at_once)
 {
@@ -811,7 +840,7 @@ Suite *web_suite(void)
 	TCase *tc = tcase_create("daemon");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
+	tcase_set_timeout(tc, 45);
 	tcase_add_test(tc, test_browser_sees_output_and_types);
 	tcase_add_test(tc, test_browser_resize_reaches_the_guest);
 	tcase_add_test(tc, test_wrong_proof_gets_nothing_of_the_console);
@@ -820,6 +849,7 @@ Suite *web_suite(void)
 	tcase_add_test(tc, test_browser_beyond_max_clients_told_full);
 	tcase_add_test(tc, test_other_uid_gets_403_even_with_the_right_proof);
 	tcase_add_test(tc, test_bare_lf_request_gets_400_at_once);
+	tcase_add_test(tc, test_keepalive_requests_do_not_extend_the_preauth_deadline);
 	tcase_add_test(tc, test_promoted_browser_told_at_once);
 	tcase_add_test(tc, test_browsers_told_1001_when_the_daemon_stops);
 	suite_add_tcase(su, tc);
