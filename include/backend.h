@@ -19,6 +19,7 @@
 #include <sys/uio.h>
 #include <termios.h>
 
+#include "door.h"
 #include "event_loop.h"
 #include "options.h"
 
@@ -107,6 +108,7 @@ struct backend {
 
 	int listen_fd; /* network, uds: owned by the supervisor */
 	struct ev_watch listen_watch;
+	struct door door; /* who may come in through listen_fd */
 	bool tcp;
 	bool owns_client_fds; /* sockets yes, the terminal no */
 	bool is_port; /* a data port: one client, no watchers */
@@ -138,6 +140,8 @@ struct backend_config {
 	bool is_port;
 	struct ev_loop *loop;
 	const struct backend_events *ev;
+	const struct peer_policy *policy; /* sockets: who may connect */
+	const char *door_name; /* sockets: "console 0", "port NAME of guest 0" */
 };
 
 int backend_init(struct backend *b, const struct backend_config *cfg);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "log.h"
+#include "peer.h"
 
 #define PROGRAM_NAME	"vhost-device-console"
 #define PROGRAM_VERSION "0.1.0"
@@ -68,6 +69,11 @@ struct options {
 	bool console_log_timestamps;
 	struct port_option ports[MAX_EXTRA_PORTS];
 	unsigned int port_count;
+	/* Who gets in: --allow-user, --allow-group (members read at start).
+	 * The first group also owns the unix console and port sockets. */
+	struct peer_policy access;
+	bool socket_group_set; /* --socket-group: the vhost-user sockets' */
+	gid_t socket_group;
 };
 
 enum options_result {

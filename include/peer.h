@@ -58,6 +58,13 @@ int peer_uid(int fd, uid_t *uid, char *err, size_t errlen);
  */
 bool peer_allowed(const struct peer_policy *policy, uid_t uid);
 
+int peer_parse_user(const char *arg, uid_t *uid, char *err, size_t errlen);
+int peer_parse_group(const char *arg, gid_t *gid, char *err, size_t errlen);
+int peer_policy_add_user(struct peer_policy *policy, const char *arg, char *err,
+			 size_t errlen);
+int peer_policy_add_group(struct peer_policy *policy, const char *arg,
+			  char *err, size_t errlen);
+
 /**
  * peer_policy_resolve() - read the members of @policy's groups, at start
  * @policy:	users and groups filled in; members are set here

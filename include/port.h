@@ -55,6 +55,7 @@ struct port_config {
 	struct vu_dev *vu;
 	struct control *ctl;
 	const struct port_owner *owner;
+	const struct peer_policy *policy; /* who may connect to its socket */
 };
 
 struct port {

@@ -30,6 +30,8 @@ struct sock_file_id {
 };
 
 int sock_file_id(const char *path, struct sock_file_id *id);
+int sock_share_group(const char *path, const struct sock_file_id *id,
+		     gid_t gid, char *err, size_t errlen);
 void sock_unlink_ours(const char *path, const struct sock_file_id *id);
 
 #endif

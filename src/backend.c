@@ -627,6 +627,9 @@ int backend_init(struct backend *b, const struct backend_config *cfg)
 	b->index = cfg->index;
 	b->listen_fd = cfg->listen_fd;
 	b->is_port = cfg->is_port;
+	if (cfg->kind != BACKEND_NESTED)
+		door_init(&b->door, cfg->policy, cfg->listen_fd, cfg->door_name,
+			  cfg->is_port ? "port" : "console");
 	/* The terminal is one client; browsers may watch beside it. */
 	b->max_clients = cfg->is_port ? 1 : cfg->max_clients;
 	if (b->max_clients == 0)

@@ -3,7 +3,8 @@
  * backend_socket.c - the network and uds backends: a listening socket
  * (127.0.0.1:PORT+i or PATH+i, bound by the supervisor at start-up) and
  * up to --max-clients clients (a data port: one). A client beyond that is
- * told so in one line and closed; the others are never disturbed.
+ * told so in one line and closed; the others are never disturbed. So is a
+ * client the door does not let in (door.c), before it counts at all.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -31,6 +32,7 @@ static void refuse(int fd, const char *line)
 static void on_listen(void *arg, uint32_t events)
 {
 	struct backend *b = arg;
+	char line[160];
 	struct client *c;
 	int fd, one = 1;
 
@@ -40,6 +42,11 @@ static void on_listen(void *arg, uint32_t events)
 		if (errno != EAGAIN && errno != EINTR)
 			log_warn("console listener: accept: %s",
 				 strerror(errno));
+		return;
+	}
+	/* Before a slot or a byte of the console: a stranger gets neither. */
+	if (!door_admit(&b->door, fd, line, sizeof(line))) {
+		refuse(fd, line);
 		return;
 	}
 	/* A client that has just left does not count. */

@@ -370,6 +370,7 @@ int console_init(struct console *c, const struct console_config *cfg)
 			.vu = cfg->vu,
 			.ctl = &c->ctl,
 			.owner = cfg->owner,
+			.policy = &o->access,
 		};
 
 		if (port_init(&c->ports[i], &pc) < 0)

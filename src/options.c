@@ -30,6 +30,9 @@ enum {
 	OPT_CONSOLE_LOG_TIMESTAMPS,
 	OPT_CONSOLE_SIZE,
 	OPT_CONSOLE_SIZE_ORDER,
+	OPT_ALLOW_USER,
+	OPT_ALLOW_GROUP,
+	OPT_SOCKET_GROUP,
 };
 
 static const struct option long_options[] = {
@@ -52,6 +55,9 @@ static const struct option long_options[] = {
 	{"web-token-file", required_argument, NULL, OPT_WEB_TOKEN_FILE},
 	{"console-log-timestamps", no_argument, NULL,
 	 OPT_CONSOLE_LOG_TIMESTAMPS},
+	{"allow-user", required_argument, NULL, OPT_ALLOW_USER},
+	{"allow-group", required_argument, NULL, OPT_ALLOW_GROUP},
+	{"socket-group", required_argument, NULL, OPT_SOCKET_GROUP},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -107,6 +113,16 @@ static const char usage_text[] =
 	"      --port=NAME:PATH      one more port of the device, named NAME in the\n"
 	"                            guest (/dev/virtio-ports/NAME), served on the\n"
 	"                            unix socket PATH+i; repeatable, up to 31\n"
+	"      --allow-user=USER     a user (name or uid) who may use the consoles\n"
+	"                            and ports besides root and the daemon's own\n"
+	"                            user; repeatable\n"
+	"      --allow-group=GROUP   the same for the members of a group (name or\n"
+	"                            gid; read at start); repeatable; the unix\n"
+	"                            console and port sockets are then mode 0660\n"
+	"                            and belong to the first such group\n"
+	"      --socket-group=GROUP  the vhost-user sockets are mode 0660 and\n"
+	"                            belong to GROUP, for a VMM run as another\n"
+	"                            user (default: mode from the umask)\n"
 	"      --fd=FD               serve the listening unix socket FD instead\n"
 	"                            of --socket-path (one guest)\n"
 	"      --print-capabilities  print the backend's capabilities as JSON\n"
@@ -382,6 +398,30 @@ static bool parse_port(const char *arg, struct options *o)
 	return true;
 }
 
+/* --allow-user, --allow-group, --socket-group: a name must exist now. */
+static bool parse_access(int opt, const char *arg, struct options *o)
+{
+	char err[160];
+	int r;
+
+	if (opt == OPT_ALLOW_USER)
+		r = peer_policy_add_user(&o->access, arg, err, sizeof(err));
+	else if (opt == OPT_ALLOW_GROUP)
+		r = peer_policy_add_group(&o->access, arg, err, sizeof(err));
+	else
+		r = peer_parse_group(arg, &o->socket_group, err, sizeof(err));
+	if (r < 0) {
+		fail("--%s: %s",
+		     opt == OPT_ALLOW_USER    ? "allow-user"
+		     : opt == OPT_ALLOW_GROUP ? "allow-group"
+					      : "socket-group",
+		     err);
+		return false;
+	}
+	o->socket_group_set |= opt == OPT_SOCKET_GROUP;
+	return true;
+}
+
 /* What was given explicitly, so that cross-option rules can be checked. */
 struct given {
 	bool count, tcp_port, fd, max_clients;
@@ -482,8 +522,24 @@ static bool validate(const struct options *o, const struct given *g)
 			}
 		}
 	}
+	if (o->socket_group_set && !o->socket_path) {
+		fail("--socket-group: the socket of --fd is made by whoever passes it; set its group there");
+		return false;
+	}
 	if (o->console_cols && o->backend == BACKEND_NESTED) {
 		fail("--console-size: the nested backend tells the guest this terminal's size; use it with network or uds");
+		return false;
+	}
+	return true;
+}
+
+/* The groups' members, read once here: no door looks them up later. */
+static bool resolve_access(struct options *o)
+{
+	char err[160];
+
+	if (peer_policy_resolve(&o->access, err, sizeof(err)) < 0) {
+		fail("%s", err);
 		return false;
 	}
 	return true;
@@ -614,6 +670,12 @@ enum options_result options_parse(int argc, char *argv[], struct options *opts)
 			if (!parse_port(optarg, opts))
 				return OPTIONS_EXIT_FAIL;
 			break;
+		case OPT_ALLOW_USER:
+		case OPT_ALLOW_GROUP:
+		case OPT_SOCKET_GROUP:
+			if (!parse_access(c, optarg, opts))
+				return OPTIONS_EXIT_FAIL;
+			break;
 		case OPT_PRINT_CAPABILITIES:
 			print_capabilities = true;
 			break;
@@ -642,5 +704,5 @@ enum options_result options_parse(int argc, char *argv[], struct options *opts)
 	}
 	if (!validate(opts, &given))
 		return OPTIONS_EXIT_FAIL;
-	return OPTIONS_RUN;
+	return resolve_access(opts) ? OPTIONS_RUN : OPTIONS_EXIT_FAIL;
 }

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
- * peer.c - which uid is on the other end of an accepted connection, and
- * whether it may come in.
+ * peer.c - which uid is on the other end of an accepted connection.
  *
  * A unix socket answers with SO_PEERCRED. A loopback TCP connection is
  * looked up in the kernel's socket diagnostics: one exact request over
@@ -18,13 +17,11 @@
  * early close can never pass for root.
  */
 #include <errno.h>
-#include <grp.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -276,83 +273,6 @@ int peer_uid(int fd, uid_t *uid, char *err, size_t errlen)
 	if (local.ss_family == AF_UNIX)
 		return unix_peer_uid(fd, uid, err, errlen);
 	return tcp_peer_uid(fd, &local, uid, err, errlen);
-}
-
-static bool uid_listed(const uid_t *list, unsigned int n, uid_t uid)
-{
-	for (unsigned int i = 0; i < n; i++)
-		if (list[i] == uid)
-			return true;
-	return false;
-}
-
-bool peer_allowed(const struct peer_policy *policy, uid_t uid)
-{
-	if (uid == 0 || uid == geteuid())
-		return true;
-	return uid_listed(policy->users, policy->nusers, uid) ||
-	       uid_listed(policy->members, policy->nmembers, uid);
-}
-
-static int add_member(struct peer_policy *p, uid_t uid, char *err,
-		      size_t errlen)
-{
-	if (uid_listed(p->members, p->nmembers, uid))
-		return 0;
-	if (p->nmembers == PEER_MAX_MEMBERS) {
-		snprintf(err, errlen,
-			 "--allow-group: more than %u members in all",
-			 PEER_MAX_MEMBERS);
-		return -1;
-	}
-	p->members[p->nmembers++] = uid;
-	return 0;
-}
-
-static bool gid_listed(const struct peer_policy *p, gid_t gid)
-{
-	for (unsigned int i = 0; i < p->ngroups; i++)
-		if (p->groups[i] == gid)
-			return true;
-	return false;
-}
-
-/*
- * add_listed_members() - the users the group database names for @gid
- */
-static int add_listed_members(struct peer_policy *p, gid_t gid, char *err,
-			      size_t errlen)
-{
-	struct group *gr = getgrgid(gid);
-
-	if (!gr)
-		return 0; /* a bare gid: only users whose primary group it is */
-	for (char **m = gr->gr_mem; m && *m; m++) {
-		struct passwd *pw = getpwnam(*m);
-
-		if (pw && add_member(p, pw->pw_uid, err, errlen) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-int peer_policy_resolve(struct peer_policy *p, char *err, size_t errlen)
-{
-	struct passwd *pw;
-	int r = 0;
-
-	p->nmembers = 0;
-	if (!p->ngroups)
-		return 0;
-	for (unsigned int i = 0; i < p->ngroups; i++)
-		if (add_listed_members(p, p->groups[i], err, errlen) < 0)
-			return -1;
-	setpwent();
-	while (r == 0 && (pw = getpwent()))
-		if (gid_listed(p, pw->pw_gid))
-			r = add_member(p, pw->pw_uid, err, errlen);
-	endpwent();
-	return r;
 }
 
 static int probe_pair(int *lfd, int *cfd, int *afd)

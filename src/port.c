@@ -764,6 +764,8 @@ void port_reset(struct port *p)
  */
 int port_init(struct port *p, const struct port_config *cfg)
 {
+	char door[PORT_NAME_LEN + 32];
+
 	memset(p, 0, sizeof(*p));
 	p->id = cfg->id;
 	snprintf(p->name, sizeof(p->name), "%s", cfg->name);
@@ -805,6 +807,11 @@ int port_init(struct port *p, const struct port_config *cfg)
 		.writable = on_writable,
 		.quit = on_quit,
 	};
+	if (p->is_console)
+		snprintf(door, sizeof(door), "console %u", cfg->index);
+	else
+		snprintf(door, sizeof(door), "port %s of guest %u", p->name,
+			 cfg->index);
 	return backend_init(&p->host, &(struct backend_config){
 		.kind = cfg->kind,
 		.listen_fd = cfg->listen_fd,
@@ -813,6 +820,8 @@ int port_init(struct port *p, const struct port_config *cfg)
 		.is_port = !p->is_console,
 		.loop = cfg->loop,
 		.ev = &p->host_ev,
+		.policy = cfg->policy,
+		.door_name = door,
 	});
 }
 

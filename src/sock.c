@@ -177,6 +177,39 @@ err:
 }
 
 /**
+ * sock_share_group() - let group @gid reach the socket file at @path
+ * @path:	a socket file sock_listen_unix() made
+ * @id:		its identity from then: a file put there since is not touched
+ * @gid:	the group the file is given; its mode becomes 0660
+ * @err:	human error on failure
+ * @errlen:	size of @err
+ *
+ * Return: 0, or -1 with @err set
+ */
+int sock_share_group(const char *path, const struct sock_file_id *id,
+		     gid_t gid, char *err, size_t errlen)
+{
+	struct sock_file_id now;
+
+	if (sock_file_id(path, &now) < 0 || now.dev != id->dev ||
+	    now.ino != id->ino) {
+		snprintf(err, errlen, "%s: replaced right after bind", path);
+		return -1;
+	}
+	/* lchown: never follow a link somebody put there meanwhile. */
+	if (lchown(path, (uid_t)-1, gid) < 0) {
+		snprintf(err, errlen, "%s: cannot give it group %u: %s", path,
+			 (unsigned int)gid, strerror(errno));
+		return -1;
+	}
+	if (chmod(path, 0660) < 0) {
+		snprintf(err, errlen, "%s: chmod: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/**
  * sock_listen_tcp_loopback() - listen on 127.0.0.1:@port
  *
  * Return: the listening fd (close-on-exec, blocking), or -1 with @err set

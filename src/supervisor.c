@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "daemon_shm.h"
+#include "door.h"
 #include "event_loop.h"
 #include "log.h"
 #include "sock.h"
@@ -167,6 +168,22 @@ static int load_web_token(struct supervisor *s)
 	return 0;
 }
 
+/*
+ * share_with_group() - a unix console or port socket, for --allow-group
+ *
+ * Private to the user (0600) unless --allow-group was given: then 0660 and
+ * the first such group's, so that its members can connect at all (a file
+ * has one group; the door checks everybody who connects).
+ */
+static int share_with_group(const struct options *o, const char *path,
+			    const struct sock_file_id *id, char *err,
+			    size_t errlen)
+{
+	if (!o->access.ngroups)
+		return 0;
+	return sock_share_group(path, id, o->access.groups[0], err, errlen);
+}
+
 /* The --port sockets of one index: PATH + i, private to the user. */
 static int open_port_listeners(struct child *c, char *err, size_t errlen)
 {
@@ -177,7 +194,9 @@ static int open_port_listeners(struct child *c, char *err, size_t errlen)
 			 o->ports[p].path, c->spec.index);
 		c->spec.port_listen_fd[p] = sock_listen_unix(
 			c->port_path[p], 0600, &c->port_id[p], err, errlen);
-		if (c->spec.port_listen_fd[p] < 0)
+		if (c->spec.port_listen_fd[p] < 0 ||
+		    share_with_group(o, c->port_path[p], &c->port_id[p], err,
+				     errlen) < 0)
 			return -1;
 	}
 	return 0;
@@ -202,6 +221,10 @@ static int open_backend_listener(struct child *c, char *err, size_t errlen)
 		c->spec.backend_listen_fd =
 			sock_listen_unix(c->backend_path, 0600, &c->backend_id,
 					 err, errlen);
+		if (c->spec.backend_listen_fd >= 0 &&
+		    share_with_group(o, c->backend_path, &c->backend_id, err,
+				     errlen) < 0)
+			return -1;
 		break;
 	}
 	return c->spec.backend_listen_fd < 0 ? -1 : 0;
@@ -238,10 +261,16 @@ static int open_listeners(struct supervisor *s)
 		} else {
 			snprintf(c->vu_path, sizeof(c->vu_path), "%s%u",
 				 s->opts->socket_path, i);
-			c->spec.vu_listen_fd =
-				sock_listen_unix(c->vu_path, 0, &c->vu_id, err,
-						 sizeof(err));
+			c->spec.vu_listen_fd = sock_listen_unix(
+				c->vu_path, s->opts->socket_group_set ? 0600 : 0,
+				&c->vu_id, err, sizeof(err));
 			if (c->spec.vu_listen_fd < 0)
+				goto fail;
+			/* --socket-group: the VMM's user reaches it too. */
+			if (s->opts->socket_group_set &&
+			    sock_share_group(c->vu_path, &c->vu_id,
+					     s->opts->socket_group, err,
+					     sizeof(err)) < 0)
 				goto fail;
 		}
 		if (open_backend_listener(c, err, sizeof(err)) < 0 ||
@@ -520,6 +549,7 @@ int supervisor_run(const struct options *opts)
 	}
 	for (unsigned int i = 0; i < s.count; i++)
 		s.children[i].spec.shm = s.shm;
+	door_check_kernel(opts);
 	if (open_listeners(&s) < 0) {
 		daemon_shm_destroy(s.shm);
 		free(s.children);

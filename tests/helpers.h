@@ -49,6 +49,7 @@ pid_t find_child(pid_t parent, const char *comm);
 pid_t wait_for_child(pid_t parent, const char *comm, pid_t not_pid,
 		     int timeout_ms);
 int connect_unix(const char *path);
+int connect_tcp_loopback(unsigned int port);
 void sleep_ms(int ms);
 long now_ms(void);
 

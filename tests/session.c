@@ -18,34 +18,60 @@
 
 #include "session.h"
 
-void session_start(struct session *s, const char *const extra[])
+/* A fresh directory for the session's sockets; @prefix: its vu prefix. */
+static void session_dir(struct session *s, char *prefix, size_t len)
 {
-	const char *args[32] = {"-s",
-				NULL,
-				"-b",
-				"uds",
-				"--uds-path",
-				NULL,
-				"--log-level=debug"};
-	size_t n = 7;
-	char vu_prefix[96], uds_prefix[96];
-
 	memset(s, 0, sizeof(*s));
 	s->client = -1;
 	make_tmpdir(s->dir, sizeof(s->dir));
-	snprintf(vu_prefix, sizeof(vu_prefix), "%s/vu", s->dir);
-	snprintf(uds_prefix, sizeof(uds_prefix), "%s/con", s->dir);
-	snprintf(s->vu_path, sizeof(s->vu_path), "%s0", vu_prefix);
-	snprintf(s->uds_path, sizeof(s->uds_path), "%s0", uds_prefix);
-	args[1] = vu_prefix;
-	args[5] = uds_prefix;
+	snprintf(prefix, len, "%s/vu", s->dir);
+	snprintf(s->vu_path, sizeof(s->vu_path), "%s0", prefix);
+}
+
+/*
+ * start_backend() - the daemon with backend @kind, whose console is at
+ * @flag @where, and @extra, until its worker runs
+ */
+static void start_backend(struct session *s, const char *vu_prefix,
+			  const char *kind, const char *flag, const char *where,
+			  const char *const extra[])
+{
+	const char *args[32] =
+		{"--log-level=debug", "-s", vu_prefix, "-b", kind, flag, where};
+	size_t n = 7;
+
 	for (size_t i = 0; extra && extra[i] && n < 31; i++)
 		args[n++] = extra[i];
 	args[n] = NULL;
 	daemon_start(&s->d, s->dir, args);
 	s->worker = wait_for_child(s->d.pid, "vdc-worker-0", 0, 5000);
 	ck_assert_msg(s->worker, "no worker; log:\n%s", daemon_log(&s->d));
+}
+
+void session_start(struct session *s, const char *const extra[])
+{
+	char vu_prefix[96], uds_prefix[96];
+
+	session_dir(s, vu_prefix, sizeof(vu_prefix));
+	snprintf(uds_prefix, sizeof(uds_prefix), "%s/con", s->dir);
+	snprintf(s->uds_path, sizeof(s->uds_path), "%s0", uds_prefix);
+	start_backend(s, vu_prefix, "uds", "--uds-path", uds_prefix, extra);
 	ck_assert(wait_for_socket(s->uds_path, 5000));
+}
+
+/**
+ * session_start_tcp() - the same with the network backend, console 0 on
+ * 127.0.0.1:@port (bound before the worker starts: no probe connection)
+ */
+void session_start_tcp(struct session *s, unsigned int port,
+		       const char *const extra[])
+{
+	char vu_prefix[96], port_arg[16];
+
+	session_dir(s, vu_prefix, sizeof(vu_prefix));
+	snprintf(port_arg, sizeof(port_arg), "%u", port);
+	s->tcp_port = port;
+	start_backend(s, vu_prefix, "network", "-p", port_arg, extra);
 }
 
 /**
@@ -61,11 +87,7 @@ void session_start_nested(struct session *s, int *master, int *slave,
 	char prefix[96];
 	int logfd;
 
-	memset(s, 0, sizeof(*s));
-	s->client = -1;
-	make_tmpdir(s->dir, sizeof(s->dir));
-	snprintf(prefix, sizeof(prefix), "%s/vu", s->dir);
-	snprintf(s->vu_path, sizeof(s->vu_path), "%s0", prefix);
+	session_dir(s, prefix, sizeof(prefix));
 	snprintf(s->d.log_path, sizeof(s->d.log_path), "%s/daemon.log",
 		 s->dir);
 	ck_assert_int_eq(openpty(master, slave, NULL, NULL, ws), 0);
@@ -109,7 +131,8 @@ void session_stop(struct session *s)
 int session_client(struct session *s)
 {
 	if (s->client < 0)
-		s->client = connect_unix(s->uds_path);
+		s->client = s->tcp_port ? connect_tcp_loopback(s->tcp_port)
+					: connect_unix(s->uds_path);
 	ck_assert_int_ge(s->client, 0);
 	return s->client;
 }

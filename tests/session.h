@@ -17,13 +17,16 @@
 struct session {
 	char dir[64];
 	char vu_path[128]; /* vhost-user socket 0 */
-	char uds_path[128]; /* console socket 0 */
+	char uds_path[128]; /* console socket 0 (uds) */
+	unsigned int tcp_port; /* console 0's port (network), else 0 */
 	struct daemon_proc d;
 	pid_t worker;
 	int client; /* console client, -1 when not connected */
 };
 
 void session_start(struct session *s, const char *const extra[]);
+void session_start_tcp(struct session *s, unsigned int port,
+		       const char *const extra[]);
 struct termios;
 struct winsize;
 void session_start_nested(struct session *s, int *master, int *slave,

@@ -448,6 +448,9 @@ START_TEST(test_help_man_page_and_readme_agree)
 		"version",
 		"console-size",
 		"console-size-order",
+		"allow-user",
+		"allow-group",
+		"socket-group",
 	};
 	const char *a[] = {"--help", NULL};
 	char *man, *readme;
@@ -591,6 +594,40 @@ START_TEST(test_valid_fd)
 }
 END_TEST
 
+/* --allow-user, --allow-group, --socket-group: a name must exist. */
+START_TEST(test_allow_user_unknown_name)
+{
+	const char *a[] = {"-s", "/tmp/x", "--allow-user=no-such-user-here",
+			   NULL};
+	expect_rejected(a, "--allow-user: no user named 'no-such-user-here'");
+}
+END_TEST
+
+START_TEST(test_allow_group_unknown_name)
+{
+	const char *a[] = {"-s", "/tmp/x", "--allow-group=no-such-group", NULL};
+	expect_rejected(a, "--allow-group: no group named 'no-such-group'");
+}
+END_TEST
+
+START_TEST(test_allow_user_id_out_of_range)
+{
+	const char *a[] = {"-s", "/tmp/x", "--allow-user=4294967295", NULL};
+	expect_rejected(a, "--allow-user: user id 4294967295 is out of range");
+}
+END_TEST
+
+START_TEST(test_socket_group_unknown_or_with_fd)
+{
+	const char *a[] = {"-s", "/tmp/x", "--socket-group=no-such-group",
+			   NULL};
+	const char *b[] = {"--fd=0", "--socket-group=0", NULL};
+
+	expect_rejected(a, "--socket-group: no group named 'no-such-group'");
+	expect_rejected(b, "--socket-group: the socket of --fd is made by whoever passes it");
+}
+END_TEST
+
 Suite *options_suite(void)
 {
 	Suite *s = suite_create("options");
@@ -635,6 +672,10 @@ Suite *options_suite(void)
 	tcase_add_test(bad, test_fd_with_count);
 	tcase_add_test(bad, test_fd_not_open);
 	tcase_add_test(bad, test_fd_not_a_socket);
+	tcase_add_test(bad, test_allow_user_unknown_name);
+	tcase_add_test(bad, test_allow_group_unknown_name);
+	tcase_add_test(bad, test_allow_user_id_out_of_range);
+	tcase_add_test(bad, test_socket_group_unknown_or_with_fd);
 	suite_add_tcase(s, bad);
 
 	tcase_set_timeout(good, 30);
