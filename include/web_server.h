@@ -17,8 +17,8 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "door.h"
 #include "event_loop.h"
-#include "peer.h"
 #include "web_conn.h"
 #include "web_guess.h"
 #include "web_token.h"
@@ -70,12 +70,12 @@ struct web_server {
 	struct ev_watch listen_watch;
 	uint16_t port; /* this guest's: --web-port + i */
 	const struct web_token *token;
-	const struct peer_policy *policy;
+	struct door door; /* who may come in, checked right after accept */
 	struct web_guess_table *guesses; /* the daemon's, in shared memory */
 	struct backend *console; /* port 0's host side */
 	void (*resize)(void *opaque, unsigned int cols, unsigned int rows);
 	void *opaque;
-	struct web_log_limit log_refused, log_evicted, log_busy;
+	struct web_log_limit log_evicted, log_busy;
 	struct web_session sessions[WEB_MAX_SESSIONS];
 };
 
@@ -85,6 +85,7 @@ struct web_server_config {
 	uint16_t port;
 	const struct web_token *token;
 	const struct peer_policy *policy; /* --allow-user, --allow-group */
+	const char *door_name; /* "web console 0", for the log */
 	struct web_guess_table *guesses;
 	struct backend *console;
 	void (*resize)(void *opaque, unsigned int cols, unsigned int rows);

@@ -430,36 +430,28 @@ static void timer_event(void *arg, uint32_t events)
 }
 
 /*
- * refuse_uid() - a 403 for a peer that may not come in, written at once;
- * the socket is closed right after, so it holds nothing. What the peer
- * sent already is read first: closing with unread bytes would reset the
- * connection and could throw the answer away.
+ * refuse() - a 403 for a peer the door refused, written at once with the
+ * door's line as its body; the socket is closed right after, so it holds
+ * nothing. What the peer sent already is read first: closing with unread
+ * bytes would reset the connection and could throw the answer away.
  */
-static void refuse_uid(struct web_server *ws, int fd, const char *peer,
-		       const char *why)
+static void refuse(int fd, const char *line)
 {
-	static const char body[] =
-		"403 Forbidden: this user may not use this console\n";
 	char answer[512];
+	uint8_t sink[4096];
 	int len = snprintf(answer, sizeof(answer),
 			   "HTTP/1.1 403 Forbidden\r\n"
 			   "Content-Type: text/plain; charset=utf-8\r\n"
 			   "Content-Length: %zu\r\n"
 			   "Cache-Control: no-store\r\n"
 			   "Connection: close\r\n\r\n%s",
-			   sizeof(body) - 1, body);
-	uint8_t sink[4096];
-	unsigned int quiet;
+			   strlen(line), line);
 
 	for (int i = 0; i < 4 && read(fd, sink, sizeof(sink)) > 0; i++)
 		;
-	if (write(fd, answer, (size_t)len) < 0)
-		log_debug("web %s: the 403 was not written: %s", peer,
-			  strerror(errno));
+	if (len > 0 && write(fd, answer, (size_t)len) < 0)
+		log_debug("web: a 403 was not written: %s", strerror(errno));
 	close(fd);
-	if (log_allowed(&ws->log_refused, ev_now_ms(), &quiet))
-		log_warn("web connection from %s refused (403): %s (%u more refusals not logged)",
-			 peer, why, quiet);
 }
 
 /* count_preauth() - unauthenticated sessions: all, and @uid's */
@@ -607,7 +599,7 @@ static void on_listen(void *arg, uint32_t events)
 	struct web_session *s;
 	struct sockaddr_in sa = {0};
 	socklen_t sl = sizeof(sa);
-	char addr[INET_ADDRSTRLEN] = "?", peer[64], err[256], why[320];
+	char addr[INET_ADDRSTRLEN] = "?", peer[64], line[256];
 	unsigned int quiet;
 	uid_t uid;
 	int fd;
@@ -624,17 +616,9 @@ static void on_listen(void *arg, uint32_t events)
 	snprintf(peer, sizeof(peer), "%s:%u", addr,
 		 (unsigned int)ntohs(sa.sin_port));
 	/* Who it is comes first: a stranger holds no place, not even for
-	 * the length of a request. */
-	if (peer_uid(fd, &uid, err, sizeof(err)) < 0) {
-		snprintf(why, sizeof(why), "its uid is not known (%s)", err);
-		refuse_uid(ws, fd, peer, why);
-		return;
-	}
-	if (!peer_allowed(ws->policy, uid)) {
-		snprintf(why, sizeof(why),
-			 "uid %u is not allowed (--allow-user, --allow-group)",
-			 (unsigned int)uid);
-		refuse_uid(ws, fd, peer, why);
+	 * the length of a request (the door logs it, rate-limited). */
+	if (!door_admit_uid(&ws->door, fd, &uid, line, sizeof(line))) {
+		refuse(fd, line);
 		return;
 	}
 	s = take_slot(ws, uid);
@@ -660,7 +644,6 @@ int web_server_init(struct web_server *ws, const struct web_server_config *cfg)
 	ws->listen_fd = cfg->listen_fd;
 	ws->port = cfg->port;
 	ws->token = cfg->token;
-	ws->policy = cfg->policy;
 	ws->guesses = cfg->guesses;
 	ws->console = cfg->console;
 	ws->resize = cfg->resize;
@@ -669,6 +652,8 @@ int web_server_init(struct web_server *ws, const struct web_server_config *cfg)
 		log_error("web listener: no shared guess table");
 		return -1;
 	}
+	door_init(&ws->door, cfg->policy, ws->listen_fd, cfg->door_name,
+		  "web console");
 	ev_watch_init(&ws->listen_watch);
 	if (ev_add(ws->loop, &ws->listen_watch, ws->listen_fd, EPOLLIN,
 		   on_listen, ws) < 0) {

@@ -464,7 +464,7 @@ START_TEST(test_other_uid_gets_403_even_with_the_right_proof)
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		      "child status %#x", status);
 	ck_assert(log_has(&s, "uid 65534 is not allowed", 3000));
-	ck_assert(log_has(&s, "refused (403)", 100));
+	ck_assert(log_has(&s, "client refused on web console 0 (tcp 127.0.0.1:23720)", 100));
 	ws = open_console();
 	close(ws);
 }
