@@ -192,6 +192,11 @@ async function openConsole(browser, url, label) {
 	await page.waitForSelector('#token', { timeout: 15000 });
 	await waitFor(async () => (await statusText(page)) === 'Not connected', 15000,
 		() => `${label}: the page's script did not start (status not 'Not connected')`);
+	// The status line sits at the bottom of the window before login too.
+	const bar = await page.evaluate(() => [document.getElementById('status')
+		.getBoundingClientRect().bottom, window.innerHeight]);
+	if (Math.abs(bar[0] - bar[1]) > 1)
+		fail(`${label}: the status line ends at ${bar[0]} px, the window at ${bar[1]} px`);
 	return { page, socks, errors };
 }
 
