@@ -3,8 +3,9 @@
 # make            build ./vhost-device-console (gcc or CC=clang, warnings are errors)
 # make check      build with ASan+UBSan and run every test
 # make check-tsan the console log's tests under ThreadSanitizer
-# make install    PREFIX=/usr/local DESTDIR= : binary, man page and QEMU's
-#                 vhost-user backend descriptor (uninstall removes them)
+# make install    PREFIX=/usr/local DESTDIR= : binary, man page, QEMU's
+#                 vhost-user backend descriptor and the systemd units
+#                 (SYSTEMDUNITDIR=; uninstall removes them)
 # make fuzz       libFuzzer targets (clang; fuzz-ci: 20 s each; see fuzz/README.md)
 # make bench      benchmarks, see bench/README.md (QUICK=1: under 30 s)
 # make bench-guest  real UML and QEMU guests: daemon, reference sink, QEMU virtconsole
@@ -19,6 +20,9 @@ DATADIR  ?= $(PREFIX)/share
 # Where QEMU's vhost-user backend descriptors live (docs/interop/vhost-user.json).
 VHOSTUSERDIR ?= $(DATADIR)/qemu/vhost-user
 DESCRIPTOR   := 50-$(PROGRAM).json
+# The template service and its socket unit (systemd/).
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+UNITS        := $(PROGRAM)@.service $(PROGRAM)@.socket
 CFLAGS   ?= -O2 -g
 B        ?= build
 
@@ -130,21 +134,27 @@ demo: $(PROGRAM)
 	@sh tests/ensure-deps.sh
 	VDC_DAEMON=$(CURDIR)/$(PROGRAM) bash tests/e2e/demo.sh
 
-# The descriptor names the installed binary, so it is written here, from
-# BINDIR; a path that JSON or the shell would need escapes for is refused.
+# The descriptor and the service name the installed binary, so they are
+# written here, from BINDIR; a path that JSON or the shell would need escapes for is refused.
 install: $(PROGRAM)
 	$(if $(filter /%,$(BINDIR)),,$(error BINDIR must be an absolute path: $(BINDIR)))
 	$(if $(findstring ",$(BINDIR))$(findstring ',$(BINDIR))$(findstring \,$(BINDIR)),$(error BINDIR must not contain quotes or backslashes: $(BINDIR)))
+	$(if $(findstring |,$(BINDIR))$(findstring %,$(BINDIR))$(word 2,$(BINDIR)),$(error BINDIR must not contain '|', '%' or blanks (the service's ExecStart=): $(BINDIR)))
 	install -D -m 0755 $(PROGRAM) $(DESTDIR)$(BINDIR)/$(PROGRAM)
 	install -D -m 0644 docs/$(PROGRAM).1 $(DESTDIR)$(MANDIR)/man1/$(PROGRAM).1
 	install -d $(DESTDIR)$(VHOSTUSERDIR)
 	printf '{\n  "description": "VirtIO console: the guest console on a terminal, a TCP port or a unix socket",\n  "type": "console",\n  "binary": "%s"\n}\n' \
 		'$(BINDIR)/$(PROGRAM)' >$(DESTDIR)$(VHOSTUSERDIR)/$(DESCRIPTOR)
 	chmod 0644 $(DESTDIR)$(VHOSTUSERDIR)/$(DESCRIPTOR)
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|@BINDIR@|$(BINDIR)|g' systemd/$(PROGRAM)@.service >$(DESTDIR)$(SYSTEMDUNITDIR)/$(PROGRAM)@.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$(PROGRAM)@.service
+	install -m 0644 systemd/$(PROGRAM)@.socket $(DESTDIR)$(SYSTEMDUNITDIR)/$(PROGRAM)@.socket
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/$(PROGRAM) $(DESTDIR)$(MANDIR)/man1/$(PROGRAM).1 \
-		$(DESTDIR)$(VHOSTUSERDIR)/$(DESCRIPTOR)
+		$(DESTDIR)$(VHOSTUSERDIR)/$(DESCRIPTOR) \
+		$(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(UNITS))
 
 format:
 	clang-format -i src/*.c include/*.h tests/*.c tests/*.h tests/lib/*.[ch] \

@@ -10,6 +10,7 @@
 #define VDC_LOG_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 enum log_level {
 	LOG_LEVEL_ERROR,
@@ -25,6 +26,7 @@ enum log_level log_get_level(void);
 void log_set_worker(int index);
 bool log_level_parse(const char *name, enum log_level *level);
 bool log_enabled(enum log_level level);
+bool log_journal_stream_matches(const char *env, dev_t dev, ino_t ino);
 
 /* Raw terminals need "\r\n"; the nested backend flips this on while active. */
 void log_set_crlf(bool on);

@@ -20,6 +20,7 @@ int sock_listen_unix(const char *path, unsigned int mode,
 		     struct sock_file_id *id, char *err, size_t errlen);
 int sock_listen_tcp_loopback(uint16_t port, char *err, size_t errlen);
 int sock_check_listening_unix(int fd, char *err, size_t errlen);
+int sock_listener_kind(int fd, int *domain, int *type);
 int sock_set_nonblock(int fd);
 int sock_set_cloexec(int fd);
 

@@ -13,11 +13,18 @@
  * or terminal, or with MSG_DONTWAIT on a socket. A line that cannot be
  * written now is dropped and counted, and the count is reported with the
  * next line that gets through.
+ *
+ * When stderr is the journal ($JOURNAL_STREAM names its device and inode,
+ * see systemd.exec(5)), each line starts with its syslog priority, "<3>"
+ * for an error to "<7>" for debug (sd-daemon(3)'s prefixes), and carries no
+ * timestamp: the journal keeps its own, and the priority is what
+ * `journalctl -p` filters on.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -39,6 +46,7 @@ static unsigned int burst_lines;
 static unsigned long suppressed;
 static int log_worker = -1;
 static bool log_crlf;
+static bool log_journal; /* stderr is the journal: <N> prefixes */
 
 /* Where lines go and how; see log_open(). */
 enum log_sink {
@@ -54,6 +62,12 @@ static const char *const level_names[] = {
 	[LOG_LEVEL_ERROR] = "error", [LOG_LEVEL_WARN] = "warn",
 	[LOG_LEVEL_INFO] = "info",   [LOG_LEVEL_DEBUG] = "debug",
 	[LOG_LEVEL_TRACE] = "trace",
+};
+
+/* syslog priorities (LOG_ERR ... LOG_DEBUG), for the journal's prefix. */
+static const int level_priority[] = {
+	[LOG_LEVEL_ERROR] = 3, [LOG_LEVEL_WARN] = 4,  [LOG_LEVEL_INFO] = 6,
+	[LOG_LEVEL_DEBUG] = 7, [LOG_LEVEL_TRACE] = 7,
 };
 
 void log_set_level(enum log_level level)
@@ -101,6 +115,34 @@ bool log_level_parse(const char *name, enum log_level *level)
 }
 
 /**
+ * log_journal_stream_matches() - does $JOURNAL_STREAM name this file?
+ * @env:	"DEVICE:INODE" in decimal, as systemd sets it, or NULL
+ * @dev:	st_dev of stderr
+ * @ino:	st_ino of stderr
+ *
+ * stderr may have been redirected since systemd set the variable (a
+ * wrapper script's 2>file); only the very same file counts.
+ *
+ * Return: true if @env names @dev and @ino
+ */
+bool log_journal_stream_matches(const char *env, dev_t dev, ino_t ino)
+{
+	unsigned long long d, i;
+	char *end;
+
+	if (!env || env[0] < '0' || env[0] > '9')
+		return false;
+	errno = 0;
+	d = strtoull(env, &end, 10);
+	if (*end != ':' || errno || end[1] < '0' || end[1] > '9')
+		return false;
+	i = strtoull(end + 1, &end, 10);
+	if (*end || errno)
+		return false;
+	return d == (unsigned long long)dev && i == (unsigned long long)ino;
+}
+
+/**
  * log_open() - make stderr safe to log to without ever blocking
  *
  * Called once at start, before any worker is forked (they inherit the
@@ -114,7 +156,11 @@ void log_open(void)
 	struct stat st;
 	int fd;
 
-	if (fstat(STDERR_FILENO, &st) < 0 || S_ISREG(st.st_mode))
+	if (fstat(STDERR_FILENO, &st) < 0)
+		return;
+	log_journal = log_journal_stream_matches(getenv("JOURNAL_STREAM"),
+						 st.st_dev, st.st_ino);
+	if (S_ISREG(st.st_mode))
 		return;
 	if (S_ISSOCK(st.st_mode)) {
 		log_sink = LOG_SINK_SOCKET;
@@ -185,11 +231,40 @@ static bool within_burst(void)
 	return true;
 }
 
+/*
+ * line_prefix() - what starts a line: the journal's "<N>who: ", or our own
+ * UTC timestamp, who and level
+ *
+ * Return: its length
+ */
+static size_t line_prefix(char *line, size_t len, enum log_level level)
+{
+	const char *who = log_worker >= 0 ? "w" : "main";
+	char idx[16] = "";
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+	int r;
+
+	if (log_worker >= 0)
+		snprintf(idx, sizeof(idx), "%d", log_worker);
+	if (log_journal) {
+		r = snprintf(line, len, "<%d>%s%s: ", level_priority[level],
+			     who, idx);
+		return r > 0 ? (size_t)r : 0;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(line, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	r = snprintf(line + n, len - n,
+		     ".%03ldZ %s%s %s: ", ts.tv_nsec / 1000000, who, idx,
+		     level_names[level]);
+	return r > 0 ? n + (size_t)r : n;
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	char line[1024];
-	struct timespec ts;
-	struct tm tm;
 	size_t n;
 	int saved_errno = errno;
 	va_list ap;
@@ -201,20 +276,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	if (level <= LOG_LEVEL_INFO && !within_burst())
 		return;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-	if (log_worker >= 0)
-		r = snprintf(line + n, sizeof(line) - n,
-			     ".%03ldZ w%d %s: ", ts.tv_nsec / 1000000,
-			     log_worker, level_names[level]);
-	else
-		r = snprintf(line + n, sizeof(line) - n,
-			     ".%03ldZ main %s: ", ts.tv_nsec / 1000000,
-			     level_names[level]);
-	if (r > 0)
-		n += (size_t)r;
-
+	n = line_prefix(line, sizeof(line), level);
 	va_start(ap, fmt);
 	r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	va_end(ap);

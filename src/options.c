@@ -15,6 +15,7 @@
 #include <sys/un.h>
 
 #include "options.h"
+#include "sd_listen.h"
 
 enum {
 	OPT_UDS_PATH = 256,
@@ -138,6 +139,10 @@ static const char usage_text[] =
 	"others watch; when the writer leaves, the longest-connected watcher\n"
 	"types. Guest output waits in the output buffer while no client is\n"
 	"connected and goes to the next one.\n"
+	"\n"
+	"Under systemd (Type=notify; sockets passed by a socket unit, named\n"
+	"vhost-user.I, console.I, web.I or port.NAME.I), --socket-path is not\n"
+	"needed; see SYSTEMD in vhost-device-console(1).\n"
 	"\n"
 	"Exit status: 0 on a signal or a requested quit, 1 on a bad command line\n"
 	"or a failure to start.\n"
@@ -437,8 +442,9 @@ static bool validate(const struct options *o, const struct given *g)
 		fail("--fd: serves one socket; --socket-count must be 1");
 		return false;
 	}
-	if (!g->fd && !o->socket_path) {
-		fail("--socket-path: is required (or --fd)");
+	/* Socket activation: systemd passes the vhost-user sockets. */
+	if (!g->fd && !o->socket_path && !sd_listen_passed()) {
+		fail("--socket-path: is required (or --fd, or sockets from systemd)");
 		return false;
 	}
 	if (o->socket_path &&
@@ -480,7 +486,7 @@ static bool validate(const struct options *o, const struct given *g)
 		return false;
 	}
 	if (o->web_port && !o->web_token_file && !o->socket_path) {
-		fail("--web-token-file: is required with --web-port and --fd");
+		fail("--web-token-file: is required with --web-port and no --socket-path");
 		return false;
 	}
 	if (o->uds_path && o->backend != BACKEND_UDS) {

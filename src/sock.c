@@ -250,6 +250,30 @@ err:
 }
 
 /**
+ * sock_listener_kind() - a socket's family and type, and whether it listens
+ * @fd:		any fd
+ * @domain:	set to SO_DOMAIN (AF_UNIX, AF_INET, ...)
+ * @type:	set to SO_TYPE (SOCK_STREAM, ...)
+ *
+ * Return: 1 listening, 0 not listening, -1 not an open socket
+ */
+int sock_listener_kind(int fd, int *domain, int *type)
+{
+	socklen_t len = sizeof(int);
+	int listening = 0;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, domain, &len) < 0)
+		return -1;
+	len = sizeof(int);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, type, &len) < 0)
+		return -1;
+	len = sizeof(int);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0)
+		return -1;
+	return listening ? 1 : 0;
+}
+
+/**
  * sock_check_listening_unix() - is @fd a listening unix stream socket?
  *
  * Used for --fd, where a wrong number would otherwise fail much later with
@@ -259,27 +283,20 @@ err:
  */
 int sock_check_listening_unix(int fd, char *err, size_t errlen)
 {
-	struct sockaddr_storage ss = {0};
-	socklen_t len = sizeof(ss);
-	int listening = 0, type = 0;
-	socklen_t ilen = sizeof(int);
+	int domain = 0, type = 0, listening;
 
 	if (fcntl(fd, F_GETFD) < 0) {
 		snprintf(err, errlen, "--fd: %d is not an open file descriptor",
 			 fd);
 		return -1;
 	}
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
-	    ss.ss_family != AF_UNIX ||
-	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &ilen) < 0 ||
-	    type != SOCK_STREAM) {
+	listening = sock_listener_kind(fd, &domain, &type);
+	if (listening < 0 || domain != AF_UNIX || type != SOCK_STREAM) {
 		snprintf(err, errlen, "--fd: %d is not a unix stream socket",
 			 fd);
 		return -1;
 	}
-	ilen = sizeof(int);
-	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &ilen) < 0 ||
-	    !listening) {
+	if (!listening) {
 		snprintf(err, errlen, "--fd: socket %d is not listening", fd);
 		return -1;
 	}

@@ -10,6 +10,11 @@
  * Workers are independent: one guest's fault (a crash, kill -9) is logged
  * and that worker alone is restarted after a short delay, backing off if it
  * keeps dying.
+ *
+ * Under systemd the supervisor is the service's main process: it takes the
+ * sockets a socket unit passed (sd_listen.c) and tells systemd when it is
+ * ready, reloading or stopping, and that its loop still runs
+ * (sd_notify.c). Workers do neither.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +34,8 @@
 #include "door.h"
 #include "event_loop.h"
 #include "log.h"
+#include "sd_listen.h"
+#include "sd_notify.h"
 #include "sock.h"
 #include "supervisor.h"
 #include "worker.h"
@@ -65,6 +72,10 @@ struct supervisor {
 	struct ev_watch sig_watch;
 	int timerfd;
 	struct ev_watch timer_watch;
+	struct sd_notify notify; /* systemd's NOTIFY_SOCKET, or inactive */
+	struct sd_listen passed; /* systemd's sockets, while they are taken */
+	int watchdogfd; /* WATCHDOG_USEC's timer, or -1 */
+	struct ev_watch watchdog_watch;
 	bool stopping;
 	int exit_status;
 	pid_t pid; /* the supervisor's own */
@@ -123,7 +134,7 @@ static void close_listeners(struct supervisor *s, bool unlink_paths)
 			if (c->spec.port_listen_fd[p] < 0)
 				continue;
 			close(c->spec.port_listen_fd[p]);
-			if (unlink_paths)
+			if (unlink_paths && c->port_path[p][0])
 				sock_unlink_ours(c->port_path[p],
 						 &c->port_id[p]);
 			c->spec.port_listen_fd[p] = -1;
@@ -140,6 +151,10 @@ static int open_web_listener(struct supervisor *s, struct child *c, char *err,
 	if (!o->web_port)
 		return 0;
 	c->spec.web_token = &s->web_token;
+	c->spec.web_listen_fd =
+		sd_listen_take(&s->passed, SD_LISTEN_WEB, 0, c->spec.index);
+	if (c->spec.web_listen_fd >= 0)
+		return 0;
 	c->spec.web_listen_fd = sock_listen_tcp_loopback(
 		(uint16_t)(o->web_port + c->spec.index), err, errlen);
 	return c->spec.web_listen_fd < 0 ? -1 : 0;
@@ -185,11 +200,17 @@ static int share_with_group(const struct options *o, const char *path,
 }
 
 /* The --port sockets of one index: PATH + i, private to the user. */
-static int open_port_listeners(struct child *c, char *err, size_t errlen)
+static int open_port_listeners(struct supervisor *s, struct child *c, char *err,
+			       size_t errlen)
 {
 	const struct options *o = c->spec.opts;
 
 	for (unsigned int p = 0; p < o->port_count; p++) {
+		c->spec.port_listen_fd[p] =
+			sd_listen_take(&s->passed, SD_LISTEN_PORT, p,
+				       c->spec.index);
+		if (c->spec.port_listen_fd[p] >= 0)
+			continue;
 		snprintf(c->port_path[p], sizeof(c->port_path[p]), "%s%u",
 			 o->ports[p].path, c->spec.index);
 		c->spec.port_listen_fd[p] = sock_listen_unix(
@@ -202,10 +223,18 @@ static int open_port_listeners(struct child *c, char *err, size_t errlen)
 	return 0;
 }
 
-static int open_backend_listener(struct child *c, char *err, size_t errlen)
+static int open_backend_listener(struct supervisor *s, struct child *c,
+				 char *err, size_t errlen)
 {
 	const struct options *o = c->spec.opts;
 
+	if (o->backend != BACKEND_NESTED) {
+		c->spec.backend_listen_fd =
+			sd_listen_take(&s->passed, SD_LISTEN_CONSOLE, 0,
+				       c->spec.index);
+		if (c->spec.backend_listen_fd >= 0)
+			return 0;
+	}
 	switch (o->backend) {
 	case BACKEND_NESTED:
 		return 0;
@@ -250,10 +279,18 @@ static int open_listeners(struct supervisor *s)
 		for (unsigned int p = 0; p < MAX_EXTRA_PORTS; p++)
 			c->spec.port_listen_fd[p] = -1;
 	}
+	if (sd_listen_open(&s->passed, s->opts, err, sizeof(err)) < 0) {
+		sd_listen_close(&s->passed);
+		log_error("cannot start: %s", err);
+		return -1;
+	}
 	for (unsigned int i = 0; i < s->count; i++) {
 		struct child *c = &s->children[i];
+		int fd = sd_listen_take(&s->passed, SD_LISTEN_VHOST_USER, 0, i);
 
-		if (s->opts->listen_fd >= 0) {
+		if (fd >= 0) {
+			c->spec.vu_listen_fd = fd;
+		} else if (s->opts->listen_fd >= 0) {
 			if (sock_check_listening_unix(s->opts->listen_fd, err,
 						      sizeof(err)) < 0)
 				goto fail;
@@ -273,11 +310,12 @@ static int open_listeners(struct supervisor *s)
 					     sizeof(err)) < 0)
 				goto fail;
 		}
-		if (open_backend_listener(c, err, sizeof(err)) < 0 ||
-		    open_port_listeners(c, err, sizeof(err)) < 0 ||
+		if (open_backend_listener(s, c, err, sizeof(err)) < 0 ||
+		    open_port_listeners(s, c, err, sizeof(err)) < 0 ||
 		    open_web_listener(s, c, err, sizeof(err)) < 0)
 			goto fail;
 	}
+	sd_listen_close(&s->passed);
 	/* Last: a daemon that cannot start leaves no new token file. */
 	if (load_web_token(s) < 0) {
 		close_listeners(s, true);
@@ -286,6 +324,7 @@ static int open_listeners(struct supervisor *s)
 	return 0;
 fail:
 	log_error("cannot start: %s", err);
+	sd_listen_close(&s->passed);
 	close_listeners(s, true);
 	return -1;
 }
@@ -298,6 +337,9 @@ static void worker_process(struct supervisor *s, struct child *c)
 	/* The worker reacts to signals itself; it must not see ours. */
 	close(s->sigfd);
 	close(s->timerfd);
+	if (s->watchdogfd >= 0)
+		close(s->watchdogfd);
+	sd_notify_close(&s->notify); /* the supervisor is MAINPID */
 	ev_loop_fini(&s->loop);
 	for (unsigned int i = 0; i < s->count; i++) {
 		struct child *o = &s->children[i];
@@ -347,9 +389,35 @@ static int start_worker(struct supervisor *s, struct child *c)
 	return 0;
 }
 
+/*
+ * status_line() - the one-line summary systemd shows (STATUS=): for now
+ * what the supervisor itself knows, how many of its workers run. A summary
+ * read from the guests' counters in daemon_shm ("12 of 16 guests attached,
+ * 3 clients") is built here; whoever sees it may have changed calls
+ * update_status(), which sends a line only when it differs from the last.
+ */
+static void status_line(const struct supervisor *s, char *line, size_t len)
+{
+	snprintf(line, len, "%u guest%s, %u worker%s running", s->count,
+		 s->count == 1 ? "" : "s", s->running,
+		 s->running == 1 ? "" : "s");
+}
+
+/* Keep systemd's STATUS= current; called whenever a worker comes or goes. */
+static void update_status(struct supervisor *s)
+{
+	char line[SD_NOTIFY_STATUS_MAX];
+
+	if (!sd_notify_active(&s->notify) || s->stopping)
+		return;
+	status_line(s, line, sizeof(line));
+	sd_notify_status(&s->notify, line);
+}
+
 static void stop_all(struct supervisor *s, int status)
 {
 	if (!s->stopping) {
+		sd_notify_stopping(&s->notify);
 		s->stopping = true;
 		s->exit_status = status;
 		arm_timer(s, ev_now_ms() + STOP_GRACE_MS);
@@ -395,6 +463,7 @@ static void reaped(struct supervisor *s, struct child *c, int status)
 	c->pid = 0;
 	s->running--;
 	restore_tty(s);
+	update_status(s);
 	if (s->stopping) {
 		if (s->running == 0)
 			ev_stop(&s->loop);
@@ -439,6 +508,25 @@ static void reap_children(struct supervisor *s)
 	}
 }
 
+/*
+ * reopen_logs() - SIGUSR1, from a log rotator or `systemctl reload`: every
+ * worker reopens its console log; systemd sees a reload begin and end
+ */
+static void reopen_logs(struct supervisor *s)
+{
+	char line[SD_NOTIFY_STATUS_MAX];
+
+	if (s->stopping)
+		return;
+	log_info("SIGUSR1: reopening the console logs");
+	sd_notify_reloading(&s->notify);
+	for (unsigned int i = 0; i < s->count; i++)
+		if (s->children[i].pid > 0)
+			kill(s->children[i].pid, SIGUSR1);
+	status_line(s, line, sizeof(line));
+	sd_notify_ready(&s->notify, line);
+}
+
 static void on_signal(void *arg, uint32_t events)
 {
 	struct supervisor *s = arg;
@@ -451,11 +539,7 @@ static void on_signal(void *arg, uint32_t events)
 			continue;
 		}
 		if (si.ssi_signo == SIGUSR1) {
-			/* A log rotator: every worker reopens its console log. */
-			log_info("SIGUSR1: reopening the console logs");
-			for (unsigned int i = 0; i < s->count; i++)
-				if (s->children[i].pid > 0)
-					kill(s->children[i].pid, SIGUSR1);
+			reopen_logs(s);
 			continue;
 		}
 		if (!s->stopping)
@@ -488,6 +572,47 @@ static void on_timer(void *arg, uint32_t events)
 				schedule_restart(s, c);
 	}
 	rearm_timer(s);
+	update_status(s);
+}
+
+/* WATCHDOG=1 from the loop itself: a loop that hangs stops the pings. */
+static void on_watchdog(void *arg, uint32_t events)
+{
+	struct supervisor *s = arg;
+	uint64_t expirations;
+
+	(void)events;
+	if (read(s->watchdogfd, &expirations, sizeof(expirations)) < 0)
+		return;
+	sd_notify_watchdog(&s->notify);
+}
+
+/*
+ * setup_watchdog() - with WATCHDOG_USEC, a timer at half the interval (as
+ * sd_watchdog_enabled(3) advises); without it, no timer at all
+ */
+static int setup_watchdog(struct supervisor *s)
+{
+	uint64_t half = sd_notify_watchdog_usec(&s->notify) / 2;
+	struct itimerspec its = {0};
+
+	if (!half)
+		return 0;
+	s->watchdogfd =
+		timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (s->watchdogfd < 0)
+		return -1;
+	its.it_interval.tv_sec = (time_t)(half / 1000000);
+	its.it_interval.tv_nsec = (long)(half % 1000000) * 1000;
+	its.it_value = its.it_interval;
+	ev_watch_init(&s->watchdog_watch);
+	if (timerfd_settime(s->watchdogfd, 0, &its, NULL) < 0 ||
+	    ev_add(&s->loop, &s->watchdog_watch, s->watchdogfd, EPOLLIN,
+		   on_watchdog, s) < 0)
+		return -1;
+	log_debug("systemd watchdog: WATCHDOG=1 every %llu us",
+		  (unsigned long long)half);
+	return 0;
 }
 
 static int setup_loop(struct supervisor *s)
@@ -513,7 +638,7 @@ static int setup_loop(struct supervisor *s)
 	    ev_add(&s->loop, &s->timer_watch, s->timerfd, EPOLLIN, on_timer,
 		   s) < 0)
 		return -1;
-	return 0;
+	return setup_watchdog(s);
 }
 
 /**
@@ -528,14 +653,17 @@ int supervisor_run(const struct options *opts)
 			       .count = opts->socket_count,
 			       .sigfd = -1,
 			       .timerfd = -1,
+			       .watchdogfd = -1,
 			       .pid = getpid()};
 	char err[SOCK_ERR_LEN];
+	char line[SD_NOTIFY_STATUS_MAX];
 
 	s.children = calloc(s.count, sizeof(*s.children));
 	if (!s.children) {
 		log_error("out of memory for %u workers", s.count);
 		return EXIT_FAILURE;
 	}
+	sd_notify_open(&s.notify);
 	if (setup_loop(&s) < 0) {
 		log_error("cannot set up the supervisor: %s", strerror(errno));
 		free(s.children);
@@ -570,7 +698,15 @@ int supervisor_run(const struct options *opts)
 			break;
 		}
 	}
-	if (s.count == 1 && s.children[0].vu_path[0])
+	if (!s.stopping) {
+		status_line(&s, line, sizeof(line));
+		sd_notify_ready(&s.notify, line);
+	}
+	if (!s.children[0].vu_path[0] && opts->listen_fd < 0)
+		log_info("listening on %u socket%s passed by systemd (%s backend)",
+			 s.count, s.count == 1 ? "" : "s",
+			 backend_name(opts->backend));
+	else if (s.count == 1 && s.children[0].vu_path[0])
 		log_info("listening on %s (%s backend)", s.children[0].vu_path,
 			 backend_name(opts->backend));
 	else if (s.count == 1)
@@ -588,6 +724,9 @@ int supervisor_run(const struct options *opts)
 	ev_loop_fini(&s.loop);
 	close(s.sigfd);
 	close(s.timerfd);
+	if (s.watchdogfd >= 0)
+		close(s.watchdogfd);
+	sd_notify_close(&s.notify);
 	free(s.children);
 	daemon_shm_destroy(s.shm);
 	web_token_wipe(&s.web_token);

@@ -11,6 +11,9 @@ set -e
 # chromium, nginx, openssl: the browser end-to-end test (e2e-browser.sh),
 # which drives Debian's chromium and puts nginx with TLS in front.
 PACKAGES="check pkg-config busybox-static patchelf xz-utils kmod qemu-guest-agent jq libc6-dev chromium nginx openssl"
+# systemd: systemd-socket-activate and systemd-analyze (suite systemd,
+# e2e-systemd.sh, the units' check in suite install); not as PID 1.
+PACKAGES="$PACKAGES systemd"
 missing=""
 for p in $PACKAGES; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then

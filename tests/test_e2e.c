@@ -103,6 +103,12 @@ START_TEST(test_uml_named_ports)
 }
 END_TEST
 
+START_TEST(test_uml_systemd_socket_activation)
+{
+	run_script("e2e-systemd.sh");
+}
+END_TEST
+
 START_TEST(test_qemu_network_backend)
 {
 	run_script("e2e-qemu.sh network");
@@ -143,6 +149,7 @@ Suite *e2e_suite(void)
 	tcase_add_test(tc, test_uml_web_console_in_a_browser);
 	tcase_add_test(tc, test_make_demo_script);
 	tcase_add_test(tc, test_uml_named_ports);
+	tcase_add_test(tc, test_uml_systemd_socket_activation);
 	suite_add_tcase(su, tc);
 
 	/* Under TCG a boot takes 8-13 s; e2e-qemu.sh boots four guests. */

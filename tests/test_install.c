@@ -3,7 +3,8 @@
  * test_install.c - `make install` into a DESTDIR: the binary, the man page
  * and QEMU's vhost-user backend descriptor (docs/interop/vhost-user.json
  * in QEMU), which must be valid JSON naming the installed binary; `make
- * uninstall` removes all three.
+ * uninstall` removes all three. The systemd units, installed with a real
+ * PREFIX, pass `systemd-analyze verify` as an instance would load them.
  */
 #include <check.h>
 #include <ctype.h>
@@ -288,6 +289,160 @@ START_TEST(test_install_writes_vhost_user_descriptor_naming_the_binary)
 }
 END_TEST
 
+/* make TARGET PREFIX=@prefix, everything under it (no DESTDIR). */
+static int run_make_prefix(const char *target, const char *prefix)
+{
+	char cmd[1024];
+	int status;
+
+	snprintf(cmd, sizeof(cmd),
+		 "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C '%s' %s "
+		 "PREFIX='%s' >&2",
+		 srcdir(), target, prefix);
+	status = system(cmd);
+	ck_assert_msg(status != -1 && WIFEXITED(status), "cannot run make %s",
+		      target);
+	return WEXITSTATUS(status);
+}
+
+/*
+ * systemd-analyze verify on instance "t" of the installed template units
+ * (copies named as an instance, as systemd would load them); MANPATH finds
+ * the installed man page their Documentation= names. Returns its exit
+ * status; @out gets what it said (any warning is a failure too).
+ */
+static int verify_units(const char *prefix, char *out, size_t len)
+{
+	static const char *const units[] = {"service", "socket"};
+	char cmd[2048];
+	FILE *p;
+	size_t n;
+	int status;
+
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(cmd, sizeof(cmd),
+			 "mkdir -p '%s/verify' && cp "
+			 "'%s/lib/systemd/system/vhost-device-console@.%s' "
+			 "'%s/verify/vhost-device-console@t.%s'",
+			 prefix, prefix, units[i], prefix, units[i]);
+		ck_assert_int_eq(system(cmd), 0);
+	}
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s/verify' && MANPATH='%s/share/man' systemd-analyze verify "
+		 "./vhost-device-console@t.service "
+		 "./vhost-device-console@t.socket 2>&1",
+		 prefix, prefix);
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	n = fread(out, 1, len - 1, p);
+	out[n] = '\0';
+	status = pclose(p);
+	ck_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+START_TEST(test_installed_units_pass_systemd_analyze_verify)
+{
+	char dir[64], path[512], want[512], cmd[1200], out[4096];
+	const char *unit;
+
+	if (system("command -v systemd-analyze >/dev/null") != 0) {
+		printf("SKIP: no systemd-analyze (package systemd)\n");
+		return;
+	}
+	make_tmpdir(dir, sizeof(dir));
+	ck_assert_int_eq(run_make_prefix("install", dir), 0);
+
+	snprintf(path, sizeof(path),
+		 "%s/lib/systemd/system/vhost-device-console@.service", dir);
+	unit = read_file(path);
+	snprintf(want, sizeof(want), "\nExecStart=%s/bin/vhost-device-console ",
+		 dir);
+	ck_assert_msg(strstr(unit, want),
+		      "%s does not run the installed binary (%s):\n%s", path,
+		      want + 1, unit);
+	ck_assert_msg(strstr(unit, "\nType=notify\n"), "not Type=notify");
+	ck_assert_msg(
+		strstr(unit,
+		       "\nEnvironmentFile=/etc/vhost-device-console/%i.conf\n"),
+		"no EnvironmentFile per instance");
+	ck_assert_msg(
+		strstr(unit,
+		       "\nRestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK\n"),
+		"address families");
+
+	ck_assert_msg(verify_units(dir, out, sizeof(out)) == 0 && !out[0],
+		      "systemd-analyze verify failed or warned:\n%s", out);
+
+	/* A unit it must reject: the check is not a rubber stamp. */
+	snprintf(cmd, sizeof(cmd),
+		 "printf '[Service]\\nExecStart=%s/bin/missing\\n' >>'%s'", dir,
+		 path);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_msg(
+		verify_units(dir, out, sizeof(out)) != 0,
+		"systemd-analyze verify accepted a second ExecStart= naming a missing binary");
+
+	ck_assert_int_eq(run_make_prefix("uninstall", dir), 0);
+	ck_assert_msg(!path_exists(path), "make uninstall left %s", path);
+	snprintf(path, sizeof(path),
+		 "%s/lib/systemd/system/vhost-device-console@.socket", dir);
+	ck_assert_msg(!path_exists(path), "make uninstall left %s", path);
+	remove_tree(dir);
+}
+END_TEST
+
+/* @text as README.md shows a file: each line not blank indented by 4. */
+static void indent_block(const char *text, char *out, size_t len)
+{
+	size_t n = 0;
+	bool bol = true;
+
+	for (const char *p = text; *p && n + 6 < len; p++) {
+		if (bol && *p != '\n') {
+			memcpy(out + n, "    ", 4);
+			n += 4;
+		}
+		out[n++] = *p;
+		bol = *p == '\n';
+	}
+	out[n] = '\0';
+}
+
+START_TEST(test_readme_shows_the_units_as_installed)
+{
+	static const char *const units[] = {"vhost-device-console@.service",
+					    "vhost-device-console@.socket"};
+	static char readme[65536 * 2], unit[16384], block[20000];
+	char path[512];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/README.md", srcdir());
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(readme, 1, sizeof(readme) - 1, f);
+	readme[n] = '\0';
+	fclose(f);
+	for (size_t i = 0; i < 2; i++) {
+		char *at;
+
+		snprintf(path, sizeof(path), "%s/systemd/%s", srcdir(),
+			 units[i]);
+		snprintf(unit, sizeof(unit), "%s", read_file(path));
+		/* What make install writes with PREFIX=/usr/local. */
+		while ((at = strstr(unit, "@BINDIR@")) != NULL) {
+			memmove(at + 14, at + 8, strlen(at + 8) + 1);
+			memcpy(at, "/usr/local/bin", 14);
+		}
+		indent_block(unit, block, sizeof(block));
+		ck_assert_msg(strstr(readme, block),
+			      "README.md does not show %s as installed:\n%s",
+			      units[i], block);
+	}
+}
+END_TEST
+
 START_TEST(test_json_reader_rejects_what_is_not_json)
 {
 	static const char *const keys[] = {"type"};
@@ -344,8 +499,10 @@ Suite *install_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_json_reader_rejects_what_is_not_json);
 	tcase_add_test(tc, test_man_page_names_the_descriptor);
+	tcase_add_test(tc, test_readme_shows_the_units_as_installed);
 	tcase_add_test(tc,
 		       test_install_writes_vhost_user_descriptor_naming_the_binary);
+	tcase_add_test(tc, test_installed_units_pass_systemd_analyze_verify);
 	suite_add_tcase(su, tc);
 	return su;
 }
