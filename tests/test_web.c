@@ -646,10 +646,13 @@ static bool try_console(void)
 
 START_TEST(test_allowed_users_flood_does_not_keep_the_owner_out)
 {
-	int ready[2], in = 0, status;
+	int ready[2], in = 0, status, ws;
 	char x;
 	pid_t pid;
 
+	/* A session from before the flood: never pushed out by it. */
+	session_console(&s, &fe, FE_STYLE_QEMU);
+	ws = open_console();
 	ck_assert_int_eq(pipe(ready), 0);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
@@ -666,8 +669,14 @@ START_TEST(test_allowed_users_flood_does_not_keep_the_owner_out)
 			  10000));
 	for (int i = 0; i < 10; i++)
 		in += try_console();
+	ck_assert_int_eq(fe_submit_tx(&fe, CONSOLE_QUEUE_TX, "still here", 10,
+				      10, false),
+			 0);
+	fe_publish(&fe, CONSOLE_QUEUE_TX);
+	expect_output(ws, "still here");
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
+	close(ws);
 	ck_assert_msg(in >= 9, "the owner got in %d times of 10", in);
 }
 END_TEST
