@@ -367,8 +367,8 @@ static void send_word(const char *word, const uint8_t *v, size_t n, bool slow)
 /* handshake_steps() - the page's nonce, then a right or wrong proof */
 static void handshake_steps(const uint8_t *sn, bool right, bool slow)
 {
-	static const struct web_token other = {
-		.text = "0123456789abcdef0123456789abcdeX", .len = 32};
+	static const struct web_token other =
+		{.text = "0123456789abcdef0123456789abcdeX", .len = 32};
 	uint8_t cn[WEB_NONCE_LEN], mac[SHA256_DIGEST_LEN];
 
 	for (unsigned int i = 0; i < WEB_NONCE_LEN; i++)

@@ -93,26 +93,27 @@
 #include "sha256.h"
 #include "web_token.h"
 
-#define WEB_WS_PATH	"/ws"
-#define WEB_NONCE_LEN	32 /* bytes of each side's nonce */
+#define WEB_WS_PATH   "/ws"
+#define WEB_NONCE_LEN 32 /* bytes of each side's nonce */
 /* What each side's HMAC covers before the nonces: same length, so no
  * message of one side is ever one of the other's. */
 #define WEB_PROOF_SERVER "vdc-web-1 server"
 #define WEB_PROOF_CLIENT "vdc-web-1 client"
-#define WEB_HEAD_MAX	8192 /* a request's head, its blank line included */
-#define WEB_IN_CAP	WEB_HEAD_MAX /* bytes read but not yet used */
-#define WEB_FRAME_MAX	65536 /* payload of one frame */
-#define WEB_MSG_MAX	65536 /* payload of one message, all fragments */
-#define WEB_TEXT_MAX	1024 /* a text message: a handshake step or a command */
-#define WEB_CONTROL_MAX 125 /* RFC 6455 5.5 */
+#define WEB_HEAD_MAX	 8192 /* a request's head, its blank line included */
+#define WEB_IN_CAP	 WEB_HEAD_MAX /* bytes read but not yet used */
+#define WEB_FRAME_MAX	 65536 /* payload of one frame */
+#define WEB_MSG_MAX	 65536 /* payload of one message, all fragments */
+#define WEB_TEXT_MAX	 1024 /* a text message: a handshake step or a command */
+#define WEB_CONTROL_MAX	 125 /* RFC 6455 5.5 */
 /* Queued bytes past which output is refused and input waits. */
 #define WEB_OUT_MAX   ((size_t)256 * 1024)
 #define WEB_OUT_FRAME 16384 /* console output per binary frame */
 #define WEB_TERM_MAX  9999 /* largest cols or rows of a resize */
 
 /* Deadlines. */
-#define WEB_PREAUTH_TIMEOUT_MS 10000 /* accept to proof, whatever comes between */
-#define WEB_CLOSE_TIMEOUT_MS   2000 /* the close handshake, the last write */
+#define WEB_PREAUTH_TIMEOUT_MS                                                 \
+	10000 /* accept to proof, whatever comes between */
+#define WEB_CLOSE_TIMEOUT_MS 2000 /* the close handshake, the last write */
 
 /* Close codes, RFC 6455 7.4.1. */
 #define WEB_CLOSE_NORMAL     1000

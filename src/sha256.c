@@ -55,10 +55,12 @@ static void compress(uint32_t h[8], const uint8_t *block)
 	memcpy(s, h, sizeof(s));
 	for (unsigned int t = 0; t < 64; t++) {
 		/* s[] is a, b, c, d, e, f, g, h of the standard. */
-		uint32_t e1 = ror32(s[4], 6) ^ ror32(s[4], 11) ^ ror32(s[4], 25);
+		uint32_t e1 =
+			ror32(s[4], 6) ^ ror32(s[4], 11) ^ ror32(s[4], 25);
 		uint32_t ch = (s[4] & s[5]) ^ (~s[4] & s[6]);
 		uint32_t t1 = s[7] + e1 + ch + K[t] + w[t];
-		uint32_t e0 = ror32(s[0], 2) ^ ror32(s[0], 13) ^ ror32(s[0], 22);
+		uint32_t e0 =
+			ror32(s[0], 2) ^ ror32(s[0], 13) ^ ror32(s[0], 22);
 		uint32_t maj = (s[0] & s[1]) ^ (s[0] & s[2]) ^ (s[1] & s[2]);
 
 		memmove(s + 1, s, 7 * sizeof(s[0]));
@@ -106,8 +108,8 @@ void sha256_update(struct sha256_ctx *ctx, const void *data, size_t len)
 		compress(ctx->h, ctx->block);
 		ctx->fill = 0;
 	}
-	for (; len >= SHA256_BLOCK_LEN; p += SHA256_BLOCK_LEN,
-					len -= SHA256_BLOCK_LEN)
+	for (; len >= SHA256_BLOCK_LEN;
+	     p += SHA256_BLOCK_LEN, len -= SHA256_BLOCK_LEN)
 		compress(ctx->h, p);
 	memcpy(ctx->block, p, len);
 	ctx->fill = len;

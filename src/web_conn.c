@@ -70,7 +70,8 @@ struct web_conn {
 
 	uint8_t in[WEB_IN_CAP];
 	size_t in_len;
-	size_t head_scanned; /* of the request head at in[0], checked for bare LF */
+	size_t head_scanned; /* of the request head at in[0], checked for bare
+				LF */
 
 	/* The handshake: our nonce (cfg.nonce), the page's, its proof. */
 	uint8_t cnonce[WEB_NONCE_LEN];
@@ -577,8 +578,8 @@ static bool take_word(const uint8_t *p, size_t len, const char *word,
 	if (len != wl + 1 + BASE64_URL_LEN(n) || memcmp(p, word, wl) != 0 ||
 	    p[wl] != ' ')
 		return false;
-	return base64_decode(BASE64_URL, (const char *)p + wl + 1,
-			     len - wl - 1, out, n) == (ssize_t)n;
+	return base64_decode(BASE64_URL, (const char *)p + wl + 1, len - wl - 1,
+			     out, n) == (ssize_t)n;
 }
 
 /* refuse() - a handshake step that is not one: close 1008, unchecked */

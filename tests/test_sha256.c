@@ -33,8 +33,10 @@ START_TEST(test_sha256_fips_180_4_examples)
 	static const struct {
 		const char *msg, *digest;
 	} v[] = {
-		{"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
-		{"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+		{"abc",
+		 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+		{"",
+		 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
 		{"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
 		 "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
 		{"abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
@@ -72,8 +74,9 @@ START_TEST(test_sha256_million_a)
 	for (int i = 0; i < 1000; i++)
 		sha256_update(&ctx, a, sizeof(a));
 	sha256_final(&ctx, d);
-	expect_digest(d, sizeof(d),
-		      "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+	expect_digest(
+		d, sizeof(d),
+		"cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 END_TEST
 
@@ -97,8 +100,9 @@ START_TEST(test_sha256_lengths_around_blocks)
 	/* 55 bytes: the longest message one padding block holds. */
 	memset(msg, 'x', 64);
 	sha256(msg, 55, d1);
-	expect_digest(d1, sizeof(d1),
-		      "d5e285683cd4efc02d021a5c62014694958901005d6f71e89e0989fac77e4072");
+	expect_digest(
+		d1, sizeof(d1),
+		"d5e285683cd4efc02d021a5c62014694958901005d6f71e89e0989fac77e4072");
 }
 END_TEST
 

@@ -178,8 +178,8 @@ static void send_word(int fd, const char *word, const uint8_t *v, size_t n)
 }
 
 /* take_word() - decode the text "@word <N>" into @v (@n bytes) */
-static bool take_word(const char *msg, size_t len, const char *word,
-		      uint8_t *v, size_t n)
+static bool take_word(const char *msg, size_t len, const char *word, uint8_t *v,
+		      size_t n)
 {
 	size_t wl = strlen(word);
 
@@ -231,7 +231,8 @@ static int open_console(void)
 	size_t len;
 	int fd = tcp_connect();
 
-	ck_assert_int_eq(upgrade(fd, "127.0.0.1:23720", "http://127.0.0.1:23720"),
+	ck_assert_int_eq(upgrade(fd, "127.0.0.1:23720",
+				 "http://127.0.0.1:23720"),
 			 101);
 	ck_assert(prove(fd, token));
 	ck_assert_int_eq(recv_frame(fd, buf, sizeof(buf), &len, 3000), 1);
@@ -311,7 +312,8 @@ START_TEST(test_wrong_proof_gets_nothing_of_the_console)
 			 0);
 	fe_publish(&fe, CONSOLE_QUEUE_TX);
 	ws = tcp_connect();
-	ck_assert_int_eq(upgrade(ws, "127.0.0.1:23720", "http://127.0.0.1:23720"),
+	ck_assert_int_eq(upgrade(ws, "127.0.0.1:23720",
+				 "http://127.0.0.1:23720"),
 			 101);
 	ck_assert(prove(ws, NULL));
 	send_frame(ws, 2, "typed", 5);
@@ -464,7 +466,10 @@ START_TEST(test_other_uid_gets_403_even_with_the_right_proof)
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		      "child status %#x", status);
 	ck_assert(log_has(&s, "uid 65534 is not allowed", 3000));
-	ck_assert(log_has(&s, "client refused on web console 0 (tcp 127.0.0.1:23720)", 100));
+	ck_assert(
+		log_has(&s,
+			"client refused on web console 0 (tcp 127.0.0.1:23720)",
+			100));
 	ws = open_console();
 	close(ws);
 }
@@ -475,7 +480,8 @@ END_TEST
  * asking again does not buy it more time. */
 START_TEST(test_keepalive_requests_do_not_extend_the_preauth_deadline)
 {
-	static const char req[] = "GET /favicon.svg HTTP/1.1\r\nHost: 127.0.0.1:23720\r\n\r\n";
+	static const char req[] =
+		"GET /favicon.svg HTTP/1.1\r\nHost: 127.0.0.1:23720\r\n\r\n";
 	char buf[8192];
 	long t0 = now_ms();
 	bool closed = false;
@@ -574,7 +580,8 @@ END_TEST
  */
 static void flood(int ready)
 {
-	static const char req[] = "GET / HTTP/1.1\r\nHost: 127.0.0.1:23720\r\n\r\n";
+	static const char req[] =
+		"GET / HTTP/1.1\r\nHost: 127.0.0.1:23720\r\n\r\n";
 	struct sockaddr_in sa = {.sin_family = AF_INET,
 				 .sin_port = htons(WEB_PORT),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -757,7 +764,7 @@ static void guess(int out)
 		    recv_frame_quiet(fd, head, sizeof(head), &have) == 8 &&
 		    have > 2 && strcmp(head + 2, "proof refused") == 0)
 			answers++;
-next:
+	next:
 		close(fd);
 	}
 	n = snprintf(line, sizeof(line), "%u %u\n", attempts, answers);
@@ -823,8 +830,14 @@ START_TEST(test_no_token_file_when_the_start_fails)
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	static struct run_result res;
 	char dir[64], prefix[96], tok[128];
-	const char *args[] = {"-s", prefix, "-b", "uds", "--uds-path", prefix,
-			      "--web-port=23721", NULL};
+	const char *args[] = {"-s",
+			      prefix,
+			      "-b",
+			      "uds",
+			      "--uds-path",
+			      prefix,
+			      "--web-port=23721",
+			      NULL};
 	int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	ck_assert_int_ge(fd, 0);
@@ -858,14 +871,16 @@ Suite *web_suite(void)
 	tcase_add_test(tc, test_browser_beyond_max_clients_told_full);
 	tcase_add_test(tc, test_other_uid_gets_403_even_with_the_right_proof);
 	tcase_add_test(tc, test_bare_lf_request_gets_400_at_once);
-	tcase_add_test(tc, test_keepalive_requests_do_not_extend_the_preauth_deadline);
+	tcase_add_test(tc,
+		       test_keepalive_requests_do_not_extend_the_preauth_deadline);
 	tcase_add_test(tc, test_promoted_browser_told_at_once);
 	tcase_add_test(tc, test_browsers_told_1001_when_the_daemon_stops);
 	suite_add_tcase(su, tc);
 	tc = tcase_create("other_uid");
 	tcase_add_checked_fixture(tc, setup_allowed, teardown);
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_allowed_users_flood_does_not_keep_the_owner_out);
+	tcase_add_test(tc,
+		       test_allowed_users_flood_does_not_keep_the_owner_out);
 	tcase_add_test(tc, test_parallel_early_close_guessing_held_to_the_rate);
 	suite_add_tcase(su, tc);
 	tc = tcase_create("start");

@@ -650,9 +650,10 @@ START_TEST(test_handshake_localhost_refused)
 	expect_status(out_str(), 403);
 	teardown();
 	setup();
-	feed_str("GET /ws HTTP/1.1\r\n" HS_HOST
-		 "Origin: http://localhost:8080\r\n" HS_UPGRADE HS_KEY HS_VERSION
-		 "\r\n");
+	feed_str(
+		"GET /ws HTTP/1.1\r\n" HS_HOST
+		"Origin: http://localhost:8080\r\n" HS_UPGRADE HS_KEY HS_VERSION
+		"\r\n");
 	expect_status(out_str(), 403);
 }
 END_TEST
