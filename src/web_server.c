@@ -15,7 +15,7 @@
  * shared by everyone allowed in, so it is rationed rather than first come
  * first served: one deadline from accept to proof, half of the room per
  * uid at most, and the biggest holder's oldest connection leaves when a
- * newcomer needs its place. Whatever another uid does, the owner's next
+ * newcomer needs its place (web_room.c decides which). Whatever another uid does, the owner's next
  * connection gets a place, and its proof is checked on the owner's own
  * guess count (web_guess.h), which no other uid moves.
  */
@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "web_room.h"
 #include "web_server.h"
 
 #define LOG_EVERY_MS 1000
@@ -454,79 +455,31 @@ static void refuse(int fd, const char *line)
 	close(fd);
 }
 
-/* count_preauth() - unauthenticated sessions: all, and @uid's */
-static unsigned int count_preauth(const struct web_server *ws, uid_t uid,
-				  unsigned int *of_uid)
-{
-	unsigned int all = 0;
-
-	*of_uid = 0;
-	for (unsigned int i = 0; i < WEB_MAX_SESSIONS; i++) {
-		const struct web_session *s = &ws->sessions[i];
-
-		if (!s->used || s->authed)
-			continue;
-		all++;
-		if (s->uid == uid)
-			(*of_uid)++;
-	}
-	return all;
-}
-
-/* oldest_preauth() - the oldest unauthenticated session of @uid */
-static struct web_session *oldest_preauth(struct web_server *ws, uid_t uid)
-{
-	struct web_session *old = NULL;
-
-	for (unsigned int i = 0; i < WEB_MAX_SESSIONS; i++) {
-		struct web_session *s = &ws->sessions[i];
-
-		if (s->used && !s->authed && s->uid == uid &&
-		    (!old || s->accept_ms < old->accept_ms))
-			old = s;
-	}
-	return old;
-}
-
-/* biggest_holder() - the uid with the most unauthenticated sessions */
-static uid_t biggest_holder(const struct web_server *ws)
-{
-	unsigned int best = 0;
-	uid_t who = 0;
-
-	for (unsigned int i = 0; i < WEB_MAX_SESSIONS; i++) {
-		const struct web_session *s = &ws->sessions[i];
-		unsigned int n;
-
-		if (!s->used || s->authed)
-			continue;
-		count_preauth(ws, s->uid, &n);
-		if (n > best) {
-			best = n;
-			who = s->uid;
-		}
-	}
-	return who;
-}
-
 /*
- * take_slot() - a place for a newcomer of @uid: a uid at its share gives
- * up its own oldest unauthenticated connection; a full room, the oldest
- * of the biggest holder's. Never an authenticated one.
+ * take_slot() - a place for a newcomer of @uid, made if need be by
+ * closing an unauthenticated connection (web_room.h says which)
  *
  * Return: a free session, or NULL if every place is authenticated
  */
 static struct web_session *take_slot(struct web_server *ws, uid_t uid)
 {
-	struct web_session *victim = NULL;
-	unsigned int mine, all = count_preauth(ws, uid, &mine);
+	struct web_place places[WEB_MAX_SESSIONS];
 	unsigned int quiet;
+	int v;
 
-	if (mine >= WEB_PREAUTH_PER_UID)
-		victim = oldest_preauth(ws, uid);
-	else if (all >= WEB_PREAUTH_MAX)
-		victim = oldest_preauth(ws, biggest_holder(ws));
-	if (victim) {
+	for (unsigned int i = 0; i < WEB_MAX_SESSIONS; i++) {
+		const struct web_session *s = &ws->sessions[i];
+
+		places[i] = (struct web_place){.used = s->used,
+					       .authed = s->authed,
+					       .uid = s->uid,
+					       .since_ms = s->accept_ms};
+	}
+	v = web_room_victim(places, WEB_MAX_SESSIONS, uid, WEB_PREAUTH_MAX,
+			    WEB_PREAUTH_PER_UID);
+	if (v >= 0) {
+		struct web_session *victim = &ws->sessions[v];
+
 		if (log_allowed(&ws->log_evicted, ev_now_ms(), &quiet))
 			log_info("web %s: unauthenticated connection of uid %u closed to make room for a new one of uid %u (%u more such lines not logged)",
 				 victim->peer, (unsigned int)victim->uid,

@@ -34,6 +34,7 @@ static const struct {
 	{"web_conn", web_conn_suite},
 	{"sha256", sha256_suite},
 	{"web_guess", web_guess_suite},
+	{"web_room", web_room_suite},
 	{"systemd", systemd_suite},
 	{"access", access_suite},
 };

@@ -24,6 +24,7 @@ Suite *web_token_suite(void);
 Suite *web_conn_suite(void);
 Suite *sha256_suite(void);
 Suite *web_guess_suite(void);
+Suite *web_room_suite(void);
 Suite *systemd_suite(void);
 Suite *access_suite(void);
 
