@@ -505,6 +505,64 @@ START_TEST(test_keepalive_requests_do_not_extend_the_preauth_deadline)
 }
 END_TEST
 
+/* The 489 KB xterm.js read slowly (16 KiB/s, as over a slow tunnel)
+ * through a small window: the answer outlives the 10 s pre-auth deadline,
+ * bounded by its progress, and arrives whole. */
+START_TEST(test_slow_download_is_bounded_by_progress_not_a_total)
+{
+	static const char req[] =
+		"GET /vendor/xterm.js HTTP/1.1\r\nHost: 127.0.0.1:23720\r\n\r\n";
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons(WEB_PORT),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	char head[2048], buf[2048];
+	size_t have = 0, body = 0, want;
+	long t0;
+	int small = 4096, fd = socket(AF_INET, SOCK_STREAM, 0);
+	const char *cl;
+
+	ck_assert_int_ge(fd, 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	write_all(fd, req, sizeof(req) - 1);
+	while (have < sizeof(head) - 1 &&
+	       (have < 4 || memcmp(head + have - 4, "\r\n\r\n", 4) != 0)) {
+		ck_assert(read_exact(fd, head + have, 1, 3000));
+		have++;
+	}
+	head[have] = '\0';
+	cl = strstr(head, "Content-Length: ");
+	ck_assert_ptr_nonnull(cl);
+	want = strtoul(cl + 16, NULL, 10);
+	ck_assert_uint_gt(want, 400000);
+	t0 = now_ms();
+	/* 2 KiB every 125 ms, past the pre-auth deadline. */
+	while (now_ms() - t0 < WEB_PREAUTH_TIMEOUT_MS + 4000) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		ck_assert_msg(n > 0,
+			      "the download ended after %zu of %zu bytes, %ld ms",
+			      body, want, now_ms() - t0);
+		body += (size_t)n;
+		sleep_ms(125);
+	}
+	ck_assert_uint_lt(body, want);
+	/* Then the rest at full speed, to the end the daemon makes. */
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		ssize_t n;
+
+		ck_assert_int_eq(poll(&p, 1, 5000), 1);
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		body += (size_t)n;
+	}
+	ck_assert_uint_eq(body, want);
+	close(fd);
+}
+END_TEST
+
 /* A head with bare LF line ends: 400 at once, not after a timeout. */
 START_TEST(test_bare_lf_request_gets_400_at_once)
 {
@@ -873,6 +931,8 @@ Suite *web_suite(void)
 	tcase_add_test(tc, test_bare_lf_request_gets_400_at_once);
 	tcase_add_test(tc,
 		       test_keepalive_requests_do_not_extend_the_preauth_deadline);
+	tcase_add_test(tc,
+		       test_slow_download_is_bounded_by_progress_not_a_total);
 	tcase_add_test(tc, test_promoted_browser_told_at_once);
 	tcase_add_test(tc, test_browsers_told_1001_when_the_daemon_stops);
 	suite_add_tcase(su, tc);
