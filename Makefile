@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 #
 # make            build ./vhost-device-console (gcc or CC=clang, warnings are errors)
-# make check      build with ASan+UBSan and run every test
+# make check      build with ASan+UBSan and run every test: the one full
+#                 command (README, CI); real guests and chromium, as root
+# make check-unit the unit suites alone: no guest, no browser, no root,
+#                 about a minute; installs only Check
 # make check-tsan the console log's tests under ThreadSanitizer
 # make install    PREFIX=/usr/local DESTDIR= : binary, man page, QEMU's
 #                 vhost-user backend descriptor and the systemd units
@@ -25,6 +28,14 @@ SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 UNITS        := $(PROGRAM)@.service $(PROGRAM)@.socket
 CFLAGS   ?= -O2 -g
 B        ?= build
+
+# The version (NEWS.md): the VERSION file, and in a git checkout of this
+# tree what `git describe` says of the commit (a tarball has VERSION alone;
+# a tree unpacked inside another checkout does not take that one's).
+VERSION      := $(shell cat VERSION)
+GIT_DESCRIBE := $(shell [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$$(pwd -P)" ] && \
+		  git describe --tags --always --dirty --match 'v[0-9]*' 2>/dev/null)
+FULL_VERSION := $(VERSION)$(if $(GIT_DESCRIBE),+git.$(GIT_DESCRIBE))
 
 WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wconversion -Wno-sign-conversion \
 	    -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith -Wundef \
@@ -53,7 +64,8 @@ TEST_OBJS    := $(TEST_SRCS:tests/%.c=$(B)/san/tests/%.o)
 CHECK_CFLAGS  = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS    = $(shell pkg-config --libs check 2>/dev/null)
 
-.PHONY: all check check-tsan install uninstall clean format lint deps demo
+.PHONY: all check check-unit check-tsan install uninstall clean format lint deps \
+	deps-unit demo
 all: $(PROGRAM)
 
 # V=1 shows the commands.
@@ -79,6 +91,14 @@ $(B)/san/%.o: src/%.S $(WEB_FILES) | $(B)/san
 $(B)/san/%.o: src/%.c | $(B)/san
 	@echo "  CC      $@"
 	$(Q)$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
+
+# version.c alone gets the string, and is rebuilt when it changes: the
+# stamp is rewritten only then.
+VERSION_STAMP := $(B)/version.txt
+$(shell mkdir -p $(B) && echo '$(FULL_VERSION)' | cmp -s - $(VERSION_STAMP) || \
+	echo '$(FULL_VERSION)' >$(VERSION_STAMP))
+$(B)/version.o $(B)/san/version.o: $(VERSION_STAMP)
+$(B)/version.o $(B)/san/version.o: BASE_CFLAGS += -DVDC_VERSION='"$(FULL_VERSION)"'
 
 $(B)/san/$(PROGRAM): $(SAN_OBJS)
 	@echo "  LD      $@"
@@ -110,28 +130,38 @@ $(B)/tsan/check-console-log: $(TSAN_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(TSAN_FLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
-check-tsan: deps
+check-tsan: deps-unit
 	@$(MAKE) --no-print-directory $(B)/tsan/check-console-log
 	TSAN_OPTIONS=halt_on_error=1 $(B)/tsan/check-console-log
 
 $(B) $(B)/san $(B)/san/tests/lib $(B)/tsan/tests/tsan:
 	$(Q)mkdir -p $@
 
+# Each target installs what it needs (tests/ensure-deps.sh names the lists).
 deps:
-	@sh tests/ensure-deps.sh
+	@sh tests/ensure-deps.sh check
+
+deps-unit:
+	@sh tests/ensure-deps.sh unit
 
 # The test binary finds the daemon and helper scripts through these.
-check: deps
-	@$(MAKE) --no-print-directory $(B)/san/$(PROGRAM) $(B)/san/check-all
-	VDC_DAEMON=$(abspath $(B))/san/$(PROGRAM) VDC_SRCDIR=$(CURDIR) \
+RUN_CHECK = VDC_DAEMON=$(abspath $(B))/san/$(PROGRAM) VDC_SRCDIR=$(CURDIR) \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	$(B)/san/check-all
 
+check: deps
+	@$(MAKE) --no-print-directory $(B)/san/$(PROGRAM) $(B)/san/check-all
+	$(RUN_CHECK)
+
+check-unit: deps-unit
+	@$(MAKE) --no-print-directory $(B)/san/$(PROGRAM) $(B)/san/check-all
+	$(RUN_CHECK) --unit
+
 # A guest shell in this terminal: the daemon's nested backend and a User
 # Mode Linux guest. Ctrl-a x ends it.
 demo: $(PROGRAM)
-	@sh tests/ensure-deps.sh
+	@sh tests/ensure-deps.sh demo
 	VDC_DAEMON=$(CURDIR)/$(PROGRAM) bash tests/e2e/demo.sh
 
 # The descriptor and the service name the installed binary, so they are

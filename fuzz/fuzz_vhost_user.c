@@ -680,6 +680,8 @@ static void session_begin(uint8_t mode)
 		h.dev.features_set = con_features_set;
 	}
 	vu_init(&h.vu, &h.loop, &h.dev, FZ_MAX_QUEUE);
+	/* As the worker: a memory fault is acted on after each batch. */
+	ev_set_after_batch(&h.loop, vu_check_memory, &h.vu);
 	if (mode & FZ_MODE_CONSOLE) {
 		if (console_init(&h.con, &(struct console_config){
 				.index = 0,

@@ -59,8 +59,6 @@ struct backend_ops {
  * failed (EFAULT); the client and its input stay. */
 #define BACKEND_IO_FAULT (-2)
 
-#define BACKEND_MAX_CLIENTS 64u
-
 /*
  * A client whose bytes are framed by a protocol of its own (a browser's
  * WebSocket): its owner reads and writes the socket and tells the backend

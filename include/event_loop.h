@@ -4,7 +4,9 @@
  *
  * A watch lives inside its owner's struct; the loop never allocates.
  * Removing a watch from inside a callback is safe, even when the watch has
- * another event pending in the same batch.
+ * another event pending in the same batch. One hook runs after every
+ * batch (as Redis's beforesleep): what any callback may have caused is
+ * checked there once, not after each callback.
  */
 #ifndef VDC_EVENT_LOOP_H
 #define VDC_EVENT_LOOP_H
@@ -17,6 +19,7 @@
 #define EV_BATCH 64
 
 typedef void (*ev_callback)(void *arg, uint32_t events);
+typedef void (*ev_hook)(void *arg);
 
 struct ev_watch {
 	int fd; /* -1 when not in the loop */
@@ -30,6 +33,8 @@ struct ev_loop {
 	bool stop;
 	struct epoll_event batch[EV_BATCH];
 	int batch_n; /* events of the batch being dispatched */
+	ev_hook after_batch; /* run after each batch, before the next wait */
+	void *after_batch_arg;
 };
 
 int ev_loop_init(struct ev_loop *loop);
@@ -40,6 +45,7 @@ int ev_add(struct ev_loop *loop, struct ev_watch *w, int fd, uint32_t events,
 int ev_mod(struct ev_loop *loop, struct ev_watch *w, uint32_t events);
 void ev_del(struct ev_loop *loop, struct ev_watch *w);
 int ev_run(struct ev_loop *loop);
+void ev_set_after_batch(struct ev_loop *loop, ev_hook hook, void *arg);
 void ev_stop(struct ev_loop *loop);
 
 int ev_signalfd_open(const sigset_t *mask);

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "vhost_user_spec.h"
 
@@ -48,5 +49,7 @@ int guest_mem_guard(struct guest_mem *mem);
 bool guest_mem_fault_taken(void);
 void guest_mem_note_fault(void);
 bool guest_mem_fault_pending(void);
+bool guest_mem_copy_out(const struct iovec *iov, unsigned int n, void *buf,
+			size_t cap, size_t *len);
 
 #endif

@@ -15,8 +15,9 @@
 #include "log.h"
 #include "peer.h"
 
-#define PROGRAM_NAME	"vhost-device-console"
-#define PROGRAM_VERSION "0.1.0"
+#define PROGRAM_NAME "vhost-device-console"
+/* The console's name in guest i (PORT_NAME of port 0), taken for --port. */
+#define CONSOLE_NAME_FORMAT PROGRAM_NAME ".%u"
 
 #define DEFAULT_SOCKET_COUNT   1u
 #define DEFAULT_TCP_PORT       12345u

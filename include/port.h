@@ -21,8 +21,6 @@
 #include "outbuf.h"
 #include "vhost_user.h"
 
-#define PORT_NAME_LEN 64
-
 /* Queue numbers with MULTIPORT: port 0 has 0 and 1, control 2 and 3, then
  * port n has 2n + 2 and 2n + 3. */
 static inline unsigned int port_rx_queue(unsigned int id)
@@ -60,7 +58,7 @@ struct port_config {
 
 struct port {
 	unsigned int id;
-	char name[PORT_NAME_LEN];
+	char name[PORT_NAME_MAX + 1];
 	bool is_console;
 	struct vu_dev *vu;
 	struct control *ctl;

@@ -18,7 +18,9 @@
 #include "virtqueue.h"
 #include "vu_chan.h"
 
-#define VU_MAX_QUEUES  66 /* 32 console ports: 2 each, and 2 for control */
+/* The queues one device may have: this layer's own bound (the device
+ * checks that what it needs fits, as console.c does). */
+#define VU_MAX_QUEUES  128
 #define VU_MAX_PAYLOAD 4096
 
 /* What the device tells the protocol layer about itself. */
@@ -82,7 +84,6 @@ struct vu_dev {
 	struct vu_chan chan; /* the back-end channel, if the frontend gave one */
 };
 
-uint64_t vu_protocol_features(void);
 void vu_init(struct vu_dev *vu, struct ev_loop *loop,
 	     const struct vu_device *dev, uint32_t max_queue_size);
 int vu_attach(struct vu_dev *vu, int fd);
@@ -92,7 +93,7 @@ bool vu_peer_gone(const struct vu_dev *vu);
 unsigned int vu_queues_seen(const struct vu_dev *vu);
 bool vu_feature(const struct vu_dev *vu, unsigned int bit);
 void vu_dispatch(struct vu_dev *vu, struct vu_msg *msg);
-void vu_check_memory(struct vu_dev *vu);
+void vu_check_memory(void *arg);
 void vu_note_memory_fault(struct vu_dev *vu);
 int vu_notify_config_change(struct vu_dev *vu);
 

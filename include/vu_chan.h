@@ -27,7 +27,6 @@ struct vu_chan {
 void vu_chan_init(struct vu_chan *ch, struct ev_loop *loop);
 int vu_chan_attach(struct vu_chan *ch, int fd, bool want_ack);
 void vu_chan_close(struct vu_chan *ch);
-bool vu_chan_open(const struct vu_chan *ch);
 int vu_chan_config_changed(struct vu_chan *ch);
 
 #endif

@@ -363,16 +363,6 @@ static void on_client(void *arg, uint32_t events)
 		ev_del(b->loop, &c->in_watch);
 }
 
-/**
- * backend_attach_client() - start serving a client
- * @in_fd:	where input comes from
- * @out_fd:	where output goes; may be @in_fd
- *
- * The first client is the writer; the others watch.
- *
- * Return: the client, or NULL if there is no room or the fds cannot be
- * watched (the caller still owns them)
- */
 /* A free slot, made a fresh client on @in_fd/@out_fd; NULL when full. */
 static struct client *take_slot(struct backend *b, int in_fd, int out_fd)
 {
@@ -395,6 +385,16 @@ static struct client *take_slot(struct backend *b, int in_fd, int out_fd)
 	return c;
 }
 
+/**
+ * backend_attach_client() - start serving a client
+ * @in_fd:	where input comes from
+ * @out_fd:	where output goes; may be @in_fd
+ *
+ * The first client is the writer; the others watch.
+ *
+ * Return: the client, or NULL if there is no room or the fds cannot be
+ * watched (the caller still owns them)
+ */
 struct client *backend_attach_client(struct backend *b, int in_fd,
 				     int out_fd)
 {

@@ -26,6 +26,12 @@
 #include "iov.h"
 #include "log.h"
 
+/* The limits this device needs from the layers below it. */
+_Static_assert(CONSOLE_MAX_QUEUES <= VU_MAX_QUEUES,
+	       "the protocol layer holds every queue of the largest console");
+_Static_assert(CONTROL_EXTRA_MAX >= PORT_NAME_MAX,
+	       "a PORT_NAME message carries the longest name whole");
+
 #define CONSOLE_DEFAULT_COLS 20
 #define CONSOLE_DEFAULT_ROWS 20
 
@@ -249,9 +255,6 @@ static void send_resize(struct console *c)
 	memcpy(size, &first, sizeof(first));
 	memcpy(size + 2, &second, sizeof(second));
 	/* A RESIZE still waiting for a buffer just gets the newer size. */
-	if (control_replace_pending(&c->ctl, 0, VIRTIO_CONSOLE_RESIZE, size,
-				    sizeof(size)))
-		return;
 	control_send(&c->ctl, 0, VIRTIO_CONSOLE_RESIZE, 0, size, sizeof(size));
 }
 
@@ -329,7 +332,7 @@ void console_features_set(struct console *c)
 int console_init(struct console *c, const struct console_config *cfg)
 {
 	const struct options *o = cfg->opts;
-	char name0[PORT_NAME_LEN];
+	char name0[PORT_NAME_MAX + 1];
 
 	memset(c, 0, sizeof(*c));
 	c->vu = cfg->vu;
@@ -354,7 +357,7 @@ int console_init(struct console *c, const struct console_config *cfg)
 	}
 	for (unsigned int i = 0; i < c->nports; i++)
 		c->ports[i].idle_fd = -1;
-	snprintf(name0, sizeof(name0), "vhost-device-console.%u", cfg->index);
+	snprintf(name0, sizeof(name0), CONSOLE_NAME_FORMAT, cfg->index);
 	for (unsigned int i = 0; i < c->nports; i++) {
 		struct port_config pc = {
 			.id = i,

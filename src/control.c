@@ -4,9 +4,13 @@
  *
  * The driver reads control messages from buffers it posts on the
  * control-receive queue; until it has posted one, a message waits here, in
- * order. The queue is bounded: a driver that never posts buffers must not
- * make the daemon grow, so past CONTROL_PENDING_MAX a message is dropped
- * with a log line (a Linux guest never comes near it).
+ * order. Every message the device sends is the latest word on one state
+ * of one port (it was added, it is the console, its name, whether the host
+ * side is open, the console's size), so at most one per port and event
+ * waits: a newer one gives the waiting one its value and payload, in
+ * place. A driver slow to post buffers therefore always learns the last
+ * state, and the queue is bounded by ports times events; a driver that
+ * never posts buffers cannot make the daemon grow.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -82,54 +86,51 @@ void control_flush(struct control *ctl)
 	}
 }
 
+/* The message for @port and @event that waits for a buffer, if any. */
+static struct control_msg *waiting(struct control *ctl, uint32_t port,
+				   uint16_t event)
+{
+	for (unsigned int i = 0; i < ctl->count; i++) {
+		struct control_msg *m =
+			&ctl->msg[(ctl->head + i) % CONTROL_PENDING_MAX];
+
+		if (m->hdr.id == port && m->hdr.event == event)
+			return m;
+	}
+	return NULL;
+}
+
 /**
- * control_send() - queue @event for @port and send it if the driver can
- * take it now
+ * control_send() - tell the driver @event for @port, now if it has a
+ * buffer, else as soon as it posts one
+ * @value:	the header's value (PORT_OPEN: open or not)
  * @extra:	payload after the header (@extra_len <= CONTROL_EXTRA_MAX)
+ *
+ * A message for the same port and event still waiting is replaced in
+ * place: only the newest state reaches the driver.
  */
 void control_send(struct control *ctl, uint32_t port, uint16_t event,
 		  uint16_t value, const void *extra, uint32_t extra_len)
 {
-	struct control_msg *m;
+	struct control_msg *m = waiting(ctl, port, event);
 
-	if (ctl->count == CONTROL_PENDING_MAX) {
+	if (!m && ctl->count == CONTROL_PENDING_MAX) {
 		log_error("control event %u for port %u dropped: %d events wait for the guest to post control buffers", event, port, CONTROL_PENDING_MAX);
 		return;
 	}
+	if (!m) {
+		m = &ctl->msg[(ctl->head + ctl->count) % CONTROL_PENDING_MAX];
+		ctl->count++;
+	}
 	if (extra_len > CONTROL_EXTRA_MAX)
 		extra_len = CONTROL_EXTRA_MAX;
-	m = &ctl->msg[(ctl->head + ctl->count) % CONTROL_PENDING_MAX];
 	m->hdr.id = port;
 	m->hdr.event = event;
 	m->hdr.value = value;
 	m->extra_len = extra_len;
 	if (extra_len)
 		memcpy(m->extra, extra, extra_len);
-	ctl->count++;
 	control_flush(ctl);
-}
-
-/**
- * control_replace_pending() - give a message that still waits a newer
- * payload (a RESIZE: only the latest size matters)
- *
- * Return: true if one was waiting and now carries @extra
- */
-bool control_replace_pending(struct control *ctl, uint32_t port,
-			     uint16_t event, const void *extra,
-			     uint32_t extra_len)
-{
-	for (unsigned int i = 0; i < ctl->count; i++) {
-		struct control_msg *m =
-			&ctl->msg[(ctl->head + i) % CONTROL_PENDING_MAX];
-
-		if (m->hdr.id == port && m->hdr.event == event &&
-		    m->extra_len == extra_len) {
-			memcpy(m->extra, extra, extra_len);
-			return true;
-		}
-	}
-	return false;
 }
 
 /** control_reset() - the driver is gone: nothing waits for it any more */

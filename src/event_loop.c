@@ -97,6 +97,19 @@ void ev_stop(struct ev_loop *loop)
 }
 
 /**
+ * ev_set_after_batch() - run @hook(@arg) after every batch of callbacks,
+ * before the loop waits again or returns (NULL: none)
+ *
+ * Redis's beforesleep: a condition any callback may have caused (guest
+ * memory that faulted) is checked in this one place.
+ */
+void ev_set_after_batch(struct ev_loop *loop, ev_hook hook, void *arg)
+{
+	loop->after_batch = hook;
+	loop->after_batch_arg = arg;
+}
+
+/**
  * ev_run() - dispatch events until ev_stop()
  *
  * Return: 0 when stopped, -1 if epoll_wait() failed
@@ -121,6 +134,8 @@ int ev_run(struct ev_loop *loop)
 				w->cb(w->arg, loop->batch[i].events);
 		}
 		loop->batch_n = 0;
+		if (loop->after_batch)
+			loop->after_batch(loop->after_batch_arg);
 	}
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "guest_mem.h"
+#include "iov.h"
 #include "log.h"
 
 void guest_mem_init(struct guest_mem *mem)
@@ -289,6 +290,22 @@ void guest_mem_note_fault(void)
 bool guest_mem_fault_pending(void)
 {
 	return fault_seen;
+}
+
+/**
+ * guest_mem_copy_out() - copy guest memory @iov[0..n) into @buf
+ * @cap:	room in @buf
+ * @len:	receives the bytes copied
+ *
+ * Return: true, or false if guest memory has faulted (this copy or an
+ * earlier one not yet acted on): a page that was gone reads as zeros,
+ * which must reach nobody
+ */
+bool guest_mem_copy_out(const struct iovec *iov, unsigned int n, void *buf,
+			size_t cap, size_t *len)
+{
+	*len = iov_to_buf(iov, n, buf, cap);
+	return !fault_seen;
 }
 
 /** guest_mem_fault_taken() - did a guest mapping fault? (clears it) */

@@ -16,6 +16,7 @@
 
 #include "options.h"
 #include "sd_listen.h"
+#include "version.h"
 
 enum {
 	OPT_UDS_PATH = 256,
@@ -113,7 +114,9 @@ static const char usage_text[] =
 	"                            (default 8)\n"
 	"      --port=NAME:PATH      one more port of the device, named NAME in the\n"
 	"                            guest (/dev/virtio-ports/NAME), served on the\n"
-	"                            unix socket PATH+i; repeatable, up to 31\n"
+	"                            unix socket PATH+i; repeatable, up to 31;\n"
+	"                            unique, and not vhost-device-console.i\n"
+	"                            (the console's name)\n"
 	"      --allow-user=USER     a user (name or uid) who may use the consoles\n"
 	"                            and ports besides root and the daemon's own\n"
 	"                            user; repeatable\n"
@@ -403,6 +406,28 @@ static bool parse_port(const char *arg, struct options *o)
 	return true;
 }
 
+/*
+ * is_console_name() - is @name the console's name in one of @count guests
+ * (CONSOLE_NAME_FORMAT)? Then that guest's index is in @guest.
+ */
+static bool is_console_name(const char *name, unsigned int count,
+			    unsigned int *guest)
+{
+	char console[PORT_NAME_MAX + 1];
+	unsigned long i;
+	char *end;
+
+	if (strncmp(name, PROGRAM_NAME ".", strlen(PROGRAM_NAME ".")) != 0)
+		return false;
+	i = strtoul(name + strlen(PROGRAM_NAME "."), &end, 10);
+	if (*end || i >= count)
+		return false;
+	/* Not an other spelling of the number ("+1", "01"). */
+	snprintf(console, sizeof(console), CONSOLE_NAME_FORMAT, (unsigned int)i);
+	*guest = (unsigned int)i;
+	return strcmp(console, name) == 0;
+}
+
 /* --allow-user, --allow-group, --socket-group: a name must exist now. */
 static bool parse_access(int opt, const char *arg, struct options *o)
 {
@@ -513,6 +538,12 @@ static bool validate(const struct options *o, const struct given *g)
 	}
 	for (unsigned int i = 0; i < o->port_count; i++) {
 		const char *path = o->ports[i].path;
+		unsigned int guest;
+
+		if (is_console_name(o->ports[i].name, o->socket_count, &guest)) {
+			fail("--port: the name '%s' is the console's (guest %u)", o->ports[i].name, guest);
+			return false;
+		}
 
 		if (!check_suffixed_path("--port", path, o->socket_count))
 			return false;
@@ -689,7 +720,7 @@ enum options_result options_parse(int argc, char *argv[], struct options *opts)
 			fputs(usage_text, stdout);
 			return OPTIONS_EXIT_OK;
 		case 'V':
-			fputs(PROGRAM_NAME " " PROGRAM_VERSION "\n", stdout);
+			printf("%s %s\n", PROGRAM_NAME, program_version);
 			return OPTIONS_EXIT_OK;
 		case ':':
 			fail("%s: needs a value", argv[optind - 1]);

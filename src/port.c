@@ -239,8 +239,7 @@ static void copy_batch(struct port *p, const struct iovec *iov,
 
 	/* Out of guest memory first: a page that faults (the frontend
 	 * shrank its memory) must not reach anyone as zeros. */
-	v.iov_len = iov_to_buf(iov, n, copy, sizeof(copy));
-	if (guest_mem_fault_pending()) {
+	if (!guest_mem_copy_out(iov, n, copy, sizeof(copy), &v.iov_len)) {
 		guest_memory_fault(p, "reading console output from");
 		return;
 	}
@@ -596,7 +595,6 @@ static void on_connected(void *opaque, struct client *c)
 		run_tx(p);
 		port_rx(p);
 		leave(p);
-		vu_check_memory(p->vu);
 		return;
 	}
 	/* What is kept: output nobody has had, or the others' backlog. */
@@ -611,7 +609,6 @@ static void on_connected(void *opaque, struct client *c)
 	enter(p);
 	port_rx(p);
 	leave(p);
-	vu_check_memory(p->vu);
 }
 
 static void on_disconnected(void *opaque, struct client *c)
@@ -633,7 +630,6 @@ static void on_disconnected(void *opaque, struct client *c)
 	enter(p);
 	port_rx(p);
 	leave(p);
-	vu_check_memory(p->vu);
 }
 
 static void on_input(void *opaque)
@@ -643,7 +639,6 @@ static void on_input(void *opaque)
 	enter(p);
 	port_rx(p);
 	leave(p);
-	vu_check_memory(p->vu);
 }
 
 static void on_writable(void *opaque, struct client *c)
@@ -658,7 +653,6 @@ static void on_writable(void *opaque, struct client *c)
 		run_tx(p);
 	}
 	leave(p);
-	vu_check_memory(p->vu);
 }
 
 static void on_quit(void *opaque)
@@ -764,7 +758,7 @@ void port_reset(struct port *p)
  */
 int port_init(struct port *p, const struct port_config *cfg)
 {
-	char door[PORT_NAME_LEN + 32];
+	char door[PORT_NAME_MAX + 1 + 32];
 
 	memset(p, 0, sizeof(*p));
 	p->id = cfg->id;

@@ -25,6 +25,7 @@ int sock_set_nonblock(int fd)
 	return fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
+/* An fd passed in (socket activation) must not leak into what we exec. */
 int sock_set_cloexec(int fd)
 {
 	int flags = fcntl(fd, F_GETFD);

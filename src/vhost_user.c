@@ -53,11 +53,6 @@ static const uint64_t protocol_features_offered =
 	(1ULL << VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |
 	(1ULL << VHOST_USER_PROTOCOL_F_STATUS);
 
-uint64_t vu_protocol_features(void)
-{
-	return protocol_features_offered;
-}
-
 static uint64_t features_offered(const struct vu_dev *vu)
 {
 	return vu->dev->features | (1ULL << VHOST_USER_F_PROTOCOL_FEATURES);
@@ -653,71 +648,58 @@ static enum vu_result get_status(struct vu_dev *vu, struct vu_msg *msg,
 
 #define U64    sizeof(uint64_t)
 #define STATE  sizeof(struct vhost_user_vring_state)
+#define ADDR   sizeof(struct vhost_user_vring_addr)
 #define REGION sizeof(struct vhost_user_mem_single)
+#define TABLE_MIN                                                              \
+	(offsetof(struct vhost_user_mem_table, regions) +                      \
+	 sizeof(struct vhost_user_mem_region))
+#define TABLE_MAX  sizeof(struct vhost_user_mem_table)
+#define TABLE_FDS  VHOST_USER_MEMORY_MAX_NREGIONS
+#define CONFIG_MIN VHOST_USER_CONFIG_HDR_SIZE
+#define CONFIG_MAX sizeof(struct vhost_user_config)
 
-/* clang-format off: one request a line reads best as a table */
+/*
+ * The requests served, one a line, as DPDK's lib/vhost lists them: the
+ * handler; the payload's smallest and largest size in bytes; the fewest
+ * and most fds it carries; whether the frontend always waits for a reply.
+ * Any other request is refused before a handler runs (vu_dispatch()).
+ */
+/* clang-format off */
+#define VU_REQUESTS(X) \
+	/* request               handler                min         max         fds           reply */  \
+	X(GET_FEATURES,          get_features,          0,          U64,        0, 0,         true)   \
+	X(SET_FEATURES,          set_features,          U64,        U64,        0, 0,         false)  \
+	X(SET_OWNER,             set_owner,             0,          U64,        0, 0,         false)  \
+	X(RESET_OWNER,           reset_owner,           0,          U64,        0, 0,         false)  \
+	X(SET_MEM_TABLE,         set_mem_table,         TABLE_MIN,  TABLE_MAX,  1, TABLE_FDS, false)  \
+	X(SET_VRING_NUM,         set_vring_num,         STATE,      STATE,      0, 0,         false)  \
+	X(SET_VRING_ADDR,        set_vring_addr,        ADDR,       ADDR,       0, 0,         false)  \
+	X(SET_VRING_BASE,        set_vring_base,        STATE,      STATE,      0, 0,         false)  \
+	X(GET_VRING_BASE,        get_vring_base,        STATE,      STATE,      0, 0,         true)   \
+	X(SET_VRING_KICK,        set_vring_kick,        U64,        U64,        0, 1,         false)  \
+	X(SET_VRING_CALL,        set_vring_call,        U64,        U64,        0, 1,         false)  \
+	X(SET_VRING_ERR,         set_vring_err,         U64,        U64,        0, 1,         false)  \
+	X(GET_PROTOCOL_FEATURES, get_protocol_features, 0,          U64,        0, 0,         true)   \
+	X(SET_PROTOCOL_FEATURES, set_protocol_features, U64,        U64,        0, 0,         false)  \
+	X(GET_QUEUE_NUM,         get_queue_num,         0,          U64,        0, 0,         true)   \
+	X(SET_VRING_ENABLE,      set_vring_enable,      STATE,      STATE,      0, 0,         false)  \
+	X(SET_BACKEND_REQ_FD,    set_backend_req_fd,    0,          U64,        1, 1,         false)  \
+	X(GET_CONFIG,            get_config,            CONFIG_MIN, CONFIG_MAX, 0, 0,         true)   \
+	X(SET_CONFIG,            set_config,            CONFIG_MIN, CONFIG_MAX, 0, 0,         false)  \
+	X(GET_MAX_MEM_SLOTS,     get_max_mem_slots,     0,          U64,        0, 0,         true)   \
+	X(ADD_MEM_REG,           add_mem_reg,           REGION,     REGION,     1, 1,         false)  \
+	X(REM_MEM_REG,           rem_mem_reg,           REGION,     REGION,     0, 1,         false)  \
+	X(SET_STATUS,            set_status,            U64,        U64,        0, 0,         false)  \
+	X(GET_STATUS,            get_status,            0,          U64,        0, 0,         true)
+
+#define VU_REQUEST(req, fn, min, max, fds_min, fds_max, reply)                 \
+	[VHOST_USER_##req] = {.name = #req, .handle = (fn),                     \
+			      .min_size = (min), .max_size = (max),             \
+			      .min_fds = (fds_min), .max_fds = (fds_max),       \
+			      .has_reply = (reply)},
+
 static const struct vu_request requests[VHOST_USER_MAX_REQUEST] = {
-	[VHOST_USER_GET_FEATURES] = {"GET_FEATURES", get_features, 0, U64, 0, 0,
-				     true},
-	[VHOST_USER_SET_FEATURES] = {"SET_FEATURES", set_features, U64, U64, 0,
-				     0, false},
-	[VHOST_USER_SET_OWNER] = {"SET_OWNER", set_owner, 0, U64, 0, 0, false},
-	[VHOST_USER_RESET_OWNER] = {"RESET_OWNER", reset_owner, 0, U64, 0, 0,
-				    false},
-	[VHOST_USER_SET_MEM_TABLE] =
-		{"SET_MEM_TABLE", set_mem_table,
-		 offsetof(struct vhost_user_mem_table, regions) +
-			 sizeof(struct vhost_user_mem_region),
-		 sizeof(struct vhost_user_mem_table), 1,
-		 VHOST_USER_MEMORY_MAX_NREGIONS, false},
-	[VHOST_USER_SET_VRING_NUM] = {"SET_VRING_NUM", set_vring_num, STATE,
-				      STATE, 0, 0, false},
-	[VHOST_USER_SET_VRING_ADDR] = {"SET_VRING_ADDR", set_vring_addr,
-				       sizeof(struct vhost_user_vring_addr),
-				       sizeof(struct vhost_user_vring_addr), 0,
-				       0, false},
-	[VHOST_USER_SET_VRING_BASE] = {"SET_VRING_BASE", set_vring_base, STATE,
-				       STATE, 0, 0, false},
-	[VHOST_USER_GET_VRING_BASE] = {"GET_VRING_BASE", get_vring_base, STATE,
-				       STATE, 0, 0, true},
-	[VHOST_USER_SET_VRING_KICK] = {"SET_VRING_KICK", set_vring_kick, U64,
-				       U64, 0, 1, false},
-	[VHOST_USER_SET_VRING_CALL] = {"SET_VRING_CALL", set_vring_call, U64,
-				       U64, 0, 1, false},
-	[VHOST_USER_SET_VRING_ERR] = {"SET_VRING_ERR", set_vring_err, U64, U64,
-				      0, 1, false},
-	[VHOST_USER_GET_PROTOCOL_FEATURES] = {"GET_PROTOCOL_FEATURES",
-					      get_protocol_features, 0, U64, 0,
-					      0, true},
-	[VHOST_USER_SET_PROTOCOL_FEATURES] = {"SET_PROTOCOL_FEATURES",
-					      set_protocol_features, U64, U64,
-					      0, 0, false},
-	[VHOST_USER_GET_QUEUE_NUM] = {"GET_QUEUE_NUM", get_queue_num, 0, U64, 0,
-				      0, true},
-	[VHOST_USER_SET_VRING_ENABLE] = {"SET_VRING_ENABLE", set_vring_enable,
-					 STATE, STATE, 0, 0, false},
-	[VHOST_USER_SET_BACKEND_REQ_FD] = {"SET_BACKEND_REQ_FD",
-					   set_backend_req_fd, 0, U64, 1, 1,
-					   false},
-	[VHOST_USER_GET_CONFIG] = {"GET_CONFIG", get_config,
-				   VHOST_USER_CONFIG_HDR_SIZE,
-				   sizeof(struct vhost_user_config), 0, 0,
-				   true},
-	[VHOST_USER_SET_CONFIG] = {"SET_CONFIG", set_config,
-				   VHOST_USER_CONFIG_HDR_SIZE,
-				   sizeof(struct vhost_user_config), 0, 0,
-				   false},
-	[VHOST_USER_GET_MAX_MEM_SLOTS] = {"GET_MAX_MEM_SLOTS",
-					  get_max_mem_slots, 0, U64, 0, 0,
-					  true},
-	[VHOST_USER_ADD_MEM_REG] = {"ADD_MEM_REG", add_mem_reg, REGION, REGION,
-				    1, 1, false},
-	[VHOST_USER_REM_MEM_REG] = {"REM_MEM_REG", rem_mem_reg, REGION, REGION,
-				    0, 1, false},
-	[VHOST_USER_SET_STATUS] = {"SET_STATUS", set_status, U64, U64, 0, 0,
-				   false},
-	[VHOST_USER_GET_STATUS] = {"GET_STATUS", get_status, 0, U64, 0, 0,
-				   true},
+	VU_REQUESTS(VU_REQUEST)
 };
 /* clang-format on */
 
@@ -908,7 +890,8 @@ bool vu_peer_gone(const struct vu_dev *vu)
 
 /**
  * vu_note_memory_fault() - the kernel found guest memory unreachable
- * (EFAULT); the session ends at the next vu_check_memory()
+ * (EFAULT); the session ends at the next vu_check_memory(), after the
+ * loop's batch
  */
 void vu_note_memory_fault(struct vu_dev *vu)
 {
@@ -930,13 +913,18 @@ int vu_notify_config_change(struct vu_dev *vu)
 
 /**
  * vu_check_memory() - end the session if guest memory faulted
+ * @arg:	the &struct vu_dev
  *
- * Called after anything that may have touched guest memory: a page past
+ * The owner of the event loop runs it after every batch
+ * (ev_set_after_batch()), the one place a fault is acted on: a page past
  * the end of its file means the frontend shrank memory it shared, and
- * nothing in it can be trusted any more.
+ * nothing in it can be trusted any more. Until then, reads that faulted
+ * are refused where they are made (guest_mem_copy_out(), EFAULT).
  */
-void vu_check_memory(struct vu_dev *vu)
+void vu_check_memory(void *arg)
 {
+	struct vu_dev *vu = arg;
+
 	if (!guest_mem_fault_taken() || !vu_connected(vu))
 		return;
 	log_error("guest memory shrank under the device (a shared page is "
@@ -955,6 +943,10 @@ static void on_frontend(void *arg, uint32_t events)
 	 * after a budget of reads the level-triggered loop comes back. */
 	for (unsigned int reads = 0; vu_connected(vu) && reads < VU_READ_BUDGET;
 	     reads++) {
+		/* Memory faulted: the session ends after this batch
+		 * (vu_check_memory()); none of its messages is read. */
+		if (guest_mem_fault_pending())
+			return;
 		int r = receive_some(vu);
 
 		if (r == 0)
@@ -976,7 +968,6 @@ static void on_frontend(void *arg, uint32_t events)
 		}
 		vu_dispatch(vu, &vu->in);
 		vu->in.nfds = 0;
-		vu_check_memory(vu);
 	}
 }
 
@@ -1007,7 +998,6 @@ static void on_kick(void *arg, uint32_t events)
 		return;
 	}
 	queue_maybe_run(vu, vq);
-	vu_check_memory(vu);
 }
 
 /**

@@ -222,9 +222,16 @@ static bool enter_indirect(struct virtqueue *vq, struct walk *w,
 	return true;
 }
 
-/* Add one data descriptor to @ch; false when the chain must stop. */
-static int add_desc(struct virtqueue *vq, const struct vring_desc *d,
-		    struct iovec *iov, unsigned int cap, struct vq_chain *ch)
+/*
+ * add_desc() - add one data descriptor to @ch
+ *
+ * Return: VQ_POP_OK; VQ_POP_NOSPACE when @iov (@cap entries) is full;
+ * VQ_POP_BROKEN when the descriptor breaks the ring (logged)
+ */
+static enum vq_pop_result add_desc(struct virtqueue *vq,
+				   const struct vring_desc *d,
+				   struct iovec *iov, unsigned int cap,
+				   struct vq_chain *ch)
 {
 	unsigned int n = ch->n_out + ch->n_in;
 	bool writable = d->flags & VRING_DESC_F_WRITE;
@@ -267,7 +274,7 @@ static enum vq_pop_result walk_chain(struct virtqueue *vq, uint16_t head,
 	struct walk w = {.table = vq->desc, .max = vq->num};
 	unsigned int i = head, count = 0;
 	struct vring_desc d;
-	int r;
+	enum vq_pop_result r;
 
 	for (;;) {
 		memcpy(&d, (const void *)&w.table[i], sizeof(d));
@@ -287,7 +294,7 @@ static enum vq_pop_result walk_chain(struct virtqueue *vq, uint16_t head,
 		}
 		r = add_desc(vq, &d, iov, cap, ch);
 		if (r != VQ_POP_OK)
-			return (enum vq_pop_result)r;
+			return r;
 		if (!(d.flags & VRING_DESC_F_NEXT))
 			return VQ_POP_OK;
 		i = d.next;

@@ -32,11 +32,6 @@ void vu_chan_init(struct vu_chan *ch, struct ev_loop *loop)
 	ev_watch_init(&ch->watch);
 }
 
-bool vu_chan_open(const struct vu_chan *ch)
-{
-	return ch->fd >= 0;
-}
-
 /** vu_chan_close() - forget the channel; its socket is closed */
 void vu_chan_close(struct vu_chan *ch)
 {

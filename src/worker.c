@@ -94,7 +94,6 @@ static void take_terminal_size(struct worker *w, const char *when)
 	}
 	log_debug("%s: the terminal is %ux%u", when, cols, rows);
 	console_set_size(&w->console, cols, rows);
-	vu_check_memory(&w->vu);
 }
 
 static void on_signal(void *arg, uint32_t events)
@@ -230,7 +229,6 @@ static void on_web_resize(void *opaque, unsigned int cols, unsigned int rows)
 	struct worker *w = opaque;
 
 	console_set_size(&w->console, (uint16_t)cols, (uint16_t)rows);
-	vu_check_memory(&w->vu);
 }
 
 /* --web-port: the console in a browser, one more client of port 0. */
@@ -282,6 +280,8 @@ static int setup(struct worker *w)
 	}
 	wire_up(w);
 	vu_init(&w->vu, &w->loop, &w->dev, o->max_queue_size);
+	/* Whatever a callback did to guest memory is checked once a batch. */
+	ev_set_after_batch(&w->loop, vu_check_memory, &w->vu);
 	if (console_init(&w->console, &(struct console_config){
 			.index = w->spec->index,
 			.opts = o,

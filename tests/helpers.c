@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,12 @@ long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* wait_deadline() - when a wait of @timeout_ms from now gives up (wait.h) */
+long wait_deadline(int timeout_ms)
+{
+	return now_ms() + wait_floor_ms(timeout_ms);
 }
 
 void sleep_ms(int ms)
@@ -163,7 +170,7 @@ void daemon_start_stderr(struct daemon_proc *d, int err_fd,
 
 int wait_pid_timeout(pid_t pid, int timeout_ms)
 {
-	long deadline = now_ms() + timeout_ms;
+	long deadline = wait_deadline(timeout_ms);
 	int status;
 
 	while (now_ms() < deadline) {
@@ -192,7 +199,11 @@ int daemon_stop(struct daemon_proc *d, int sig, int timeout_ms)
 	return status;
 }
 
-char *daemon_log(const struct daemon_proc *d)
+/*
+ * daemon_log_from() - what the daemon logged from byte @from on (at most
+ * OUTPUT_MAX - 1 bytes of it): a long run's log is read past its start
+ */
+char *daemon_log_from(const struct daemon_proc *d, size_t from)
 {
 	static char buf[OUTPUT_MAX];
 	int fd = open(d->log_path, O_RDONLY);
@@ -201,10 +212,23 @@ char *daemon_log(const struct daemon_proc *d)
 	buf[0] = '\0';
 	if (fd < 0)
 		return buf;
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = pread(fd, buf, sizeof(buf) - 1, (off_t)from);
 	buf[n > 0 ? n : 0] = '\0';
 	close(fd);
 	return buf;
+}
+
+char *daemon_log(const struct daemon_proc *d)
+{
+	return daemon_log_from(d, 0);
+}
+
+/* How long the daemon's log is now. */
+size_t daemon_log_size(const struct daemon_proc *d)
+{
+	struct stat st;
+
+	return stat(d->log_path, &st) == 0 ? (size_t)st.st_size : 0;
 }
 
 void make_tmpdir(char *buf, size_t len)
@@ -272,7 +296,7 @@ int connect_tcp_loopback(unsigned int port)
 
 bool wait_for_socket(const char *path, int timeout_ms)
 {
-	long deadline = now_ms() + timeout_ms;
+	long deadline = wait_deadline(timeout_ms);
 
 	while (now_ms() < deadline) {
 		int fd = connect_unix(path);
@@ -332,7 +356,7 @@ pid_t find_child(pid_t parent, const char *comm)
 pid_t wait_for_child(pid_t parent, const char *comm, pid_t not_pid,
 		     int timeout_ms)
 {
-	long deadline = now_ms() + timeout_ms;
+	long deadline = wait_deadline(timeout_ms);
 
 	while (now_ms() < deadline) {
 		pid_t p = find_child(parent, comm);
@@ -342,4 +366,101 @@ pid_t wait_for_child(pid_t parent, const char *comm, pid_t not_pid,
 		sleep_ms(10);
 	}
 	return 0;
+}
+
+/* --- generic I/O and process helpers -------------------------------- */
+
+bool read_exact(int fd, void *buf, size_t len, int timeout_ms)
+{
+	uint8_t *p = buf;
+	long deadline = wait_deadline(timeout_ms);
+
+	while (len) {
+		struct pollfd pfd = {fd, POLLIN, 0};
+		long left = deadline - now_ms();
+		ssize_t n;
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			return false;
+		n = read(fd, p, len);
+		if (n <= 0)
+			return false;
+		p += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+void write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		ck_assert_int_gt(n, 0);
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static int count_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+int count_fds(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	return count_dir(path);
+}
+
+int count_maps(pid_t pid)
+{
+	char path[64], line[512];
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "fe-guest-ram"))
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* cpu_ticks() - user plus system clock ticks @pid has used */
+long cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut = 0, st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	p = strrchr(buf, ')');
+	ck_assert_int_eq(sscanf(p + 2,
+				"%*c %*d %*d %*d %*d %*d %*u %*u %*u "
+				"%*u %*u %lu %lu",
+				&ut, &st),
+			 2);
+	return (long)(ut + st);
 }

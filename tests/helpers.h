@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
  * helpers.h - running the daemon from tests: spawn it, capture what it
- * says, wait for its sockets, find its workers.
+ * says, wait for its sockets, find its workers; and the generic helpers
+ * every test uses (waits with a deadline, whole reads and writes, a
+ * process's fds, mappings and CPU time).
  */
 #ifndef VDC_TEST_HELPERS_H
 #define VDC_TEST_HELPERS_H
@@ -9,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+
+#include "lib/wait.h"
 
 #define OUTPUT_MAX 65536
 
@@ -40,6 +44,8 @@ void daemon_start_stderr(struct daemon_proc *d, int err_fd,
 int daemon_stop(struct daemon_proc *d, int sig, int timeout_ms);
 int wait_pid_timeout(pid_t pid, int timeout_ms);
 char *daemon_log(const struct daemon_proc *d);
+char *daemon_log_from(const struct daemon_proc *d, size_t from);
+size_t daemon_log_size(const struct daemon_proc *d);
 
 void make_tmpdir(char *buf, size_t len);
 void remove_tree(const char *dir);
@@ -51,6 +57,14 @@ pid_t wait_for_child(pid_t parent, const char *comm, pid_t not_pid,
 int connect_unix(const char *path);
 int connect_tcp_loopback(unsigned int port);
 void sleep_ms(int ms);
+long wait_deadline(int timeout_ms);
+
+/* Generic I/O on any fd, and what /proc says of a process. */
+bool read_exact(int fd, void *buf, size_t len, int timeout_ms);
+void write_all(int fd, const void *buf, size_t len);
+int count_fds(pid_t pid);
+int count_maps(pid_t pid);
+long cpu_ticks(pid_t pid);
 long now_ms(void);
 
 #endif

@@ -3,10 +3,8 @@
  * session.c - the integration-test fixture: daemon, client, frontend.
  */
 #include <check.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pty.h>
 #include <signal.h>
 #include <stdio.h>
@@ -148,85 +146,24 @@ void session_frontend(struct session *s, struct fe *fe, enum fe_style style,
 			      fe->err, daemon_log(&s->d));
 }
 
+/*
+ * session_sync() - wait until the worker has handled everything @fe sent:
+ * it answers a request only after the ones before it
+ */
+void session_sync(struct session *s, struct fe *fe)
+{
+	uint64_t features;
+
+	ck_assert_msg(fe_get_u64(fe, VHOST_USER_GET_FEATURES, &features) == 0,
+		      "the worker does not answer: %s\nlog:\n%s", fe->err,
+		      daemon_log(&s->d));
+}
+
 void session_console(struct session *s, struct fe *fe, enum fe_style style)
 {
 	session_frontend(s, fe, style, true);
 	ck_assert_msg(fe_console_handshake(fe, NULL, 0) == 0,
 		      "handshake: %s\nlog:\n%s", fe->err, daemon_log(&s->d));
-}
-
-bool read_exact(int fd, void *buf, size_t len, int timeout_ms)
-{
-	uint8_t *p = buf;
-	long deadline = now_ms() + timeout_ms;
-
-	while (len) {
-		struct pollfd pfd = {fd, POLLIN, 0};
-		long left = deadline - now_ms();
-		ssize_t n;
-
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
-			return false;
-		n = read(fd, p, len);
-		if (n <= 0)
-			return false;
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
-void write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		ck_assert_int_gt(n, 0);
-		p += n;
-		len -= (size_t)n;
-	}
-}
-
-static int count_dir(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-	int n = 0;
-
-	ck_assert_ptr_nonnull(d);
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
-int count_fds(pid_t pid)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	return count_dir(path);
-}
-
-int count_maps(pid_t pid)
-{
-	char path[64], line[512];
-	FILE *f;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	f = fopen(path, "r");
-	ck_assert_ptr_nonnull(f);
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, "fe-guest-ram"))
-			n++;
-	fclose(f);
-	return n;
 }
 
 bool log_has(struct session *s, const char *text, int timeout_ms)
@@ -237,19 +174,17 @@ bool log_has(struct session *s, const char *text, int timeout_ms)
 /* Where the log ends now: for log_has_since(). */
 size_t log_mark(struct session *s)
 {
-	return strlen(daemon_log(&s->d));
+	return daemon_log_size(&s->d);
 }
 
-/* Does the log say @text after @mark, within @timeout_ms? */
+/* Does the log say @text after @mark, within @timeout_ms (wait_deadline())? */
 bool log_has_since(struct session *s, size_t mark, const char *text,
 		   int timeout_ms)
 {
-	long deadline = now_ms() + timeout_ms;
+	long deadline = wait_deadline(timeout_ms);
 
 	do {
-		const char *log = daemon_log(&s->d);
-
-		if (strlen(log) >= mark && strstr(log + mark, text))
+		if (strstr(daemon_log_from(&s->d, mark), text))
 			return true;
 		sleep_ms(10);
 	} while (now_ms() < deadline);
@@ -263,7 +198,7 @@ void tx_and_expect(struct session *s, struct fe *fe, const void *data,
 	static uint8_t got[1 << 16];
 	uint16_t id;
 	uint32_t used_len;
-	long deadline = now_ms() + 5000;
+	long deadline = wait_deadline(5000);
 
 	ck_assert(len <= sizeof(got));
 	ck_assert_msg(fe_submit_tx(fe, CONSOLE_QUEUE_TX, data, len, seg,
@@ -279,25 +214,4 @@ void tx_and_expect(struct session *s, struct fe *fe, const void *data,
 		fe_wait_call(fe, CONSOLE_QUEUE_TX, 50);
 	}
 	ck_assert_uint_eq(used_len, 0);
-}
-
-/* cpu_ticks() - user plus system clock ticks @pid has used */
-long cpu_ticks(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long ut = 0, st = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), f));
-	fclose(f);
-	p = strrchr(buf, ')');
-	ck_assert_int_eq(sscanf(p + 2,
-				"%*c %*d %*d %*d %*d %*d %*u %*u %*u "
-				"%*u %*u %lu %lu",
-				&ut, &st),
-			 2);
-	return (long)(ut + st);
 }

@@ -27,6 +27,28 @@ struct session {
 void session_start(struct session *s, const char *const extra[]);
 void session_start_tcp(struct session *s, unsigned int port,
 		       const char *const extra[]);
+
+/*
+ * SESSION_FIXTURE(extra options..., or NULL) - the fixture of a suite whose
+ * tests each run one daemon with the uds backend: the suite's session @s
+ * and frontend @fe, setup() (session_start() with the options) and
+ * teardown() for tcase_add_checked_fixture(). A suite whose tests start
+ * the daemon themselves uses teardown() alone.
+ */
+#define SESSION_FIXTURE(...)                                                   \
+	static struct session s;                                               \
+	static struct fe fe;                                                   \
+	static void __attribute__((unused)) setup(void)                        \
+	{                                                                      \
+		static const char *const extra[] = {__VA_ARGS__, NULL};        \
+                                                                               \
+		session_start(&s, extra);                                      \
+	}                                                                      \
+	static void teardown(void)                                             \
+	{                                                                      \
+		fe_close(&fe);                                                 \
+		session_stop(&s);                                              \
+	}
 struct termios;
 struct winsize;
 void session_start_nested(struct session *s, int *master, int *slave,
@@ -36,11 +58,7 @@ int session_client(struct session *s);
 void session_frontend(struct session *s, struct fe *fe, enum fe_style style,
 		      bool negotiate);
 void session_console(struct session *s, struct fe *fe, enum fe_style style);
-bool read_exact(int fd, void *buf, size_t len, int timeout_ms);
-void write_all(int fd, const void *buf, size_t len);
-int count_fds(pid_t pid);
-int count_maps(pid_t pid);
-long cpu_ticks(pid_t pid);
+void session_sync(struct session *s, struct fe *fe);
 bool log_has(struct session *s, const char *text, int timeout_ms);
 size_t log_mark(struct session *s);
 bool log_has_since(struct session *s, size_t mark, const char *text,

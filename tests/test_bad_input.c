@@ -14,19 +14,7 @@
 #include "session.h"
 #include "suites.h"
 
-static struct session s;
-static struct fe fe;
-
-static void setup(void)
-{
-	session_start(&s, NULL);
-}
-
-static void teardown(void)
-{
-	fe_close(&fe);
-	session_stop(&s);
-}
+SESSION_FIXTURE(NULL)
 
 /* The worker survived and a fresh frontend gets a working console. */
 static void expect_recovery(void)
@@ -273,7 +261,7 @@ START_TEST(test_surplus_fds_are_closed)
 	int fds[2] = {efd, efd};
 
 	session_frontend(&s, &fe, FE_STYLE_QEMU, false);
-	sleep_ms(100);
+	session_sync(&s, &fe);
 	before = count_fds(s.worker);
 	expect_nack(VHOST_USER_SET_FEATURES, &f, 8, fds, 2,
 		    "SET_FEATURES: 2 fds attached (expected 0 to 0)");
@@ -523,7 +511,7 @@ END_TEST
 
 static void wait_fds(pid_t pid, int want)
 {
-	long deadline = now_ms() + 3000;
+	long deadline = now_ms() + WAIT_FLOOR_MS;
 
 	while (count_fds(pid) != want && now_ms() < deadline)
 		sleep_ms(10);
@@ -536,7 +524,11 @@ START_TEST(test_200_sessions_leak_nothing)
 	/* One session first, so that lazily created state exists. */
 	session_console(&s, &fe, FE_STYLE_QEMU);
 	fe_close(&fe);
-	sleep_ms(200);
+	/* The worker has seen it go and let its memory go. */
+	ck_assert(log_has(&s, "frontend disconnected", WAIT_FLOOR_MS));
+	for (long end = now_ms() + WAIT_FLOOR_MS;
+	     count_maps(s.worker) && now_ms() < end;)
+		sleep_ms(10);
 	fds = count_fds(s.worker);
 	maps = count_maps(s.worker);
 	ck_assert_int_eq(maps, 0);

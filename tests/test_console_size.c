@@ -25,19 +25,12 @@
 #define NO_MULTIPORT (~F(VIRTIO_CONSOLE_F_MULTIPORT))
 #define NO_SIZE	     (~F(VIRTIO_CONSOLE_F_SIZE))
 
-static struct session s;
-static struct fe fe;
+SESSION_FIXTURE(NULL)
 static int master = -1, slave = -1;
 
 static void start(const char *const extra[])
 {
 	session_start(&s, extra);
-}
-
-static void teardown(void)
-{
-	fe_close(&fe);
-	session_stop(&s);
 }
 
 /* What GET_FEATURES says, on a connection of its own. */

@@ -365,6 +365,22 @@ START_TEST(test_fd_not_a_socket)
 }
 END_TEST
 
+/* A port's name is unique in the guest: the console's own is taken. */
+START_TEST(test_port_named_as_a_console)
+{
+	const char *one[] = {"-s", "/tmp/x", "-b", "network",
+			     "--port=vhost-device-console.0:/tmp/p", NULL};
+	const char *third[] = {"-s", "/tmp/x", "-b", "network", "-c", "3",
+			       "--port=vhost-device-console.2:/tmp/p", NULL};
+	const char *twice[] = {"-s", "/tmp/x", "-b", "network",
+			       "--port=a:/tmp/p", "--port=a:/tmp/q", NULL};
+
+	expect_rejected(one, "--port: the name 'vhost-device-console.0' is the console's (guest 0)");
+	expect_rejected(third, "--port: the name 'vhost-device-console.2' is the console's (guest 2)");
+	expect_rejected(twice, "--port: the name 'a' is given twice");
+}
+END_TEST
+
 START_TEST(test_help)
 {
 	const char *a[] = {"--help", NULL};
@@ -390,14 +406,28 @@ START_TEST(test_help)
 }
 END_TEST
 
+/* The version is the VERSION file's, with what git says of the commit
+ * after a '+' when built in a checkout. */
 START_TEST(test_version)
 {
 	const char *a[] = {"-V", NULL};
+	char path[512], want[128] = "vhost-device-console ";
+	size_t len = strlen(want);
+	FILE *f;
 
+	snprintf(path, sizeof(path), "%s/VERSION", srcdir());
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(want + len, (int)(sizeof(want) - len), f));
+	fclose(f);
+	want[strcspn(want, "\n")] = '\0';
+	len = strlen(want);
 	run_daemon(a, 5000, &res);
 	ck_assert_int_eq(WEXITSTATUS(res.status), 0);
-	ck_assert_msg(strncmp(res.out, "vhost-device-console ", 21) == 0,
-		      "version: %s", res.out);
+	ck_assert_msg(strncmp(res.out, want, len) == 0 &&
+			      (res.out[len] == '\n' || res.out[len] == '+'),
+		      "version: %s, VERSION: %s", res.out, want);
+	ck_assert_ptr_eq(strchr(res.out, '\n'), res.out + strlen(res.out) - 1);
 }
 END_TEST
 
@@ -666,6 +696,7 @@ Suite *options_suite(void)
 	tcase_add_test(bad, test_output_buffer_bad_suffix);
 	tcase_add_test(bad, test_console_size_malformed);
 	tcase_add_test(bad, test_console_size_out_of_range);
+	tcase_add_test(bad, test_port_named_as_a_console);
 	tcase_add_test(bad, test_console_size_with_nested);
 	tcase_add_test(bad, test_console_size_order_unknown);
 	tcase_add_test(bad, test_fd_with_socket_path);

@@ -199,6 +199,55 @@ START_TEST(test_port_clients_are_logged_as_the_ports)
 }
 END_TEST
 
+/* Wait until the worker holds @n fds. */
+static bool wait_fds(int n)
+{
+	for (long end = wait_deadline(5000); now_ms() < end; sleep_ms(1))
+		if (count_fds(s.worker) == n)
+			return true;
+	return false;
+}
+
+/*
+ * A guest slow to post control buffers, and a host client that comes and
+ * goes many times meanwhile: however many changes waited, the guest is
+ * told the host side's last state (each port's PORT_OPEN waits once, with
+ * its newest value), never an older one.
+ */
+START_TEST(test_waiting_port_open_carries_the_last_state)
+{
+	struct virtio_console_control m;
+	int c, fds, last = -1;
+
+	open_frontend(8, FE_STYLE_UML);
+	bring_up(3);
+	/* The guest posts no more buffers: 32 changes fill the ones it has,
+	 * the rest wait; the client is connected at the end. Each client is
+	 * seen to come and go by the worker's fds (its log lines are rate
+	 * limited at this pace). */
+	for (unsigned int i = 0; i <= 100; i++) {
+		fds = count_fds(s.worker);
+		c = connect_unix(agent_path);
+		ck_assert_int_ge(c, 0);
+		ck_assert_msg(wait_fds(fds + 1), "change %u: not accepted", i);
+		if (i == 100)
+			break;
+		close(c);
+		ck_assert_msg(wait_fds(fds), "change %u: not closed", i);
+	}
+	/* The guest catches up: every buffer it reads it posts again. */
+	while (fe_ctrl_recv(&fe, &m, NULL, 0, NULL, 500) == 0) {
+		fe_kick(&fe, CONSOLE_QUEUE_CTRL_RX);
+		ck_assert_uint_eq(m.id, 1);
+		ck_assert_uint_eq(m.event, VIRTIO_CONSOLE_PORT_OPEN);
+		last = m.value;
+	}
+	ck_assert_msg(last == 1, "the guest was told last that port 1 is %s",
+		      last == 0 ? "closed" : "not there");
+	close(c);
+}
+END_TEST
+
 START_TEST(test_fewer_queues_still_get_the_console)
 {
 	struct virtio_console_config cfg;
@@ -273,7 +322,7 @@ START_TEST(test_data_port_output_waits_for_its_client_and_loses_nothing)
 		sleep_ms(1);
 	}
 	ck_assert(memcmp(got, data, sizeof(data)) == 0);
-	for (long end = now_ms() + 2000; done < 48 && now_ms() < end;
+	for (long end = wait_deadline(2000); done < 48 && now_ms() < end;
 	     sleep_ms(10))
 		done += reap(tx);
 	ck_assert_uint_eq(done, 48);
@@ -417,6 +466,7 @@ Suite *ports_suite(void)
 	tcase_add_test(tc, test_ports_added_named_and_host_open_follows_clients);
 	tcase_add_test(tc, test_port_clients_are_logged_as_the_ports);
 	tcase_add_test(tc, test_fewer_queues_still_get_the_console);
+	tcase_add_test(tc, test_waiting_port_open_carries_the_last_state);
 	tcase_add_test(tc, test_data_port_output_waits_for_its_client_and_loses_nothing);
 	tcase_add_test(tc, test_data_port_input_waits_until_the_guest_opens_it);
 	tcase_add_test(tc, test_held_batch_goes_back_when_the_queue_stops);

@@ -24,19 +24,7 @@
 #include "session.h"
 #include "suites.h"
 
-static struct session s;
-static struct fe fe;
-
-static void setup(void)
-{
-	session_start(&s, NULL);
-}
-
-static void teardown(void)
-{
-	fe_close(&fe);
-	session_stop(&s);
-}
+SESSION_FIXTURE(NULL)
 
 /* --- 1. the log ------------------------------------------------------ */
 
@@ -62,7 +50,7 @@ START_TEST(test_log_reader_that_stops_reading_never_stalls_the_worker)
 			      "--log-level=trace", NULL};
 	struct fe_config cfg = {.socket_path = vu, .style = FE_STYLE_QEMU};
 	int p[2], status, flags;
-	size_t have;
+	size_t have, more;
 
 	make_tmpdir(dir, sizeof(dir));
 	snprintf(prefix, sizeof(prefix), "%s/vu", dir);
@@ -89,13 +77,18 @@ START_TEST(test_log_reader_that_stops_reading_never_stalls_the_worker)
 	/* Drain it; the next line says how many were lost meanwhile. */
 	fcntl(p[0], F_SETFL, flags | O_NONBLOCK);
 	have = drain(p[0], got, sizeof(got));
+	more = have;
 	sleep_ms(1100); /* a new second for the rate limit */
 	ck_assert_int_eq(fe_open(&fe, &cfg), 0);
 	ck_assert_int_eq(fe_negotiate(&fe), 0);
 	fe_close(&fe);
-	sleep_ms(200);
 	/* The note may come with the last lines of the flood or the new. */
-	drain(p[0], got + have, sizeof(got) - have);
+	for (long end = now_ms() + WAIT_FLOOR_MS; now_ms() < end; sleep_ms(10)) {
+		more += drain(p[0], got + more, sizeof(got) - more);
+		if (strstr(got, "log lines were dropped because the log was not being read") &&
+		    strstr(got + have, "GET_FEATURES"))
+			break;
+	}
 	ck_assert_msg(strstr(got, "log lines were dropped because the log was not being read"),
 		      "after draining:\n%.2000s", got);
 	/* And lines flow again. */
@@ -117,7 +110,7 @@ START_TEST(test_client_that_leaves_typed_input_does_not_lock_the_console)
 
 	/* A frontend, but the guest has not opened the port yet. */
 	session_frontend(&s, &fe, FE_STYLE_QEMU, true);
-	sleep_ms(100);
+	session_sync(&s, &fe);
 	fds = count_fds(s.worker);
 	mark = log_mark(&s);
 	c = session_client(&s);
@@ -162,18 +155,22 @@ START_TEST(test_client_that_leaves_more_than_the_console_keeps_loses_nothing)
 {
 	static uint8_t data[160 << 10], got[sizeof(data)];
 	size_t have = 0;
+	pid_t writer;
 	int c;
 
 	for (size_t i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)(i * 7 + i / 251);
 	session_frontend(&s, &fe, FE_STYLE_QEMU, true);
 	c = session_client(&s);
-	/* From another process: it blocks once the socket is full. */
-	if (fork() == 0) {
+	/* From another process, which ends when all is written: what the
+	 * console does not keep waits in the socket. */
+	writer = fork();
+	ck_assert_int_ge(writer, 0);
+	if (writer == 0) {
 		write_all(c, data, sizeof(data));
 		_exit(0);
 	}
-	sleep_ms(300);
+	ck_assert_int_eq(wait_pid_timeout(writer, WAIT_FLOOR_MS), 0);
 	close(c);
 	s.client = -1;
 	ck_assert(log_has(&s, "it stays until the guest has read it", 3000));
@@ -187,7 +184,6 @@ START_TEST(test_client_that_leaves_more_than_the_console_keeps_loses_nothing)
 	ck_assert(memcmp(got, data, sizeof(data)) == 0);
 	ck_assert(log_has(&s, "console client disconnected (end of input)",
 			  3000));
-	wait(NULL);
 }
 END_TEST
 
@@ -269,6 +265,8 @@ START_TEST(test_flooding_frontend_does_not_freeze_its_console)
 	char got[16];
 	pid_t pid;
 	long t0, took;
+	uint32_t len;
+	uint16_t id;
 	int c;
 
 	session_console(&s, &fe, FE_STYLE_QEMU);
@@ -278,7 +276,12 @@ START_TEST(test_flooding_frontend_does_not_freeze_its_console)
 			 0);
 	fe_publish(&fe, CONSOLE_QUEUE_TX);
 	fe_kick(&fe, CONSOLE_QUEUE_TX);
-	sleep_ms(100);
+	/* Taken into the buffer: the chain comes back. */
+	for (long end = now_ms() + WAIT_FLOOR_MS;
+	     fe_get_used(&fe, CONSOLE_QUEUE_TX, &id, &len) == 0;) {
+		ck_assert_msg(now_ms() < end, "the console did not take the output");
+		fe_wait_call(&fe, CONSOLE_QUEUE_TX, 20);
+	}
 	for (size_t i = 0; i < sizeof(flood) / sizeof(flood[0]); i++)
 		flood[i] = h;
 	/* A deep socket buffer keeps the worker's socket from ever running

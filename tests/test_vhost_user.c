@@ -31,21 +31,7 @@
 	 (1ull << VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |                 \
 	 (1ull << VHOST_USER_PROTOCOL_F_STATUS))
 
-static struct session s;
-static struct fe fe;
-
-static void setup(void)
-{
-	const char *extra[] = {"--max-queue-size=256", NULL};
-
-	session_start(&s, extra);
-}
-
-static void teardown(void)
-{
-	fe_close(&fe);
-	session_stop(&s);
-}
+SESSION_FIXTURE("--max-queue-size=256")
 
 START_TEST(test_features_offered_exactly)
 {

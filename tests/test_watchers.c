@@ -17,22 +17,7 @@
 #include "session.h"
 #include "suites.h"
 
-static struct session s;
-static struct fe fe;
-
-static void setup(void)
-{
-	static const char *const extra[] = {"--max-clients=3",
-					    "--output-buffer=256K", NULL};
-
-	session_start(&s, extra);
-}
-
-static void teardown(void)
-{
-	fe_close(&fe);
-	session_stop(&s);
-}
+SESSION_FIXTURE("--max-clients=3", "--output-buffer=256K")
 
 /* Read what @fd has within @ms into @buf (NUL-terminated). */
 static size_t read_some(int fd, char *buf, size_t cap, int ms)
@@ -245,7 +230,7 @@ START_TEST(test_client_dropped_mid_delivery_leaves_the_batch_intact)
 	ck_assert_msg(read_exact(s.client, got, sizeof(got), 5000),
 		      "log:\n%s", daemon_log(&s.d));
 	ck_assert(memcmp(got, data, sizeof(data)) == 0);
-	for (long end = now_ms() + 3000; back < 8 && now_ms() < end;) {
+	for (long end = wait_deadline(3000); back < 8 && now_ms() < end;) {
 		if (fe_get_used(&fe, CONSOLE_QUEUE_TX, &id, &len) == 1)
 			back++;
 		else

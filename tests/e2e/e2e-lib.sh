@@ -49,6 +49,7 @@ declare -A CLIENT_PID=() CLIENT_FD=() CLIENT_POS=() CLIENT_ESC=()
 CLIENT_MATCH=""     # what the last client_wait matched
 CLIENT_OFF=0        # and where it starts in the capture
 E2E_CMD_MS=0        # round trip of the last check_command
+E2E_WAIT_FLOOR=30   # the shortest wait, in s, for what must come (CI: 2 loaded cores)
 # shellcheck disable=SC2034 # for the test scripts
 CLIENT_STATUS=0     # exit status of the last client_close'd client
 
@@ -435,10 +436,12 @@ guest_wait_ready() {
 
 # guest_wait_exit NAME [SECS]: the guest powered off; its payload ended 0.
 guest_wait_exit() {
-	local name=$1 n=$((${2:-20} * 20)) rc=0
+	local name=$1 secs=${2:-20} n rc=0
+	[ "$secs" -ge "$E2E_WAIT_FLOOR" ] || secs=$E2E_WAIT_FLOOR
+	n=$((secs * 20))
 	while kill -0 "${GUEST_PID[$name]}" 2>/dev/null; do
 		n=$((n - 1))
-		[ "$n" -gt 0 ] || e2e_fail "guest $name did not power off within ${2:-20} s"
+		[ "$n" -gt 0 ] || e2e_fail "guest $name did not power off within $secs s"
 		sleep 0.05
 	done
 	wait "${GUEST_PID[$name]}" || rc=$?
@@ -555,6 +558,8 @@ _client_find() {
 client_wait() {
 	local name=$1 pat=$2 secs=${3:-15} mode=F n
 	[ "${4:-}" = -E ] && mode=E
+	# What must come gets time on a loaded machine; it ends the wait at once.
+	[ "$secs" -ge "$E2E_WAIT_FLOOR" ] || secs=$E2E_WAIT_FLOOR
 	n=$((secs * 20))
 	while ! _client_find "$name" "$mode" "$pat"; do
 		n=$((n - 1))

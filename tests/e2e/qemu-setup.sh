@@ -7,7 +7,8 @@
 #   eval "$(bash tests/e2e/qemu-setup.sh)"
 #   . "${VDC_QEMU_CACHE:-/var/cache/vhost-device-console/qemu}/env.sh"
 #
-# What it does (once; later runs only check the cache and print env.sh):
+# What it does (once; later runs only check the cache and print env.sh),
+# with the helpers it shares with uml-setup.sh (sid-fetch.sh):
 #  - installs busybox-static, patchelf and xz-utils from the system's apt
 #    sources,
 #  - downloads Debian sid's qemu-system-x86 (11.1), qemu-system-common,
@@ -37,27 +38,18 @@
 set -euo pipefail
 
 CACHE=${VDC_QEMU_CACHE:-/var/cache/vhost-device-console/qemu}
+CACHE_VAR=VDC_QEMU_CACHE
 MIRROR=${VDC_QEMU_MIRROR:-http://deb.debian.org/debian}
 SUITE=${VDC_QEMU_SUITE:-sid}
-KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+SETUP=qemu-setup
+GUEST="QEMU end-to-end tests"
 # Bump when the layout of the cache changes: older caches are rebuilt.
 LAYOUT=1
-HOST_PACKAGES="busybox-static patchelf xz-utils kmod"
 QEMU_PACKAGES="qemu-system-x86 qemu-system-common qemu-system-data seabios ipxe-qemu libc6"
 # In load order; each one's dependencies come before it.
 MODULES="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_console"
-
-log() { printf 'qemu-setup: %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-skip() {
-	{
-		echo "************************************************************"
-		echo "SKIP: $*"
-		echo "SKIP: QEMU end-to-end tests can't run on this machine."
-		echo "************************************************************"
-	} >&2
-	exit 77
-}
+# shellcheck source=tests/e2e/sid-fetch.sh
+. "$(dirname "${BASH_SOURCE[0]}")/sid-fetch.sh"
 
 # The cache is complete when the stamp matches and every product exists.
 cache_ready() {
@@ -67,121 +59,18 @@ cache_ready() {
 		[ -f "$CACHE/initrd.cpio" ] && [ -f "$CACHE/versions" ]
 }
 
-# Fast path: no lock, no network, no dpkg.
-if cache_ready; then
-	cat "$CACHE/env.sh"
-	exit 0
-fi
-
-mkdir -p "$CACHE" 2>/dev/null || skip "can't create cache directory $CACHE (set VDC_QEMU_CACHE)"
-[ -w "$CACHE" ] || skip "cache directory $CACHE is not writable (set VDC_QEMU_CACHE)"
-case $CACHE in
-/*) ;;
-*) CACHE=$(cd "$CACHE" && pwd) ;;
-esac
-case $CACHE in
-*[[:space:],:]*) die "cache path must not contain spaces, ',' or ':': $CACHE" ;;
-esac
-
-# Several test runs may start at once: one builds, the others wait.
-exec 9>"$CACHE/.lock"
-flock 9
-if cache_ready; then
-	cat "$CACHE/env.sh"
-	exit 0
-fi
-rm -f "$CACHE/.complete" "$CACHE/env.sh"
+sid_begin
 
 # --- host packages ---------------------------------------------------------
 
-pkg_installed() {
-	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'
-}
-
-missing=""
-for p in $HOST_PACKAGES; do
-	pkg_installed "$p" || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-	[ "$(id -u)" = 0 ] || skip "missing packages:$missing (run as root: apt-get install$missing)"
-	command -v apt-get >/dev/null || skip "missing packages:$missing and no apt-get"
-	log "installing$missing"
-	export DEBIAN_FRONTEND=noninteractive
-	# shellcheck disable=SC2086 # word splitting of the package list is wanted
-	if ! apt-get install -y -q --no-install-recommends $missing >&2; then
-		apt-get update -q >&2 || true
-		# shellcheck disable=SC2086
-		apt-get install -y -q --no-install-recommends $missing >&2 ||
-			skip "could not install$missing from the Debian archive"
-	fi
-fi
+host_packages busybox-static patchelf xz-utils kmod
 command -v patchelf >/dev/null || die "patchelf not found after installation"
 command -v modinfo >/dev/null || die "modinfo not found after installation (kmod)"
-BUSYBOX=/bin/busybox
-[ -x "$BUSYBOX" ] || die "$BUSYBOX not found (busybox-static)"
-# busybox (dynamic) and busybox-static both own /bin/busybox: insist on static.
-if LC_ALL=C ldd "$BUSYBOX" >/dev/null 2>&1; then
-	die "$BUSYBOX is dynamically linked; install busybox-static"
-fi
+static_busybox
 
 # --- sid packages ----------------------------------------------------------
 
-APT="$CACHE/apt"
-DEBS="$CACHE/debs"
 SYSROOT="$CACHE/sysroot"
-mkdir -p "$DEBS"
-apt_opts=(
-	-q
-	-o "Dir::Etc::SourceList=$APT/sources.list"
-	-o Dir::Etc::SourceParts=/dev/null
-	-o Dir::Etc::Preferences=/dev/null
-	-o Dir::Etc::PreferencesParts=/dev/null
-	-o "Dir::State::Lists=$APT/lists"
-	-o "Dir::Cache=$APT/cache"
-	-o APT::Sandbox::User=root
-	-o Acquire::Retries=2
-	-o Acquire::http::Timeout=30
-	-o Acquire::Languages=none
-)
-APT_UPDATED=0
-
-# The private index is fetched only when a package must be downloaded.
-apt_update() {
-	[ "$APT_UPDATED" = 1 ] && return 0
-	[ -r "$KEYRING" ] || skip "$KEYRING missing (package debian-archive-keyring)"
-	mkdir -p "$APT/lists/partial" "$APT/cache/archives/partial"
-	printf 'deb [signed-by=%s] %s %s main\n' "$KEYRING" "$MIRROR" "$SUITE" >"$APT/sources.list"
-	log "fetching the $SUITE package index from $MIRROR"
-	apt-get "${apt_opts[@]}" --error-on=any update >&2 ||
-		skip "can't reach the Debian archive ($MIRROR $SUITE)"
-	APT_UPDATED=1
-}
-
-# have_deb NAME: NAME's .deb is in $DEBS.
-have_deb() { compgen -G "$DEBS/${1}_*.deb" >/dev/null; }
-
-# fetch_debs NAME...: download the packages not in $DEBS yet.  One that
-# can't be downloaded (a virtual package) is logged and left out.
-fetch_debs() {
-	local want=() p tmp
-	for p in "$@"; do
-		have_deb "$p" || want+=("$p")
-	done
-	[ "${#want[@]}" -gt 0 ] || return 0
-	apt_update
-	tmp=$(mktemp -d "$DEBS/.dl.XXXXXX")
-	log "downloading from $SUITE: ${want[*]}"
-	if ! (cd "$tmp" && apt-get "${apt_opts[@]}" download "${want[@]}" >&2); then
-		for p in "${want[@]}"; do
-			(cd "$tmp" && apt-get "${apt_opts[@]}" download "$p" >&2) ||
-				log "can't download $p from $SUITE; left out"
-		done
-	fi
-	if compgen -G "$tmp/*.deb" >/dev/null; then
-		mv "$tmp"/*.deb "$DEBS"/
-	fi
-	rm -rf "$tmp"
-}
 
 # unpack_new: unpack every .deb not unpacked yet into the sysroot.
 unpack_new() {
@@ -229,10 +118,7 @@ fetch_debs $QEMU_PACKAGES
 for p in $QEMU_PACKAGES; do
 	have_deb "$p" || skip "can't download $p from $MIRROR $SUITE"
 done
-set -- "$DEBS"/libc6_*.deb
-libc_ver=$(dpkg-deb -f "$1" Version)
-dpkg --compare-versions "$libc_ver" ge 2.38 ||
-	die "libc6 $libc_ver from $SUITE is older than 2.38"
+check_libc
 
 LIBDIR="$SYSROOT/usr/lib/x86_64-linux-gnu"
 LDSO="$LIBDIR/ld-linux-x86-64.so.2"
@@ -262,8 +148,7 @@ esac
 "$CACHE/qemu.new" -device help 2>&1 | grep -q '"vhost-user-test-device-pci"' ||
 	die "$qver has no vhost-user-test-device-pci (QEMU 10.2 or newer needed)"
 mv "$CACHE/qemu.new" "$CACHE/qemu-system-x86_64"
-# The index is 10 MB and only needed again for a new download.
-rm -rf "$APT/lists" "$APT/cache"
+apt_forget_index
 
 for deb in "$DEBS"/*.deb; do
 	dpkg-deb -f "$deb" Package Version | paste -sd ' ' | sed 's/^Package: //; s/ Version: / /'
@@ -317,20 +202,7 @@ moddir="$KROOT/lib/modules/$kver"
 
 INITRD="$CACHE/initrd"
 rm -rf "$INITRD"
-mkdir -p "$INITRD"/{bin,proc,sys,dev,tmp,run,root,etc,lib/modules}
-ln -s bin "$INITRD/sbin"
-mkdir -p "$INITRD/usr"
-ln -s ../bin "$INITRD/usr/bin"
-ln -s ../bin "$INITRD/usr/sbin"
-cp "$BUSYBOX" "$INITRD/bin/busybox"
-for applet in $("$BUSYBOX" --list); do
-	case $applet in
-	busybox | */*) continue ;;
-	esac
-	ln -s busybox "$INITRD/bin/$applet"
-done
-echo "root:x:0:0:root:/root:/bin/sh" >"$INITRD/etc/passwd"
-echo "root:x:0:" >"$INITRD/etc/group"
+busybox_root "$INITRD"
 
 loaded=" "
 for m in $MODULES; do
@@ -340,12 +212,7 @@ for m in $MODULES; do
 			die "module $m is neither in $kver's module tree nor built in"
 		continue
 	fi
-	case $f in
-	*.ko) cp "$f" "$INITRD/lib/modules/$m.ko" ;;
-	*.ko.xz) xz -dc "$f" >"$INITRD/lib/modules/$m.ko" ;;
-	*.ko.zst) zstd -qdc "$f" >"$INITRD/lib/modules/$m.ko" ;;
-	*.ko.gz) gzip -dc "$f" >"$INITRD/lib/modules/$m.ko" ;;
-	esac
+	unpack_module "$f" "$INITRD/lib/modules/$m.ko"
 	for d in $(modinfo -F depends "$INITRD/lib/modules/$m.ko" | tr ',' ' '); do
 		case $loaded in
 		*" ${d//-/_} "*) ;;

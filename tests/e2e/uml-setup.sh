@@ -7,7 +7,8 @@
 #   eval "$(bash tests/e2e/uml-setup.sh)"
 #   . "${VDC_UML_CACHE:-/var/cache/vhost-device-console/uml}/env.sh"
 #
-# What it does (once; later runs only check the cache and print env.sh):
+# What it does (once; later runs only check the cache and print env.sh),
+# with the helpers it shares with qemu-setup.sh (sid-fetch.sh):
 #  - installs busybox-static and patchelf from the system's apt sources,
 #  - downloads Debian sid's user-mode-linux and libc6 .debs with a private
 #    apt configuration (the system's sources and state are never touched,
@@ -30,24 +31,15 @@
 set -euo pipefail
 
 CACHE=${VDC_UML_CACHE:-/var/cache/vhost-device-console/uml}
+CACHE_VAR=VDC_UML_CACHE
 MIRROR=${VDC_UML_MIRROR:-http://deb.debian.org/debian}
 SUITE=${VDC_UML_SUITE:-sid}
-KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+SETUP=uml-setup
+GUEST="UML end-to-end tests"
 # Bump when the layout of the cache changes: older caches are rebuilt.
 LAYOUT=1
-HOST_PACKAGES="busybox-static patchelf"
-
-log() { printf 'uml-setup: %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-skip() {
-	{
-		echo "************************************************************"
-		echo "SKIP: $*"
-		echo "SKIP: UML end-to-end tests can't run on this machine."
-		echo "************************************************************"
-	} >&2
-	exit 77
-}
+# shellcheck source=tests/e2e/sid-fetch.sh
+. "$(dirname "${BASH_SOURCE[0]}")/sid-fetch.sh"
 
 # The cache is complete when the stamp matches and every product exists.
 cache_ready() {
@@ -57,114 +49,29 @@ cache_ready() {
 		[ -x "$CACHE/root/bin/busybox" ] && [ -f "$CACHE/root/lib/modules/virtio_console.ko" ]
 }
 
-# Fast path: no lock, no network, no dpkg.
-if cache_ready; then
-	cat "$CACHE/env.sh"
-	exit 0
-fi
-
-mkdir -p "$CACHE" 2>/dev/null || skip "can't create cache directory $CACHE (set VDC_UML_CACHE)"
-[ -w "$CACHE" ] || skip "cache directory $CACHE is not writable (set VDC_UML_CACHE)"
-case $CACHE in
-/*) ;;
-*) CACHE=$(cd "$CACHE" && pwd) ;;
-esac
-case $CACHE in
-*[[:space:],:]*) die "cache path must not contain spaces, ',' or ':': $CACHE" ;;
-esac
-
-# Several test runs may start at once: one builds, the others wait.
-exec 9>"$CACHE/.lock"
-flock 9
-if cache_ready; then
-	cat "$CACHE/env.sh"
-	exit 0
-fi
-rm -f "$CACHE/.complete" "$CACHE/env.sh"
+sid_begin
 
 # --- host packages ---------------------------------------------------------
 
-pkg_installed() {
-	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'
-}
-
-missing=""
-for p in $HOST_PACKAGES; do
-	pkg_installed "$p" || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-	[ "$(id -u)" = 0 ] || skip "missing packages:$missing (run as root: apt-get install$missing)"
-	command -v apt-get >/dev/null || skip "missing packages:$missing and no apt-get"
-	log "installing$missing"
-	export DEBIAN_FRONTEND=noninteractive
-	# shellcheck disable=SC2086 # word splitting of the package list is wanted
-	if ! apt-get install -y -q --no-install-recommends $missing >&2; then
-		apt-get update -q >&2 || true
-		# shellcheck disable=SC2086
-		apt-get install -y -q --no-install-recommends $missing >&2 ||
-			skip "could not install$missing from the Debian archive"
-	fi
-fi
+host_packages busybox-static patchelf
 command -v patchelf >/dev/null || die "patchelf not found after installation"
-BUSYBOX=/bin/busybox
-[ -x "$BUSYBOX" ] || die "$BUSYBOX not found (busybox-static)"
-# busybox (dynamic) and busybox-static both own /bin/busybox: insist on static.
-if LC_ALL=C ldd "$BUSYBOX" >/dev/null 2>&1; then
-	die "$BUSYBOX is dynamically linked; install busybox-static"
-fi
+static_busybox
 
 # --- sid packages ----------------------------------------------------------
 
-APT="$CACHE/apt"
-DEBS="$CACHE/debs"
-mkdir -p "$APT/lists/partial" "$APT/cache/archives/partial" "$DEBS"
-printf 'deb [signed-by=%s] %s %s main\n' "$KEYRING" "$MIRROR" "$SUITE" >"$APT/sources.list"
-apt_opts=(
-	-q
-	-o "Dir::Etc::SourceList=$APT/sources.list"
-	-o Dir::Etc::SourceParts=/dev/null
-	-o Dir::Etc::Preferences=/dev/null
-	-o Dir::Etc::PreferencesParts=/dev/null
-	-o "Dir::State::Lists=$APT/lists"
-	-o "Dir::Cache=$APT/cache"
-	-o APT::Sandbox::User=root
-	-o Acquire::Retries=2
-	-o Acquire::http::Timeout=30
-	-o Acquire::Languages=none
-)
-
-have_debs() {
-	compgen -G "$DEBS/user-mode-linux_*.deb" >/dev/null &&
-		compgen -G "$DEBS/libc6_*.deb" >/dev/null
-}
-
-if ! have_debs; then
-	[ -r "$KEYRING" ] || skip "$KEYRING missing (package debian-archive-keyring)"
-	log "fetching the $SUITE package index from $MIRROR"
-	apt-get "${apt_opts[@]}" --error-on=any update >&2 ||
-		skip "can't reach the Debian archive ($MIRROR $SUITE)"
-	tmp=$(mktemp -d "$DEBS/.dl.XXXXXX")
-	log "downloading user-mode-linux and libc6 from $SUITE"
-	if ! (cd "$tmp" && apt-get "${apt_opts[@]}" download user-mode-linux libc6 >&2); then
-		rm -rf "$tmp"
-		skip "can't download user-mode-linux/libc6 from $MIRROR $SUITE"
-	fi
-	rm -f "$DEBS"/*.deb
-	mv "$tmp"/*.deb "$DEBS"/
-	rm -rf "$tmp"
-	# The index is 10 MB and only needed again for a new download.
-	rm -rf "$APT/lists" "$APT/cache"
+if ! have_deb user-mode-linux || ! have_deb libc6; then
+	fetch_debs user-mode-linux libc6
+	apt_forget_index
 fi
-have_debs || die "no .deb files in $DEBS"
+if ! have_deb user-mode-linux || ! have_deb libc6; then
+	skip "can't download user-mode-linux/libc6 from $MIRROR $SUITE"
+fi
+check_libc
 
-deb_version() { dpkg-deb -f "$1" Version; }
 set -- "$DEBS"/libc6_*.deb
 LIBC_DEB=$1
 set -- "$DEBS"/user-mode-linux_*.deb
 UML_DEB=$1
-libc_ver=$(deb_version "$LIBC_DEB")
-dpkg --compare-versions "$libc_ver" ge 2.38 ||
-	die "libc6 $libc_ver from $SUITE is older than 2.38"
 
 # --- unpack and patch ------------------------------------------------------
 
@@ -201,13 +108,7 @@ for f in "$moddir"/kernel/drivers/char/virtio_console.ko*; do
 	[ -f "$f" ] && { mod=$f; break; }
 done
 [ -n "$mod" ] || die "virtio_console.ko not found in $moddir"
-case $mod in
-*.ko) cp "$mod" "$CACHE/virtio_console.ko.new" ;;
-*.ko.xz) xz -dc "$mod" >"$CACHE/virtio_console.ko.new" ;;
-*.ko.zst) zstd -qdc "$mod" >"$CACHE/virtio_console.ko.new" ;;
-*.ko.gz) gzip -dc "$mod" >"$CACHE/virtio_console.ko.new" ;;
-*) die "unknown module compression: $mod" ;;
-esac
+unpack_module "$mod" "$CACHE/virtio_console.ko.new"
 mv "$CACHE/virtio_console.ko.new" "$CACHE/virtio_console.ko"
 
 # --- guest root template ---------------------------------------------------
@@ -216,21 +117,9 @@ mv "$CACHE/virtio_console.ko.new" "$CACHE/virtio_console.ko"
 
 ROOT="$CACHE/root"
 rm -rf "$ROOT" "$ROOT.new"
-mkdir -p "$ROOT.new"/{bin,proc,sys,dev,tmp,run,root,etc,lib/modules,uml}
-ln -s bin "$ROOT.new/sbin"
-mkdir -p "$ROOT.new/usr"
-ln -s ../bin "$ROOT.new/usr/bin"
-ln -s ../bin "$ROOT.new/usr/sbin"
-cp "$BUSYBOX" "$ROOT.new/bin/busybox"
-for applet in $("$BUSYBOX" --list); do
-	case $applet in
-	busybox | */*) continue ;;
-	esac
-	ln -s busybox "$ROOT.new/bin/$applet"
-done
+busybox_root "$ROOT.new"
+mkdir -p "$ROOT.new/uml"
 cp "$CACHE/virtio_console.ko" "$ROOT.new/lib/modules/virtio_console.ko"
-echo "root:x:0:0:root:/root:/bin/sh" >"$ROOT.new/etc/passwd"
-echo "root:x:0:" >"$ROOT.new/etc/group"
 mv "$ROOT.new" "$ROOT"
 
 # --- env.sh ----------------------------------------------------------------

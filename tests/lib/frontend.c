@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "frontend.h"
+#include "wait.h"
 
 #define HDR_SIZE    sizeof(struct vhost_user_header)
 #define TABLE_DESCS 64 /* indirect table slots per head */
@@ -230,7 +231,7 @@ int fe_send(struct fe *fe, uint32_t req, uint32_t flags, const void *payload,
 static int read_full(struct fe *fe, void *buf, size_t len, int timeout_ms)
 {
 	uint8_t *p = buf;
-	long deadline = ms_now() + timeout_ms;
+	long deadline = ms_now() + wait_floor_ms(timeout_ms);
 
 	while (len) {
 		struct pollfd pfd = {fe->sock, POLLIN, 0};
@@ -238,7 +239,8 @@ static int read_full(struct fe *fe, void *buf, size_t len, int timeout_ms)
 		ssize_t n;
 
 		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
-			return fail(fe, "no reply within %d ms", timeout_ms);
+			return fail(fe, "no reply within %d ms",
+				    wait_floor_ms(timeout_ms));
 		n = recv(fe->sock, p, len, 0);
 		if (n <= 0)
 			return fail(fe, "connection closed by the daemon");
@@ -373,7 +375,7 @@ int fe_set_config(struct fe *fe, uint32_t offset, uint32_t size,
 static int chan_read(struct fe *fe, void *buf, size_t len, int timeout_ms)
 {
 	uint8_t *p = buf;
-	long deadline = ms_now() + timeout_ms;
+	long deadline = ms_now() + wait_floor_ms(timeout_ms);
 
 	while (len) {
 		struct pollfd pfd = {fe->chan_fd, POLLIN, 0};
@@ -383,7 +385,7 @@ static int chan_read(struct fe *fe, void *buf, size_t len, int timeout_ms)
 		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
 			return fail(fe,
 				    "nothing on the back-end channel within %d ms",
-				    timeout_ms);
+				    wait_floor_ms(timeout_ms));
 		n = recv(fe->chan_fd, p, len, 0);
 		if (n <= 0)
 			return fail(fe,
@@ -844,7 +846,7 @@ int fe_wait_call(struct fe *fe, unsigned int q, int timeout_ms)
 static int wait_used(struct fe *fe, unsigned int q, uint16_t *id, uint32_t *len,
 		     int timeout_ms)
 {
-	long deadline = ms_now() + timeout_ms;
+	long deadline = ms_now() + wait_floor_ms(timeout_ms);
 
 	for (;;) {
 		int r = fe_get_used(fe, q, id, len);
@@ -854,7 +856,7 @@ static int wait_used(struct fe *fe, unsigned int q, uint16_t *id, uint32_t *len,
 			return r;
 		if (left <= 0)
 			return fail(fe, "queue %u: nothing used within %d ms",
-				    q, timeout_ms);
+				    q, wait_floor_ms(timeout_ms));
 		/* used_event is published: look once more before sleeping. */
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		if (READ_ONCE(fe->rings[q].used->idx) != fe->rings[q].last_used)
