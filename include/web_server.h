@@ -19,6 +19,7 @@
 #include "backend.h"
 #include "door.h"
 #include "event_loop.h"
+#include "options.h"
 #include "web_conn.h"
 #include "web_guess.h"
 #include "web_token.h"
@@ -27,7 +28,7 @@
 #define WEB_PREAUTH_PER_UID (WEB_PREAUTH_MAX / 2)
 /* Every browser connection at once: the unauthenticated ones, and the
  * console's clients (--max-clients at most). */
-#define WEB_MAX_SESSIONS (WEB_PREAUTH_MAX + BACKEND_MAX_CLIENTS)
+#define WEB_MAX_SESSIONS (WEB_PREAUTH_MAX + MAX_CLIENTS_LIMIT)
 /* An HTTP answer being written must move WEB_PROGRESS_BYTES (or end)
  * every WEB_PROGRESS_MS: a slow link gets the whole page, a reader that
  * stops does not hold its connection. */
