@@ -114,7 +114,9 @@ $(B)/san/check-all: $(TEST_OBJS) $(SAN_LIBOBJS)
 
 # The console log's writer thread under ThreadSanitizer: its suite alone.
 TSAN_FLAGS := -O1 -g -fsanitize=thread
-TSAN_OBJS  := $(B)/tsan/console_log.o $(B)/tsan/log.o \
+TSAN_OBJS  := $(B)/tsan/console_log.o $(B)/tsan/console_log_writer.o \
+	      $(B)/tsan/console_log_format.o \
+	      $(B)/tsan/asciicast.o $(B)/tsan/log.o \
 	      $(B)/tsan/tests/test_console_log.o $(B)/tsan/tests/helpers.o \
 	      $(B)/tsan/tests/tsan/run_console_log.o
 

@@ -35,7 +35,9 @@ FUZZ_RSS_MB	?= 2048
 FUZZ_MAX_LEN	?= 16384
 FUZZ_PROFDATA	?= $(shell command -v llvm-profdata-14 || echo llvm-profdata)
 FUZZ_LLVM_COV	?= $(shell command -v llvm-cov-14 || echo llvm-cov)
-FUZZ_TARGETS	:= fuzz_vhost_user fuzz_virtqueue fuzz_web
+FUZZ_TARGETS	:= fuzz_vhost_user fuzz_virtqueue fuzz_web fuzz_status
+# The console log's asciicast lines from any guest bytes.
+FUZZ_TARGETS	+= fuzz_asciicast
 # As the Makefile has them, for make -f fuzz/fuzz.mk.
 ASM_SRCS	?= $(wildcard src/*.S)
 WEB_FILES	?= $(filter-out %.md,$(wildcard web/*.* web/vendor/*))
@@ -111,6 +113,8 @@ $(FUZZ_B)/seeds/.stamp: $(FUZZ_B)/gen_seeds
 	$(Q)rm -rf $(FUZZ_B)/seeds
 	$(Q)$(FUZZ_B)/gen_seeds $(FUZZ_B)/seeds
 	$(Q)mkdir -p $(FUZZ_B)/seeds/fuzz_web # its seeds: fuzz/corpus/fuzz_web
+	$(Q)mkdir -p $(FUZZ_B)/seeds/fuzz_status # and fuzz/corpus/fuzz_status
+	$(Q)mkdir -p $(FUZZ_B)/seeds/fuzz_asciicast # fuzz/corpus/fuzz_asciicast
 	$(Q)touch $@
 
 fuzz-seeds: $(FUZZ_B)/seeds/.stamp

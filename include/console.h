@@ -28,6 +28,7 @@ struct console_config {
 	struct ev_loop *loop;
 	struct vu_dev *vu;
 	const struct port_owner *owner;
+	struct guest_stats_writer *stats; /* the guest's counters, or NULL */
 };
 
 struct console {

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "console_log_format.h"
 #include "log.h"
 #include "peer.h"
 
@@ -68,8 +69,13 @@ struct options {
 	uint16_t web_port; /* 0: no web console; guest i on web_port + i */
 	const char *web_token_file;
 	bool console_log_timestamps;
+	enum console_log_format console_log_format; /* raw by default */
 	struct port_option ports[MAX_EXTRA_PORTS];
 	unsigned int port_count;
+	/* Status: the control socket (NULL: --socket-path + ".ctl", none
+	 * with --fd) and the Prometheus endpoint (0: none). */
+	const char *control_socket;
+	uint16_t metrics_port;
 	/* Who gets in: --allow-user, --allow-group (members read at start).
 	 * The first group also owns the unix console and port sockets. */
 	struct peer_policy access;

@@ -18,6 +18,7 @@
 #include "backend.h"
 #include "console_log.h"
 #include "control.h"
+#include "guest_stats.h"
 #include "outbuf.h"
 #include "vhost_user.h"
 
@@ -53,6 +54,7 @@ struct port_config {
 	struct vu_dev *vu;
 	struct control *ctl;
 	const struct port_owner *owner;
+	struct guest_stats_writer *stats; /* the guest's counters, or NULL */
 	const struct peer_policy *policy; /* who may connect to its socket */
 };
 
@@ -63,6 +65,7 @@ struct port {
 	struct vu_dev *vu;
 	struct control *ctl;
 	const struct port_owner *owner;
+	struct guest_stats_writer *stats;
 	struct backend host; /* the host side: a terminal or a listener */
 	struct backend_events host_ev;
 

@@ -373,6 +373,7 @@ int console_init(struct console *c, const struct console_config *cfg)
 			.vu = cfg->vu,
 			.ctl = &c->ctl,
 			.owner = cfg->owner,
+			.stats = cfg->stats,
 			.policy = &o->access,
 		};
 

@@ -169,7 +169,7 @@ bool door_admit_uid(struct door *d, int fd, uid_t *uid, char *line,
  */
 void door_check_kernel(const struct options *o)
 {
-	if (o->backend != BACKEND_NETWORK && !o->web_port)
+	if (o->backend != BACKEND_NETWORK && !o->web_port && !o->metrics_port)
 		return;
 	if (!peer_diag_available())
 		log_error("the kernel does not tell who owns a TCP connection (NETLINK_SOCK_DIAG, inet_diag: %s): every TCP client will be refused",

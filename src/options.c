@@ -32,6 +32,9 @@ enum {
 	OPT_CONSOLE_LOG_TIMESTAMPS,
 	OPT_CONSOLE_SIZE,
 	OPT_CONSOLE_SIZE_ORDER,
+	OPT_CONTROL_SOCKET,
+	OPT_METRICS_PORT,
+	OPT_CONSOLE_LOG_FORMAT,
 	OPT_ALLOW_USER,
 	OPT_ALLOW_GROUP,
 	OPT_SOCKET_GROUP,
@@ -57,6 +60,9 @@ static const struct option long_options[] = {
 	{"web-token-file", required_argument, NULL, OPT_WEB_TOKEN_FILE},
 	{"console-log-timestamps", no_argument, NULL,
 	 OPT_CONSOLE_LOG_TIMESTAMPS},
+	{"control-socket", required_argument, NULL, OPT_CONTROL_SOCKET},
+	{"metrics-port", required_argument, NULL, OPT_METRICS_PORT},
+	{"console-log-format", required_argument, NULL, OPT_CONSOLE_LOG_FORMAT},
 	{"allow-user", required_argument, NULL, OPT_ALLOW_USER},
 	{"allow-group", required_argument, NULL, OPT_ALLOW_GROUP},
 	{"socket-group", required_argument, NULL, OPT_SOCKET_GROUP},
@@ -67,6 +73,7 @@ static const struct option long_options[] = {
 
 static const char usage_text[] =
 	"Usage: " PROGRAM_NAME " --socket-path=PATH [OPTION]...\n"
+	"       " PROGRAM_NAME " status --socket-path=PATH [--json]\n"
 	"vhost-user backend that emulates a VirtIO console device (virtio id 3)\n"
 	"and hands each guest's console to the host: this terminal, a TCP port\n"
 	"or a unix socket.\n"
@@ -103,6 +110,12 @@ static const char usage_text[] =
 	"      --console-log-timestamps\n"
 	"                            start each line of the console log with the\n"
 	"                            time (UTC) its first byte came\n"
+	"      --console-log-format=FORMAT\n"
+	"                            raw (default: the bytes as they came) or\n"
+	"                            asciicast (a v2 recording asciinema plays:\n"
+	"                            the console's size, the time of each batch\n"
+	"                            of output, resizes; bytes that are not UTF-8\n"
+	"                            as U+FFFD); not with --console-log-timestamps\n"
 	"      --web-port=PORT       the console in a browser: guest i at\n"
 	"                            http://127.0.0.1:PORT+i/ (loopback only),\n"
 	"                            behind the token of --web-token-file\n"
@@ -129,6 +142,11 @@ static const char usage_text[] =
 	"                            user (default: mode from the umask)\n"
 	"      --fd=FD               serve the listening unix socket FD instead\n"
 	"                            of --socket-path (one guest)\n"
+	"      --control-socket=PATH where `status` asks (mode 0600, 0660 with\n"
+	"                            --allow-group); default --socket-path with\n"
+	"                            .ctl appended; with --fd none unless given\n"
+	"      --metrics-port=PORT   Prometheus metrics of every guest at\n"
+	"                            http://127.0.0.1:PORT/metrics (loopback only)\n"
 	"      --print-capabilities  print the backend's capabilities as JSON\n"
 	"                            and exit\n"
 	"  -h, --help                show this help and exit\n"
@@ -149,6 +167,14 @@ static const char usage_text[] =
 	"\n"
 	"Exit status: 0 on a signal or a requested quit, 1 on a bad command line\n"
 	"or a failure to start.\n"
+	"\n"
+	"status asks the running daemon, over its control socket, and prints one\n"
+	"line per guest (--json: one JSON object): frontend attached and since\n"
+	"when, console open, the writer and watchers with their peer uid and\n"
+	"address, bytes out, in and dropped, the console log and its errors,\n"
+	"worker restarts, version. -s/--socket-path=PATH asks PATH.ctl;\n"
+	"--control-socket=PATH asks PATH. Exit status: 0 answered, 1 bad command\n"
+	"line, 2 no daemon listens there, 3 not allowed, 4 a bad or no answer.\n"
 	"See vhost-device-console(1) for more.\n";
 
 static const char capabilities_json[] = "{\n  \"type\": \"console\"\n}\n";
@@ -345,6 +371,21 @@ static bool parse_size_order(const char *arg, enum console_size_order *order)
 	return true;
 }
 
+/* parse_log_format() - --console-log-format: raw or asciicast */
+static bool parse_log_format(const char *arg, enum console_log_format *format)
+{
+	if (strcmp(arg, "raw") == 0)
+		*format = CONSOLE_LOG_RAW;
+	else if (strcmp(arg, "asciicast") == 0)
+		*format = CONSOLE_LOG_ASCIICAST;
+	else {
+		fail("--console-log-format: unknown format '%s' (raw or asciicast)",
+		     arg);
+		return false;
+	}
+	return true;
+}
+
 static bool parse_backend(const char *arg, enum backend_kind *kind)
 {
 	if (strcmp(arg, "nested") == 0)
@@ -454,8 +495,24 @@ static bool parse_access(int opt, const char *arg, struct options *o)
 
 /* What was given explicitly, so that cross-option rules can be checked. */
 struct given {
-	bool count, tcp_port, fd, max_clients;
+	bool count, tcp_port, fd, max_clients, log_format;
 };
+
+/* --console-log-format: with a log; an asciicast times every event
+ * itself, so a time at each line start would only break its JSON. */
+static bool check_log_format(const struct options *o, const struct given *g)
+{
+	if (g->log_format && !o->console_log) {
+		fail("--console-log-format: needs --console-log");
+		return false;
+	}
+	if (o->console_log_format == CONSOLE_LOG_ASCIICAST &&
+	    o->console_log_timestamps) {
+		fail("--console-log-timestamps: only with --console-log-format=raw (an asciicast recording times each event itself)");
+		return false;
+	}
+	return true;
+}
 
 static bool validate(const struct options *o, const struct given *g)
 {
@@ -530,6 +587,8 @@ static bool validate(const struct options *o, const struct given *g)
 		fail("--console-log-timestamps: needs --console-log");
 		return false;
 	}
+	if (!check_log_format(o, g))
+		return false;
 	if (o->console_log &&
 	    (o->console_log[0] == '\0' ||
 	     o->console_log[strlen(o->console_log) - 1] == '/')) {
@@ -558,6 +617,23 @@ static bool validate(const struct options *o, const struct given *g)
 				return false;
 			}
 		}
+	}
+	if (o->control_socket && !check_suffixed_path("--control-socket",
+						      o->control_socket, 1))
+		return false;
+	if (o->metrics_port && o->web_port &&
+	    o->metrics_port >= o->web_port &&
+	    o->metrics_port < (uint32_t)o->web_port + o->socket_count) {
+		fail("--metrics-port: %u is one of --web-port's ports",
+		     (unsigned int)o->metrics_port);
+		return false;
+	}
+	if (o->metrics_port && o->backend == BACKEND_NETWORK &&
+	    o->metrics_port >= o->tcp_port &&
+	    o->metrics_port < (uint32_t)o->tcp_port + o->socket_count) {
+		fail("--metrics-port: %u is one of --tcp-port's ports",
+		     (unsigned int)o->metrics_port);
+		return false;
 	}
 	if (o->socket_group_set && !o->socket_path) {
 		fail("--socket-group: the socket of --fd is made by whoever passes it; set its group there");
@@ -688,6 +764,11 @@ enum options_result options_parse(int argc, char *argv[], struct options *opts)
 		case OPT_CONSOLE_LOG_TIMESTAMPS:
 			opts->console_log_timestamps = true;
 			break;
+		case OPT_CONSOLE_LOG_FORMAT:
+			if (!parse_log_format(optarg, &opts->console_log_format))
+				return OPTIONS_EXIT_FAIL;
+			given.log_format = true;
+			break;
 		case OPT_WEB_PORT:
 			if (!parse_number("--web-port", optarg, 1, 65535, &v))
 				return OPTIONS_EXIT_FAIL;
@@ -702,6 +783,15 @@ enum options_result options_parse(int argc, char *argv[], struct options *opts)
 				return OPTIONS_EXIT_FAIL;
 			opts->max_clients = (unsigned int)v;
 			given.max_clients = true;
+			break;
+		case OPT_CONTROL_SOCKET:
+			opts->control_socket = optarg;
+			break;
+		case OPT_METRICS_PORT:
+			if (!parse_number("--metrics-port", optarg, 1, 65535,
+					  &v))
+				return OPTIONS_EXIT_FAIL;
+			opts->metrics_port = (uint16_t)v;
 			break;
 		case OPT_PORT:
 			if (!parse_port(optarg, opts))

@@ -49,6 +49,12 @@ static void guest_memory_fault(struct port *p, const char *what)
 	vu_note_memory_fault(p->vu);
 }
 
+/* The client's place in the backend: its slot in the guest's stats. */
+static unsigned int client_slot(const struct port *p, const struct client *c)
+{
+	return (unsigned int)(c - p->host.clients);
+}
+
 /* A data port's one client, if it takes output. */
 static struct client *data_client(struct port *p)
 {
@@ -121,6 +127,8 @@ static void fell_behind(struct port *p, struct client *c)
 	uint64_t now;
 
 	if (c->pos < p->out.base) {
+		guest_stats_client_dropped(p->stats, client_slot(p, c),
+					   p->out.base - c->pos);
 		c->lost += p->out.base - c->pos;
 		c->pos = p->out.base;
 	}
@@ -287,6 +295,7 @@ static void console_tx(struct port *p, struct virtqueue *vq)
 		for (unsigned int i = 0; i < n_iov; i++)
 			bytes += p->iov[2 + i].iov_len;
 		small = bytes <= ACK_FIRST_MAX;
+		GUEST_STATS_COUNT(p->stats, bytes_out, bytes);
 		if (small)
 			copy_batch(p, p->iov + 2, n_iov);
 		else
@@ -309,6 +318,7 @@ void port_emergency_write(struct port *p, uint8_t byte)
 	struct iovec v[3] = {[2] = {.iov_base = &byte, .iov_len = 1}};
 
 	log_trace("emergency write of byte %#x", byte);
+	GUEST_STATS_COUNT(p->stats, bytes_out, 1);
 	enter(p);
 	deliver_output(p, &v[2], 1);
 	leave(p);
@@ -438,6 +448,7 @@ static void data_tx(struct port *p, struct virtqueue *vq)
 		}
 		if (w < 0)
 			return; /* the client left; the next one gets the rest */
+		GUEST_STATS_COUNT(p->stats, bytes_out, (uint64_t)w);
 		advance_iov(p, (size_t)w);
 		complete_written(p, vq, (size_t)w);
 		if (p->tx_chains) {
@@ -533,6 +544,7 @@ static void port_rx(struct port *p)
 				backend_want_input(&p->host, true);
 			return;
 		}
+		GUEST_STATS_COUNT(p->stats, bytes_in, (uint64_t)n);
 		complete_rx(p, vq, n_chains, (size_t)n);
 		if ((size_t)n < room) {
 			backend_want_input(&p->host, true);
@@ -584,6 +596,17 @@ static void run_tx(struct port *p)
 		data_tx(p, vq);
 }
 
+/* How a console client came, as status tells it. */
+static enum guest_client_kind client_kind(const struct port *p,
+					  const struct client *c)
+{
+	if (c->codec)
+		return GUEST_CLIENT_WEB;
+	if (!p->host.owns_client_fds)
+		return GUEST_CLIENT_TERMINAL;
+	return p->host.tcp ? GUEST_CLIENT_TCP : GUEST_CLIENT_UNIX;
+}
+
 static void on_connected(void *opaque, struct client *c)
 {
 	struct port *p = opaque;
@@ -599,7 +622,11 @@ static void on_connected(void *opaque, struct client *c)
 	}
 	/* What is kept: output nobody has had, or the others' backlog. */
 	c->pos = p->out.base;
+	guest_stats_client_in(p->stats, client_slot(p, c), client_kind(p, c),
+			      c->in_fd >= 0 ? c->in_fd : c->out_fd, c->writer);
 	if (p->host.nclients == 1 && p->out.dropped) {
+		GUEST_STATS_COUNT(p->stats, dropped_unattended_bytes,
+				  p->out.dropped);
 		p->out.dropped_total += p->out.dropped;
 		log_info("%llu bytes of older guest output were dropped while no client was connected", (unsigned long long)p->out.dropped);
 		p->out.dropped = 0;
@@ -615,8 +642,11 @@ static void on_disconnected(void *opaque, struct client *c)
 {
 	struct port *p = opaque;
 
-	(void)c;
 	if (p->is_console) {
+		guest_stats_client_out(p->stats, client_slot(p, c));
+		if (p->host.writer) /* a watcher may have been promoted */
+			guest_stats_client_writer(p->stats,
+						  client_slot(p, p->host.writer));
 		trim(p);
 	} else {
 		log_info("port %u (%s): host client left", p->id, p->name);
@@ -700,6 +730,8 @@ void port_set_guest_open(struct port *p, bool open)
 {
 	p->guest_open = open;
 	if (p->is_console)
+		guest_stats_console_open(p->stats, open);
+	if (p->is_console)
 		log_info("guest %s the console", open ? "opened" : "closed");
 	else
 		log_info("guest %s port %u (%s)", open ? "opened" : "closed",
@@ -740,6 +772,8 @@ void port_reset(struct port *p)
 {
 	p->ready = false;
 	p->guest_open = false;
+	if (p->is_console)
+		guest_stats_console_open(p->stats, false);
 	/* The rings are gone; so is the batch that was in them. */
 	p->tx_chains = 0;
 	if (backend_connected(&p->host)) {
@@ -767,6 +801,7 @@ int port_init(struct port *p, const struct port_config *cfg)
 	p->vu = cfg->vu;
 	p->ctl = cfg->ctl;
 	p->owner = cfg->owner;
+	p->stats = cfg->stats;
 	p->iov_cap = 2 + IOV_BATCH + cfg->max_queue_size;
 	p->heads_cap = cfg->max_queue_size;
 	p->iov = calloc(p->iov_cap, sizeof(*p->iov));

@@ -37,6 +37,7 @@
 #include "sd_listen.h"
 #include "sd_notify.h"
 #include "sock.h"
+#include "status_server.h"
 #include "supervisor.h"
 #include "worker.h"
 
@@ -65,6 +66,7 @@ struct supervisor {
 	struct web_token web_token; /* --web-port's, read or made at start */
 	struct child *children;
 	struct daemon_shm *shm; /* shared with every worker */
+	struct status_server status; /* control socket, metrics, STATUS= */
 	unsigned int count;
 	unsigned int running;
 	struct ev_loop loop;
@@ -329,6 +331,45 @@ fail:
 	return -1;
 }
 
+static void update_status(struct supervisor *s);
+
+/* A worker's frontend or clients changed what the summary says. */
+static void on_summary(void *opaque, const char *summary)
+{
+	(void)summary;
+	update_status(opaque);
+}
+
+/*
+ * open_status() - the control socket, --metrics-port and the workers'
+ * wake-up for the summary, before any worker is forked
+ *
+ * Return: 0, or -1 after logging the reason
+ */
+static int open_status(struct supervisor *s)
+{
+	char err[SOCK_ERR_LEN];
+
+	if (status_server_open(&s->status, s->opts, s->shm, err,
+			       sizeof(err)) < 0) {
+		log_error("cannot start: %s", err);
+		return -1;
+	}
+	if (status_server_start(&s->status, &s->loop, &s->opts->access) < 0) {
+		log_error("cannot start: the control socket or metrics: %s",
+			  strerror(errno));
+		status_server_fini(&s->status);
+		return -1;
+	}
+	for (unsigned int i = 0; i < s->count; i++)
+		s->children[i].spec.stats_wake_fd = s->status.wake_fd;
+	/* The first summary is READY=1's; changes come as STATUS= later. */
+	status_server_refresh(&s->status);
+	s->status.summary_changed = on_summary;
+	s->status.opaque = s;
+	return 0;
+}
+
 static void worker_process(struct supervisor *s, struct child *c)
 {
 	char name[16];
@@ -337,6 +378,7 @@ static void worker_process(struct supervisor *s, struct child *c)
 	/* The worker reacts to signals itself; it must not see ours. */
 	close(s->sigfd);
 	close(s->timerfd);
+	status_server_close_in_child(&s->status);
 	if (s->watchdogfd >= 0)
 		close(s->watchdogfd);
 	sd_notify_close(&s->notify); /* the supervisor is MAINPID */
@@ -370,7 +412,14 @@ static void worker_process(struct supervisor *s, struct child *c)
 
 static int start_worker(struct supervisor *s, struct child *c)
 {
-	pid_t pid = fork();
+	pid_t pid;
+
+	/* Its entry is ours until the fork: counted before the worker
+	 * writes to it. */
+	if (c->started_ms)
+		guest_stats_recover(&s->shm->guest[c->spec.index], true);
+	c->spec.restarted = c->started_ms != 0;
+	pid = fork();
 
 	if (pid < 0) {
 		log_error("fork for worker %u: %s", c->spec.index,
@@ -390,17 +439,19 @@ static int start_worker(struct supervisor *s, struct child *c)
 }
 
 /*
- * status_line() - the one-line summary systemd shows (STATUS=): for now
- * what the supervisor itself knows, how many of its workers run. A summary
- * read from the guests' counters in daemon_shm ("12 of 16 guests attached,
- * 3 clients") is built here; whoever sees it may have changed calls
- * update_status(), which sends a line only when it differs from the last.
+ * status_line() - the one-line summary systemd shows (STATUS=): the
+ * guests' counters as the status server last read them ("12 of 16 guests
+ * attached, 3 clients"), and the workers when some do not run. Whoever
+ * sees it may have changed calls update_status(), which sends a line only
+ * when it differs from the last.
  */
 static void status_line(const struct supervisor *s, char *line, size_t len)
 {
-	snprintf(line, len, "%u guest%s, %u worker%s running", s->count,
-		 s->count == 1 ? "" : "s", s->running,
-		 s->running == 1 ? "" : "s");
+	int n = snprintf(line, len, "%s", s->status.summary);
+
+	if (s->running < s->count && n >= 0 && (size_t)n < len)
+		snprintf(line + n, len - (size_t)n, ", %u of %u workers running",
+			 s->running, s->count);
 }
 
 /* Keep systemd's STATUS= current; called whenever a worker comes or goes. */
@@ -463,6 +514,8 @@ static void reaped(struct supervisor *s, struct child *c, int status)
 	c->pid = 0;
 	s->running--;
 	restore_tty(s);
+	guest_stats_recover(&s->shm->guest[idx], false);
+	status_server_refresh(&s->status);
 	update_status(s);
 	if (s->stopping) {
 		if (s->running == 0)
@@ -678,7 +731,8 @@ int supervisor_run(const struct options *opts)
 	for (unsigned int i = 0; i < s.count; i++)
 		s.children[i].spec.shm = s.shm;
 	door_check_kernel(opts);
-	if (open_listeners(&s) < 0) {
+	if (open_listeners(&s) < 0 || open_status(&s) < 0) {
+		close_listeners(&s, true);
 		daemon_shm_destroy(s.shm);
 		free(s.children);
 		return EXIT_FAILURE;
@@ -721,6 +775,7 @@ int supervisor_run(const struct options *opts)
 		s.exit_status = EXIT_FAILURE;
 	restore_tty(&s);
 	close_listeners(&s, true);
+	status_server_fini(&s.status);
 	ev_loop_fini(&s.loop);
 	close(s.sigfd);
 	close(s.timerfd);

@@ -26,6 +26,7 @@
 #include "sock.h"
 #include "term_size.h"
 #include "vhost_user.h"
+#include "version.h"
 #include "worker.h"
 
 struct worker {
@@ -42,6 +43,7 @@ struct worker {
 	struct web_server web; /* --web-port */
 	bool web_on;
 	struct ev_watch log_watch;
+	struct guest_stats_writer stats; /* this guest's entry in shm */
 	bool quit; /* the user asked to quit, not a signal */
 };
 
@@ -80,7 +82,15 @@ static void on_listen(void *arg, uint32_t events)
 	}
 	vu_detach(&w->vu);
 	log_info("frontend connected");
-	vu_attach(&w->vu, fd);
+	if (vu_attach(&w->vu, fd) == 0)
+		guest_stats_attached(&w->stats, true);
+}
+
+/* The console log records the console's size (an asciicast's "r"). */
+static void log_size(struct worker *w)
+{
+	if (w->log)
+		console_log_resize(w->log, w->console.cols, w->console.rows);
 }
 
 /* Nested backend: the guest's console is this terminal, so is its size. */
@@ -94,6 +104,7 @@ static void take_terminal_size(struct worker *w, const char *when)
 	}
 	log_debug("%s: the terminal is %ux%u", when, cols, rows);
 	console_set_size(&w->console, cols, rows);
+	log_size(w);
 }
 
 static void on_signal(void *arg, uint32_t events)
@@ -163,6 +174,11 @@ static int on_set_config(void *opaque, uint32_t offset, const uint8_t *buf,
 				  buf, len);
 }
 
+static void on_frontend_gone(void *opaque)
+{
+	guest_stats_attached(&((struct worker *)opaque)->stats, false);
+}
+
 static void on_features_set(void *opaque)
 {
 	console_features_set(&((struct worker *)opaque)->console);
@@ -179,6 +195,7 @@ static void wire_up(struct worker *w)
 		.get_config = on_get_config,
 		.set_config = on_set_config,
 		.features_set = on_features_set,
+		.disconnected = on_frontend_gone,
 		.release_held = on_release_held,
 	};
 	w->owner = (struct port_owner){
@@ -191,18 +208,36 @@ static void wire_up(struct worker *w)
 static void on_log_event(void *arg, uint32_t events)
 {
 	struct worker *w = arg;
+	struct console_log_stats st;
 
 	(void)events;
 	console_log_poll(w->log);
+	console_log_stats(w->log, &st);
+	guest_stats_log(&w->stats, st.dropped_queue + st.dropped_write,
+			st.write_errors + st.reopen_errors);
 }
 
-/* --console-log: this guest's file, written by a thread of its own. */
+/*
+ * --console-log: this guest's file, written by a thread of its own, with
+ * the console's size as it is now. A worker the supervisor restarted does
+ * not stop for a log it cannot open: the console goes on and the log is
+ * retried; at the first start a bad path is the command line's error.
+ */
 static int open_console_log(struct worker *w)
 {
 	const struct options *o = w->spec->opts;
-	struct console_log_config cfg = {.timestamps = o->console_log_timestamps};
+	struct console_log_config cfg = {
+		.format = o->console_log_format,
+		.timestamps = o->console_log_timestamps,
+		.retry = w->spec->restarted,
+		.cols = w->console.cols,
+		.rows = w->console.rows,
+	};
+	const char *how = o->console_log_timestamps ? " (with timestamps)" : "";
 	char path[4096], err[256];
 
+	if (o->console_log_format == CONSOLE_LOG_ASCIICAST)
+		how = " (asciicast)";
 	if (console_log_path(path, sizeof(path), o->console_log,
 			     w->spec->index) < 0) {
 		log_error("--console-log: the path is too long");
@@ -218,8 +253,8 @@ static int open_console_log(struct worker *w)
 		   EPOLLIN, on_log_event, w) < 0)
 		log_warn("cannot watch the console log: %s", strerror(errno));
 	w->console.ports[0].log = w->log;
-	log_info("console log: %s%s", path,
-		 o->console_log_timestamps ? " (with timestamps)" : "");
+	guest_stats_log_opened(&w->stats, path);
+	log_info("console log: %s%s", path, how);
 	return 0;
 }
 
@@ -229,6 +264,7 @@ static void on_web_resize(void *opaque, unsigned int cols, unsigned int rows)
 	struct worker *w = opaque;
 
 	console_set_size(&w->console, (uint16_t)cols, (uint16_t)rows);
+	log_size(w);
 }
 
 /* --web-port: the console in a browser, one more client of port 0. */
@@ -279,6 +315,10 @@ static int setup(struct worker *w)
 		return -1;
 	}
 	wire_up(w);
+	w->stats.gs = w->spec->shm ? &w->spec->shm->guest[w->spec->index]
+				   : NULL;
+	w->stats.wake_fd = w->spec->stats_wake_fd;
+	guest_stats_worker_start(&w->stats, program_version);
 	vu_init(&w->vu, &w->loop, &w->dev, o->max_queue_size);
 	/* Whatever a callback did to guest memory is checked once a batch. */
 	ev_set_after_batch(&w->loop, vu_check_memory, &w->vu);
@@ -290,11 +330,10 @@ static int setup(struct worker *w)
 			.loop = &w->loop,
 			.vu = &w->vu,
 			.owner = &w->owner,
+			.stats = &w->stats,
 		}) < 0)
 		return -1;
 	w->dev.num_queues = console_num_queues(&w->console);
-	if (o->console_log && open_console_log(w) < 0)
-		return -1;
 	if (o->web_port && start_web(w) < 0)
 		return -1;
 	/* The size is known before any frontend comes: F_SIZE is offered
@@ -307,6 +346,9 @@ static int setup(struct worker *w)
 	/* A browser will say its size: offer F_SIZE from the start. */
 	if (o->web_port && !w->console.size_known)
 		console_set_size(&w->console, 80, 24);
+	/* After the size is known, before any output: the header has it. */
+	if (o->console_log && open_console_log(w) < 0)
+		return -1;
 	w->dev.features = console_features(&w->console);
 	watch_listener(w);
 	return 0;

@@ -29,6 +29,7 @@ static const struct {
 	{"web", web_suite},
 	{"console_size", console_size_suite},
 	{"console_log", console_log_suite},
+	{"console_log_uid", console_log_uid_suite},
 	{"nested", nested_suite},
 	{"install", install_suite},
 	{"e2e", e2e_suite},
@@ -37,6 +38,7 @@ static const struct {
 	{"sha256", sha256_suite},
 	{"web_guess", web_guess_suite},
 	{"web_room", web_room_suite},
+	{"status", status_suite},
 	{"systemd", systemd_suite},
 	{"access", access_suite},
 };
@@ -44,9 +46,10 @@ static const struct {
 
 /*
  * Not in `--unit`: real guests and chromium (e2e), `make install`
- * (install), root to become uid 65534 (access).
+ * (install), root to become uid 65534 (access, console_log_uid).
  */
-static const char *const full_only[] = {"install", "e2e", "access"};
+static const char *const full_only[] = {"install", "e2e", "access",
+					"console_log_uid"};
 
 static bool is_unit(const char *name)
 {

@@ -22,6 +22,15 @@ E2E="qemu-guest-agent jq libc6-dev"
 # chromium, nginx, openssl: the browser end-to-end test (e2e-browser.sh),
 # which drives Debian's chromium and puts nginx with TLS in front.
 BROWSER="chromium nginx openssl"
+# prometheus: promtool checks the metrics (suite status, e2e-status.sh);
+# python3's json module and curl read the status answers as a script would.
+# The unit suites skip what needs them when they are missing.
+STATUS="prometheus python3 curl"
+# python3: the console log's asciicast recordings are checked by its JSON
+# reader (tests/asciicast-check.py, suites console_log and log_file);
+# asciinema plays them back (e2e-recording.sh).
+CAST_UNIT="python3"
+CAST="asciinema"
 # systemd: systemd-socket-activate and systemd-analyze (suite systemd,
 # e2e-systemd.sh, the units' check in suite install); not as PID 1. The
 # unit suites skip what needs them when they are missing.
@@ -29,9 +38,9 @@ SYSTEMD="systemd"
 
 target=${1:-check}
 case $target in
-unit) PACKAGES="$UNIT" ;;
+unit) PACKAGES="$UNIT $CAST_UNIT" ;;
 demo) PACKAGES="$GUEST" ;;
-check) PACKAGES="$UNIT $GUEST $E2E $BROWSER $SYSTEMD" ;;
+check) PACKAGES="$UNIT $CAST_UNIT $GUEST $E2E $BROWSER $SYSTEMD $CAST $STATUS" ;;
 *)
 	echo "ensure-deps: unknown target '$target' (unit, demo or check)" >&2
 	exit 2

@@ -215,3 +215,47 @@ void tx_and_expect(struct session *s, struct fe *fe, const void *data,
 	}
 	ck_assert_uint_eq(used_len, 0);
 }
+
+/**
+ * session_watcher() - one more console client, once the daemon says it
+ * is a watcher
+ *
+ * Return: its socket
+ */
+int session_watcher(struct session *s)
+{
+	size_t mark = log_mark(s);
+	int c = connect_unix(s->uds_path);
+
+	ck_assert_int_ge(c, 0);
+	ck_assert(log_has_since(s, mark, "console watcher connected", 3000));
+	return c;
+}
+
+/**
+ * guest_writes_letters() - guest output in 4 KiB chains, as fast as tx
+ * goes; each chain is one letter 'a'..'z', by its place in all output
+ * @fe:		the guest
+ * @total:	bytes to write
+ * @at:		bytes written before (for the letters)
+ */
+void guest_writes_letters(struct fe *fe, size_t total, size_t at)
+{
+	static uint8_t chunk[4096];
+	uint16_t id;
+	uint32_t len;
+
+	for (size_t done = 0; done < total; done += sizeof(chunk)) {
+		memset(chunk, 'a' + (int)(((at + done) / sizeof(chunk)) % 26),
+		       sizeof(chunk));
+		while (fe_ring_free(fe, CONSOLE_QUEUE_TX) == 0) {
+			if (fe_get_used(fe, CONSOLE_QUEUE_TX, &id, &len) != 1)
+				fe_wait_call(fe, CONSOLE_QUEUE_TX, 50);
+		}
+		ck_assert_int_eq(fe_submit_tx(fe, CONSOLE_QUEUE_TX, chunk,
+					      sizeof(chunk), sizeof(chunk),
+					      false),
+				 0);
+		fe_publish(fe, CONSOLE_QUEUE_TX);
+	}
+}

@@ -65,5 +65,7 @@ bool log_has_since(struct session *s, size_t mark, const char *text,
 		   int timeout_ms);
 void tx_and_expect(struct session *s, struct fe *fe, const void *data,
 		   size_t len, uint32_t seg, bool indirect);
+int session_watcher(struct session *s);
+void guest_writes_letters(struct fe *fe, size_t total, size_t at);
 
 #endif

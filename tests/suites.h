@@ -17,6 +17,7 @@ Suite *log_file_suite(void);
 Suite *web_suite(void);
 Suite *console_size_suite(void);
 Suite *console_log_suite(void);
+Suite *console_log_uid_suite(void);
 Suite *nested_suite(void);
 Suite *install_suite(void);
 Suite *e2e_suite(void);
@@ -25,6 +26,7 @@ Suite *web_conn_suite(void);
 Suite *sha256_suite(void);
 Suite *web_guess_suite(void);
 Suite *web_room_suite(void);
+Suite *status_suite(void);
 Suite *systemd_suite(void);
 Suite *access_suite(void);
 

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
  * test_console_log.c - the console log module on its own: byte-exact
- * files, timestamps at line starts only, reopen after a rotation, a
- * stalled file that never stalls the caller, write errors, and the drain
- * at close.
+ * files, timestamps at line starts only, reopen after a rotation (in the
+ * queue's order), a stalled file that never stalls the caller and whose
+ * losses are logged at once, write errors, files that cannot be opened
+ * (retried), links and files planted by another user, the drain at close,
+ * and asciicast recordings checked by Python's JSON reader.
  */
 #include <check.h>
 #include <errno.h>
@@ -12,10 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <grp.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -79,6 +84,14 @@ static char *read_all(const char *file, size_t *len)
 	return buf;
 }
 
+static struct console_log *open_cfg(const struct console_log_config *cfg)
+{
+	struct console_log *cl = console_log_open(cfg, errbuf, sizeof(errbuf));
+
+	ck_assert_msg(cl != NULL, "console_log_open: %s", errbuf);
+	return cl;
+}
+
 static struct console_log *open_log(const char *p, bool ts, size_t queue,
 				    unsigned int drain_ms)
 {
@@ -88,10 +101,8 @@ static struct console_log *open_log(const char *p, bool ts, size_t queue,
 		.queue_bytes = queue,
 		.drain_ms = drain_ms,
 	};
-	struct console_log *cl = console_log_open(&cfg, errbuf, sizeof(errbuf));
 
-	ck_assert_msg(cl != NULL, "console_log_open: %s", errbuf);
-	return cl;
+	return open_cfg(&cfg);
 }
 
 static void append_str(struct console_log *cl, const char *s)
@@ -109,7 +120,7 @@ static bool drained(struct console_log *cl)
 
 	for (;;) {
 		console_log_stats(cl, &st);
-		if (st.written + st.dropped_write == st.queued)
+		if (st.taken == st.queued)
 			return true;
 		if (now_ms() >= until)
 			return false;
@@ -151,7 +162,8 @@ static void append_randomly(struct console_log *cl, const uint8_t *data,
 		}
 		for (;;) {
 			console_log_stats(cl, &st);
-			if (st.queued - st.written - st.dropped_write + batch <=
+			if (st.queued - st.taken + batch + CONSOLE_LOG_RECORD +
+				    CONSOLE_LOG_RESERVE <=
 			    cap)
 				break;
 			sleep_ms(1);
@@ -353,6 +365,16 @@ static char *capture_end(int saved)
 	return read_all(file, &len);
 }
 
+/* What the daemon's log has so far, while still capturing it. */
+static char *read_all_stderr(void)
+{
+	char file[160];
+	size_t len;
+
+	snprintf(file, sizeof(file), "%s/stderr", dir);
+	return read_all(file, &len);
+}
+
 static int count_lines_with(const char *text, const char *needle)
 {
 	int n = 0;
@@ -401,8 +423,9 @@ START_TEST(test_reopen_after_rename_loses_nothing)
 	ck_assert_uint_eq(sb.st_mode & 07777, 0600);
 	a = read_all(old, &alen);
 	b = read_all(path, &blen);
-	ck_assert_uint_eq(alen + blen, len);
-	ck_assert_uint_ge(blen, len - half);
+	/* What was queued before the reopen is the old file's, all of it. */
+	ck_assert_uint_eq(alen, half);
+	ck_assert_uint_eq(blen, len - half);
 	ck_assert_msg(memcmp(a, data, alen) == 0, "the old file differs");
 	ck_assert_msg(memcmp(b, data + alen, blen) == 0,
 		      "the new file differs");
@@ -505,6 +528,23 @@ static int stalled_fifo(size_t *prefill)
 	return rfd;
 }
 
+/* The sum of N over the daemon's "N bytes of console output dropped". */
+static uint64_t reported_drops(const char *text)
+{
+	static const char tail[] =
+		" bytes of console output dropped: the log file could not keep up";
+	uint64_t sum = 0;
+
+	for (const char *p = strstr(text, tail); p; p = strstr(p + 1, tail)) {
+		const char *d = p;
+
+		while (d > text && d[-1] >= '0' && d[-1] <= '9')
+			d--;
+		sum += strtoull(d, NULL, 10);
+	}
+	return sum;
+}
+
 START_TEST(test_stalled_file_never_blocks_and_is_marked)
 {
 	size_t queue = 65536;
@@ -515,6 +555,7 @@ START_TEST(test_stalled_file_never_blocks_and_is_marked)
 	struct console_log_stats st;
 	struct reader r = {.fd = rfd};
 	char marker[200];
+	size_t kept;
 	size_t at;
 	long t0;
 	long slowest = 0;
@@ -522,6 +563,9 @@ START_TEST(test_stalled_file_never_blocks_and_is_marked)
 	char *text;
 	int saved;
 
+	/* The first record (the file's start) is taken: the queue is empty. */
+	wait_drained(cl);
+	saved = capture_start();
 	/* 10,000 appends of 100 bytes against a writer that cannot write. */
 	t0 = now_ms();
 	for (size_t i = 0; i < 10000; i++) {
@@ -537,12 +581,22 @@ START_TEST(test_stalled_file_never_blocks_and_is_marked)
 	ck_assert_msg(slowest < 200, "an append took %ld ms", slowest);
 	console_log_stats(cl, &st);
 	ck_assert_uint_eq(st.written, 0);
-	ck_assert_uint_eq(st.queued, queue);
-	ck_assert_uint_eq(st.dropped_queue, 1000000 - queue);
+	kept = 1000000 - st.dropped_queue;
+	/* Full but for the reserve, less a record header per append. */
+	ck_assert_uint_le(st.queued - st.taken, queue - CONSOLE_LOG_RESERVE);
+	ck_assert_uint_eq(st.queued - st.taken,
+			  kept + (kept + 99) / 100 * CONSOLE_LOG_RECORD);
+	ck_assert_uint_ge(st.queued - st.taken, queue - CONSOLE_LOG_RESERVE -
+							100 -
+							CONSOLE_LOG_RECORD);
+	/* The loss is in the daemon's log already: nobody polled, and the
+	 * writer is stuck. */
+	text = read_all_stderr();
+	ck_assert_msg(reported_drops(text) > 0, "log: %s", text);
+	free(text);
 
 	/* The reader resumes: the queue drains, then later output comes
 	 * after the marker line. */
-	saved = capture_start();
 	ck_assert_int_eq(fcntl(rfd, F_SETFL, O_RDONLY), 0);
 	ck_assert_int_eq(pthread_create(&r.thread, NULL, reader_main, &r), 0);
 	wait_drained(cl);
@@ -552,25 +606,20 @@ START_TEST(test_stalled_file_never_blocks_and_is_marked)
 	text = capture_end(saved);
 	ck_assert_int_eq(pthread_join(r.thread, NULL), 0);
 	close(rfd);
-	ck_assert_msg(
-		count_lines_with(
-			text,
-			"934464 bytes of console output dropped: the log file could not keep up") ==
-			1,
-		"log: %s", text);
+	ck_assert_msg(reported_drops(text) == 1000000 - kept, "log: %s", text);
 	free(text);
 
 	snprintf(marker, sizeof(marker), "%s" DROP_LINE_FMT "AFTER\n",
-		 data[queue - 1] == '\n' ? "" : "\n",
-		 (unsigned long long)(1000000 - queue));
-	ck_assert_uint_eq(r.len, prefill + queue + strlen(marker));
+		 data[kept - 1] == '\n' ? "" : "\n",
+		 (unsigned long long)(1000000 - kept));
+	ck_assert_uint_eq(r.len, prefill + kept + strlen(marker));
 	/* One assertion, not one a byte: each one is a message to Check. */
 	for (at = 0; at < prefill && r.buf[at] == 'P'; at++)
 		;
 	ck_assert_uint_eq(at, prefill);
-	ck_assert_msg(memcmp(r.buf + at, data, queue) == 0,
+	ck_assert_msg(memcmp(r.buf + at, data, kept) == 0,
 		      "queued output differs");
-	at += queue;
+	at += kept;
 	ck_assert_msg(memcmp(r.buf + at, marker, strlen(marker)) == 0,
 		      "no marker line: '%.*s'", (int)strlen(marker),
 		      r.buf + at);
@@ -584,48 +633,54 @@ START_TEST(test_marker_line_has_its_own_timestamp)
 	size_t prefill;
 	int rfd = stalled_fifo(&prefill);
 	struct console_log *cl = open_log(path, true, 4096, 0);
+	struct console_log_stats st;
 	struct reader r = {.fd = rfd};
 	char want[8192];
 	char line[100];
 	time_t t0 = time(NULL);
-	size_t kept = 0;
+	size_t kept;
 	size_t len;
 	int stamps = 0;
+	int lines;
 	char *text;
 	int saved;
 	int n;
 
-	/* Lines of 60 bytes and a half line: the queue (4096) takes 48
-	 * stamped lines of 85 bytes, 4080; the rest is dropped. */
+	/* Lines of 60 bytes and a half line into a queue of 4096: what
+	 * fits, a record header each, is kept, the rest dropped. */
+	wait_drained(cl);
+	saved = capture_start();
 	memset(line, 'x', 59);
 	line[59] = '\n';
 	for (int i = 0; i < 100; i++)
 		console_log_append(cl, &(struct iovec){line, 60}, 1, 0);
 	console_log_append(cl, &(struct iovec){line, 30}, 1, 0);
+	console_log_stats(cl, &st);
+	kept = 6030 - st.dropped_queue;
+	lines = (int)(kept / 60);
+	ck_assert_int_gt(lines, 30);
 	want[0] = '\0';
-	for (int i = 0; i < 48; i++)
-		kept += (size_t)snprintf(want + kept, sizeof(want) - kept,
-					 "%.60s", line);
-	/* 16 bytes are left, too few for a stamp and a byte: the marker
-	 * follows a whole line, so it needs no line break of its own. */
-	n = snprintf(want + kept, sizeof(want) - kept, DROP_LINE_FMT "AFTER\n",
-		     (unsigned long long)(100 * 60 + 30 - 48 * 60));
+	for (int i = 0; i < lines; i++)
+		strcat(want,
+		       "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n");
+	len = strlen(want);
+	memset(want + len, 'x', kept % 60);
+	len += kept % 60;
+	/* The marker after a cut line starts a line of its own. */
+	n = snprintf(want + len, sizeof(want) - len,
+		     "%s" DROP_LINE_FMT "AFTER\n", kept % 60 ? "\n" : "",
+		     (unsigned long long)st.dropped_queue);
 	ck_assert_int_gt(n, 0);
-	len = kept + (size_t)n;
+	len += (size_t)n;
 
 	ck_assert_int_eq(fcntl(rfd, F_SETFL, O_RDONLY), 0);
 	ck_assert_int_eq(pthread_create(&r.thread, NULL, reader_main, &r), 0);
 	wait_drained(cl);
 	append_str(cl, "AFTER\n");
-	saved = capture_start();
 	console_log_close(cl);
 	text = capture_end(saved);
-	ck_assert_msg(
-		count_lines_with(
-			text,
-			": 3150 bytes of console output dropped: the log file could not keep up\n") ==
-			1,
-		"log: %s", text);
+	ck_assert_msg(reported_drops(text) == st.dropped_queue, "log: %s",
+		      text);
 	free(text);
 	ck_assert_int_eq(pthread_join(r.thread, NULL), 0);
 	close(rfd);
@@ -635,8 +690,8 @@ START_TEST(test_marker_line_has_its_own_timestamp)
 				       &stamps),
 			  len);
 	ck_assert_str_eq(r.buf + prefill, want);
-	/* 48 lines, the marker's and AFTER's. */
-	ck_assert_int_eq(stamps, 50);
+	/* The kept lines (and the cut one), the marker's and AFTER's. */
+	ck_assert_int_eq(stamps, lines + (kept % 60 ? 1 : 0) + 2);
 	free(r.buf);
 }
 END_TEST
@@ -677,9 +732,30 @@ START_TEST(test_full_device_is_reported_once_and_counted)
 }
 END_TEST
 
-START_TEST(test_write_error_ends_with_a_marker_line)
+/*
+ * past_the_limit() - 600 a's, then 600 b's, with the file limited to 1000
+ * bytes (RLIMIT_FSIZE): the b's meet a write error. The limit holds for
+ * Check's own files too, so no assertion (each one a message to Check)
+ * until it is lifted. Return: the saved stderr (capture_start()).
+ */
+static int past_the_limit(struct console_log *cl, const char *a, const char *b)
 {
 	struct rlimit lim = {1000, RLIM_INFINITY};
+	int saved = capture_start();
+	bool ok = setrlimit(RLIMIT_FSIZE, &lim) == 0;
+
+	console_log_append(cl, &(struct iovec){(void *)a, 600}, 1, 0);
+	ok = drained(cl) && ok;
+	console_log_append(cl, &(struct iovec){(void *)b, 600}, 1, 0);
+	ok = drained(cl) && ok;
+	lim.rlim_cur = RLIM_INFINITY;
+	ok = setrlimit(RLIMIT_FSIZE, &lim) == 0 && ok;
+	ck_assert(ok);
+	return saved;
+}
+
+START_TEST(test_write_error_ends_with_a_marker_line)
+{
 	struct console_log *cl = open_log(path, false, 0, 0);
 	struct console_log_stats st;
 	char want[1400];
@@ -688,22 +764,11 @@ START_TEST(test_write_error_ends_with_a_marker_line)
 	char *text;
 	size_t len;
 	int saved;
-	bool ok;
 
 	memset(a, 'a', sizeof(a));
 	memset(b, 'b', sizeof(b));
-	/* The file may grow to 1000 bytes: 600 a, 400 b, and 200 b fail.
-	 * The limit holds for Check's own files too, so no assertion (each
-	 * one a message to Check) until it is lifted. */
-	saved = capture_start();
-	ok = setrlimit(RLIMIT_FSIZE, &lim) == 0;
-	console_log_append(cl, &(struct iovec){a, sizeof(a)}, 1, 0);
-	ok = drained(cl) && ok;
-	console_log_append(cl, &(struct iovec){b, sizeof(b)}, 1, 0);
-	ok = drained(cl) && ok;
-	lim.rlim_cur = RLIM_INFINITY;
-	ok = setrlimit(RLIMIT_FSIZE, &lim) == 0 && ok;
-	ck_assert(ok);
+	/* 600 a, 400 b, and 200 b fail. */
+	saved = past_the_limit(cl, a, b);
 	console_log_poll(cl);
 	append_str(cl, "c\n");
 	wait_drained(cl);
@@ -833,6 +898,555 @@ START_TEST(test_queue_size_and_path)
 }
 END_TEST
 
+/* Output queued before a reopen goes to the old file, all of it, however
+ * far behind the writer is: here it is stuck in a FIFO's write with more
+ * output queued behind, when the file is moved and the reopen asked. */
+START_TEST(test_reopen_comes_after_what_was_queued)
+{
+	size_t piece = 256 * 1024;
+	uint8_t *data = make_data(piece);
+	struct reader r = {0};
+	struct iovec iov = {data, piece};
+	struct console_log *cl;
+	char old[160];
+	size_t len;
+	char *text;
+	int avail = 0;
+	int cap;
+	long until = now_ms() + 5000;
+
+	snprintf(old, sizeof(old), "%s.1", path);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	r.fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ck_assert_int_ge(r.fd, 0);
+	cap = fcntl(r.fd, F_GETPIPE_SZ);
+	cl = open_log(path, false, 0, 0);
+	console_log_append(cl, &iov, 1, 0);
+	/* The pipe is full: the writer is in write(2) with the first piece. */
+	while (avail < cap) {
+		ck_assert_msg(now_ms() < until,
+			      "the writer did not fill the pipe");
+		sleep_ms(1);
+		ck_assert_int_eq(ioctl(r.fd, FIONREAD, &avail), 0);
+	}
+	console_log_append(cl, &iov, 1, 0);
+	ck_assert_int_eq(rename(path, old), 0);
+	console_log_reopen(cl);
+	append_str(cl, "after\n");
+	ck_assert_int_eq(fcntl(r.fd, F_SETFL, O_RDONLY), 0);
+	ck_assert_int_eq(pthread_create(&r.thread, NULL, reader_main, &r), 0);
+	console_log_close(cl);
+	ck_assert_int_eq(pthread_join(r.thread, NULL), 0);
+	close(r.fd);
+	ck_assert_uint_eq(r.len, 2 * piece);
+	ck_assert(memcmp(r.buf, data, piece) == 0 &&
+		  memcmp(r.buf + piece, data, piece) == 0);
+	text = read_all(path, &len);
+	ck_assert_str_eq(text, "after\n");
+	free(text);
+	free(r.buf);
+	free(data);
+}
+END_TEST
+
+/* Run tests/asciicast-check.py on @file. Return: its stdout (the "o"
+ * events' text, or with @summary the sizes); *ok: it found no fault. */
+static char *cast_check(const char *file, bool summary, size_t *len, bool *ok)
+{
+	char cmd[512];
+	char *out = malloc(1 << 20);
+	FILE *p;
+	int status;
+
+	ck_assert_ptr_nonnull(out);
+	snprintf(cmd, sizeof(cmd),
+		 "/usr/bin/python3 '%s/tests/asciicast-check.py' %s '%s'",
+		 srcdir(), summary ? "--summary" : "", file);
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	*len = fread(out, 1, (1 << 20) - 1, p);
+	out[*len] = '\0';
+	status = pclose(p);
+	*ok = status == 0;
+	return out;
+}
+
+static char *cast_text(const char *file, size_t *len)
+{
+	bool ok;
+	char *out = cast_check(file, false, len, &ok);
+
+	ck_assert_msg(ok, "%s is not a valid recording (stderr above)", file);
+	return out;
+}
+
+static struct console_log *open_cast(const char *p, unsigned int cols,
+				     unsigned int rows)
+{
+	struct console_log_config cfg = {
+		.path = p,
+		.format = CONSOLE_LOG_ASCIICAST,
+		.cols = cols,
+		.rows = rows,
+	};
+
+	return open_cfg(&cfg);
+}
+
+/* The nth (from 0) line of @text, in @out. */
+static void nth_line(const char *text, int n, char *out, size_t len)
+{
+	const char *p = text;
+	const char *e;
+
+	for (; n > 0 && p; n--) {
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	ck_assert_ptr_nonnull(p);
+	e = strchr(p, '\n');
+	ck_assert_ptr_nonnull(e);
+	snprintf(out, len, "%.*s", (int)(e - p), p);
+}
+
+START_TEST(test_asciicast_header_events_and_resize)
+{
+	struct console_log *cl = open_cast(path, 100, 30);
+	time_t t0 = time(NULL);
+	char line[256];
+	long long stamp = 0;
+	double t1 = -1;
+	double t2 = -1;
+	size_t len;
+	char *text;
+
+	append_str(cl, "hello \"you\"\\\r\n\x1b[1m");
+	wait_drained(cl);
+	sleep_ms(30); /* a time that shows between two events */
+	console_log_resize(cl, 120, 40);
+	console_log_resize(cl, 120, 40); /* no change: no event */
+	append_str(cl, "x");
+	console_log_close(cl);
+
+	text = read_all(path, &len);
+	nth_line(text, 0, line, sizeof(line));
+	ck_assert_msg(
+		sscanf(line,
+		       "{\"version\": 2, \"width\": 100, \"height\": 30, \"timestamp\": %lld}",
+		       &stamp) == 1,
+		"header: %s", line);
+	ck_assert_int_ge(stamp, t0 - 1);
+	ck_assert_int_le(stamp, time(NULL) + 1);
+	nth_line(text, 1, line, sizeof(line));
+	ck_assert_msg(sscanf(line, "[%lf, ", &t1) == 1, "event: %s", line);
+	ck_assert_str_eq(strchr(line, ','),
+			 ", \"o\", \"hello \\\"you\\\"\\\\\\r\\n\\u001b[1m\"]");
+	nth_line(text, 2, line, sizeof(line));
+	ck_assert_msg(sscanf(line, "[%lf, ", &t2) == 1, "event: %s", line);
+	ck_assert_str_eq(strchr(line, ','), ", \"r\", \"120x40\"]");
+	/* Milliseconds, from the header's time; the resize came later. */
+	ck_assert(strchr(line, '.') &&
+		  strchr(line, ',') - strchr(line, '.') == 4);
+	ck_assert(t1 >= 0 && t1 < 5 && t2 >= t1 + 0.02);
+	nth_line(text, 3, line, sizeof(line));
+	ck_assert_str_eq(strchr(line, ','), ", \"o\", \"x\"]");
+	ck_assert_int_eq(count_lines_with(text, "\n"), 4);
+	free(text);
+
+	text = cast_check(path, true, &len, &(bool){false});
+	ck_assert_str_eq(text, "100x30\n120x40\n");
+	free(text);
+	text = cast_text(path, &len);
+	ck_assert_str_eq(text, "hello \"you\"\\\r\n\x1b[1mx");
+	free(text);
+}
+END_TEST
+
+/* Sequences cut between appends come out whole, in the later event. */
+START_TEST(test_asciicast_utf8_split_across_appends)
+{
+	static const char *const pieces[] = {
+		"caf\xc3", "\xa9 ", "\xe2", "\x82\xac",	    " \xf0",
+		"\x9f",	   "\x98",  "\x80", "\xf0\x9f\x98", "\x81\n",
+	};
+	struct console_log *cl = open_cast(path, 80, 24);
+	struct console_log_stats st;
+	size_t len;
+	char *text;
+
+	for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++)
+		append_str(cl, pieces[i]);
+	wait_drained(cl);
+	console_log_stats(cl, &st);
+	console_log_close(cl);
+	ck_assert_uint_eq(st.not_utf8, 0);
+	text = cast_text(path, &len);
+	ck_assert_str_eq(
+		text,
+		"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\xf0\x9f\x98\x81\n");
+	free(text);
+}
+END_TEST
+
+#define FFFD "\xef\xbf\xbd"
+
+/* Each byte that is not well-formed UTF-8 is one U+FFFD, counted and
+ * logged; a sequence still held at close is such bytes too. */
+START_TEST(test_asciicast_invalid_bytes_are_replacement_characters)
+{
+	/* 0xff; an overlong NUL; a surrogate; past U+10FFFF; a lone
+	 * continuation; a sequence a letter cuts; controls, quote,
+	 * backslash, DEL; and a sequence the close cuts. */
+	static const char in[] = "a\xff"
+				 "b\xc0\x80"
+				 "c\xed\xa0\x80"
+				 "d\xf4\x90\x80\x80"
+				 "e\x80"
+				 "f\xe2\x82"
+				 "A\x01\x1b\"\\\x7f\xf0\x9f";
+	static const char want[] = "a" FFFD "b" FFFD FFFD "c" FFFD FFFD FFFD
+				   "d" FFFD FFFD FFFD FFFD "e" FFFD
+				   "f" FFFD FFFD "A\x01\x1b\"\\\x7f" FFFD FFFD;
+	struct console_log *cl = open_cast(path, 80, 24);
+	struct iovec iov = {(void *)in, sizeof(in) - 1};
+	struct console_log_stats st;
+	size_t len;
+	char *text;
+	int saved;
+
+	console_log_append(cl, &iov, 1, 0);
+	wait_drained(cl);
+	saved = capture_start();
+	console_log_stats(cl, &st);
+	console_log_close(cl);
+	text = capture_end(saved);
+	/* 13 while open; the 2 held ones at close. */
+	ck_assert_uint_eq(st.not_utf8, 13);
+	ck_assert_msg(
+		count_lines_with(
+			text,
+			": 15 bytes of console output were not UTF-8; the recording has U+FFFD for each") ==
+			1,
+		"log: %s", text);
+	free(text);
+	text = cast_text(path, &len);
+	ck_assert_uint_eq(len, sizeof(want) - 1);
+	ck_assert(memcmp(text, want, len) == 0);
+	free(text);
+}
+END_TEST
+
+/* Whatever the guest writes, in whatever pieces: valid JSON lines, and
+ * the text is the input where the input was UTF-8. */
+START_TEST(test_asciicast_is_valid_json_for_any_bytes)
+{
+	size_t len = 200 * 1000;
+	uint8_t *data = make_data(len);
+	struct console_log *cl = open_cast(path, 80, 24);
+	size_t got_len;
+	char *got;
+
+	/* Some valid multi-byte text among the random bytes. */
+	for (size_t i = 0; i + 4 < len; i += 997)
+		memcpy(data + i, "\xe2\x82\xac", 3);
+	append_randomly(cl, data, len, CONSOLE_LOG_QUEUE_DEFAULT);
+	console_log_close(cl);
+	got = cast_text(path, &got_len);
+	ck_assert_uint_ge(got_len, len / 2);
+	ck_assert_ptr_nonnull(memmem(got, got_len, "\xe2\x82\xac", 3));
+	free(got);
+	free(data);
+}
+END_TEST
+
+/* SIGUSR1: a new file, with its own header; the old one ends whole. */
+START_TEST(test_asciicast_reopen_starts_a_file_with_its_header)
+{
+	struct console_log *cl = open_cast(path, 90, 20);
+	char old[160];
+	size_t len;
+	char *text;
+
+	snprintf(old, sizeof(old), "%s.1", path);
+	append_str(cl, "one \xe2\x82");
+	ck_assert_int_eq(rename(path, old), 0);
+	console_log_reopen(cl);
+	console_log_resize(cl, 91, 21);
+	append_str(cl, "two");
+	console_log_close(cl);
+	text = cast_text(old, &len);
+	ck_assert_str_eq(text, "one " FFFD FFFD);
+	free(text);
+	text = cast_text(path, &len);
+	ck_assert_str_eq(text, "two");
+	free(text);
+	text = cast_check(path, true, &len, &(bool){false});
+	ck_assert_str_eq(text, "90x20\n91x21\n");
+	free(text);
+}
+END_TEST
+
+/* Wait until @cl has carried out @n reopens. */
+static void wait_reopens(struct console_log *cl, uint64_t n)
+{
+	struct console_log_stats st;
+	long until = now_ms() + 10000;
+
+	do {
+		ck_assert_msg(now_ms() < until, "no reopen");
+		sleep_ms(5);
+		console_log_stats(cl, &st);
+	} while (st.reopens < n);
+}
+
+/* A log that cannot be opened (its directory is gone) is retried, not an
+ * error of the open: output is dropped and counted until the file can be
+ * made, then the file says what was lost. */
+START_TEST(test_file_that_cannot_be_opened_is_retried)
+{
+	struct console_log_config cfg = {.retry = true};
+	char sub[128];
+	char file[160];
+	struct console_log *cl;
+	char *text;
+	size_t len;
+	int saved;
+
+	snprintf(sub, sizeof(sub), "%s/gone", dir);
+	snprintf(file, sizeof(file), "%s/log", sub);
+	cfg.path = file;
+	saved = capture_start();
+	cl = open_cfg(&cfg);
+	append_str(cl, "lost\n");
+	wait_drained(cl);
+	console_log_poll(cl);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	wait_reopens(cl, 1);
+	append_str(cl, "kept\n");
+	console_log_close(cl);
+	text = capture_end(saved);
+	ck_assert_msg(
+		count_lines_with(
+			text,
+			"cannot open it (No such file or directory); the console goes on without its log; trying again, and at SIGUSR1") ==
+			1,
+		"log: %s", text);
+	ck_assert_msg(count_lines_with(text, "cannot write it") == 0, "log: %s",
+		      text);
+	ck_assert_msg(count_lines_with(text, "log: reopened") == 1, "log: %s",
+		      text);
+	ck_assert_msg(count_lines_with(
+			      text,
+			      "writing again; 5 bytes of the log were dropped") ==
+			      1,
+		      "log: %s", text);
+	free(text);
+	text = read_all(file, &len);
+	ck_assert_str_eq(
+		text,
+		"[vhost-device-console: 5 bytes of the console log dropped: cannot open the log file: No such file or directory]\nkept\n");
+	free(text);
+	remove_tree(sub);
+}
+END_TEST
+
+/* Without retry (a worker's first start) the same is an error at once. */
+START_TEST(test_file_that_cannot_be_opened_fails_the_first_open)
+{
+	struct console_log_config cfg = {0};
+	char file[160];
+
+	snprintf(file, sizeof(file), "%s/gone/log", dir);
+	cfg.path = file;
+	ck_assert_ptr_null(console_log_open(&cfg, errbuf, sizeof(errbuf)));
+	ck_assert_msg(strstr(errbuf, "cannot open the console log") &&
+			      strstr(errbuf, "No such file or directory"),
+		      "err: %s", errbuf);
+}
+END_TEST
+
+/* A failed reopen is tried again by the timer: the new file comes once
+ * the path can be opened, with no second request. */
+START_TEST(test_failed_reopen_is_retried)
+{
+	struct console_log *cl = open_log(path, false, 0, 0);
+	struct console_log_stats st;
+	char old[160];
+	char *text;
+	size_t len;
+	long until = now_ms() + 5000;
+
+	snprintf(old, sizeof(old), "%s.1", path);
+	append_str(cl, "one\n");
+	ck_assert_int_eq(rename(path, old), 0);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	console_log_reopen(cl);
+	do {
+		ck_assert(now_ms() < until);
+		sleep_ms(1);
+		console_log_stats(cl, &st);
+	} while (st.reopen_errors == 0);
+	append_str(cl, "two\n");
+	wait_drained(cl);
+	ck_assert_int_eq(rmdir(path), 0);
+	wait_reopens(cl, 1);
+	append_str(cl, "three\n");
+	console_log_close(cl);
+	text = read_all(old, &len);
+	ck_assert_str_eq(text, "one\ntwo\n");
+	free(text);
+	text = read_all(path, &len);
+	ck_assert_str_eq(text, "three\n");
+	free(text);
+}
+END_TEST
+
+/* Run @fn(@arg) in a child as uid and gid 65534, no groups. Return:
+ * whether it returned true. */
+static bool as_nobody(bool (*fn)(const void *), const void *arg)
+{
+	pid_t pid = fork();
+	int status;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+			_exit(2);
+		_exit(fn(arg) ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* Move the log away and put a link to @arg where it was. */
+static bool plant_link(const void *arg)
+{
+	char moved[160];
+
+	snprintf(moved, sizeof(moved), "%s.1", path);
+	return rename(path, moved) == 0 && symlink(arg, path) == 0;
+}
+
+/* A file of the attacker's own, world-readable, where the log goes. */
+static bool plant_file(const void *arg)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0666);
+
+	(void)arg;
+	if (fd < 0)
+		return false;
+	fchmod(fd, 0666);
+	close(fd);
+	return true;
+}
+
+/* The log's directory belongs to another user (uid 65534), who plants a
+ * link to a file of root's where the log was: the reopen refuses it,
+ * writes on to the file it had, and the target is untouched. */
+START_TEST(test_reopen_does_not_follow_a_planted_link)
+{
+	char target[160];
+	char moved[160];
+	struct console_log *cl;
+	struct console_log_stats st;
+	char *text;
+	size_t len;
+	int saved;
+	int fd;
+	long until = now_ms() + 5000;
+
+	snprintf(target, sizeof(target), "%s/../%s-target", dir,
+		 strrchr(dir, '/') + 1);
+	snprintf(moved, sizeof(moved), "%s.1", path);
+	fd = open(target, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "root's\n", 7), 7);
+	close(fd);
+	ck_assert_int_eq(chown(dir, 65534, 65534), 0);
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	cl = open_log(path, false, 0, 0);
+	append_str(cl, "one\n");
+	wait_drained(cl);
+	ck_assert(as_nobody(plant_link, target));
+	saved = capture_start();
+	console_log_reopen(cl);
+	do {
+		ck_assert(now_ms() < until);
+		sleep_ms(1);
+		console_log_stats(cl, &st);
+	} while (st.reopen_errors == 0);
+	append_str(cl, "two\n");
+	console_log_poll(cl);
+	console_log_close(cl);
+	text = capture_end(saved);
+	ck_assert_msg(
+		count_lines_with(
+			text,
+			"cannot reopen it (a symbolic link, which the console log never follows)") ==
+			1,
+		"log: %s", text);
+	free(text);
+	text = read_all(target, &len);
+	ck_assert_str_eq(text, "root's\n");
+	free(text);
+	text = read_all(moved, &len);
+	ck_assert_str_eq(text, "one\ntwo\n");
+	free(text);
+	unlink(target);
+}
+END_TEST
+
+/* A file another user made where the log goes, to read it: refused. */
+START_TEST(test_file_of_another_user_is_refused)
+{
+	struct console_log_config cfg = {.path = path};
+
+	ck_assert_int_eq(chown(dir, 65534, 65534), 0);
+	ck_assert(as_nobody(plant_file, NULL));
+	ck_assert_ptr_null(console_log_open(&cfg, errbuf, sizeof(errbuf)));
+	ck_assert_msg(strstr(errbuf, "it belongs to another user"), "err: %s",
+		      errbuf);
+}
+END_TEST
+
+/* A write error in the middle of an asciicast line: the part written is
+ * cut off, and the file says what was lost in an event of its own; every
+ * line stays what a JSON reader takes. */
+START_TEST(test_asciicast_write_error_leaves_whole_lines)
+{
+	struct console_log *cl = open_cast(path, 80, 24);
+	char a[600];
+	char b[600];
+	char want[800];
+	char *text;
+	size_t len;
+	int saved;
+
+	memset(a, 'a', sizeof(a));
+	memset(b, 'b', sizeof(b));
+	/* Header and a's line fit in 1000 bytes, b's line does not. */
+	saved = past_the_limit(cl, a, b);
+	append_str(cl, "c");
+	console_log_close(cl);
+	text = capture_end(saved);
+	ck_assert_msg(count_lines_with(text,
+				       "cannot write it (File too large)") == 1,
+		      "log: %s", text);
+	free(text);
+	text = cast_text(path, &len);
+	ck_assert_uint_gt(len, sizeof(a));
+	ck_assert(memcmp(text, a, sizeof(a)) == 0);
+	snprintf(want, sizeof(want), "%s", text + sizeof(a));
+	ck_assert_msg(
+		strncmp(want, "\r\n[vhost-device-console: ", 25) == 0 &&
+			strstr(want,
+			       " bytes of the console log dropped: cannot write the log file: File too large]\r\nc"),
+		"after the a's: %s", want);
+	free(text);
+}
+END_TEST
+
 Suite *console_log_suite(void)
 {
 	Suite *su = suite_create("console_log");
@@ -856,6 +1470,33 @@ Suite *console_log_suite(void)
 	tcase_add_test(tc, test_fifo_without_reader_waits_in_the_thread);
 	tcase_add_test(tc, test_refuses_what_is_not_a_file);
 	tcase_add_test(tc, test_queue_size_and_path);
+	tcase_add_test(tc, test_reopen_comes_after_what_was_queued);
+	tcase_add_test(tc, test_asciicast_header_events_and_resize);
+	tcase_add_test(tc, test_asciicast_utf8_split_across_appends);
+	tcase_add_test(tc,
+		       test_asciicast_invalid_bytes_are_replacement_characters);
+	tcase_add_test(tc, test_asciicast_is_valid_json_for_any_bytes);
+	tcase_add_test(tc, test_asciicast_reopen_starts_a_file_with_its_header);
+	tcase_add_test(tc, test_file_that_cannot_be_opened_is_retried);
+	tcase_add_test(tc,
+		       test_file_that_cannot_be_opened_fails_the_first_open);
+	tcase_add_test(tc, test_failed_reopen_is_retried);
+	tcase_add_test(tc, test_asciicast_write_error_leaves_whole_lines);
+	suite_add_tcase(su, tc);
+	return su;
+}
+
+/* Files another user (uid 65534) planted: root to become that user, so
+ * not in `make check-unit`. */
+Suite *console_log_uid_suite(void)
+{
+	Suite *su = suite_create("console_log_uid");
+	TCase *tc = tcase_create("uid");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, test_reopen_does_not_follow_a_planted_link);
+	tcase_add_test(tc, test_file_of_another_user_is_refused);
 	suite_add_tcase(su, tc);
 	return su;
 }

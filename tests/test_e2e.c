@@ -81,6 +81,24 @@ START_TEST(test_uml_console_log_and_watchers)
 }
 END_TEST
 
+/* status and --metrics-port with a guest, a writer and a stopped watcher. */
+START_TEST(test_uml_status_and_metrics)
+{
+	run_script("e2e-status.sh");
+}
+END_TEST
+
+/*
+ * --console-log-format=asciicast: `asciinema cat` gives back what a client
+ * received, `asciinema play` runs to the end, SIGUSR1 starts a new
+ * recording, a resize is an "r" event.
+ */
+START_TEST(test_uml_asciicast_recording)
+{
+	run_script("e2e-recording.sh");
+}
+END_TEST
+
 /*
  * The web console in Debian's chromium (puppeteer-core), one UML guest:
  * wrong token, a typed command, resize, a foreign Origin, nginx with TLS.
@@ -146,9 +164,11 @@ Suite *e2e_suite(void)
 	tcase_add_test(tc, test_uml_two_guests);
 	tcase_add_test(tc, test_uml_console_size);
 	tcase_add_test(tc, test_uml_console_log_and_watchers);
+	tcase_add_test(tc, test_uml_asciicast_recording);
 	tcase_add_test(tc, test_uml_web_console_in_a_browser);
 	tcase_add_test(tc, test_make_demo_script);
 	tcase_add_test(tc, test_uml_named_ports);
+	tcase_add_test(tc, test_uml_status_and_metrics);
 	tcase_add_test(tc, test_uml_systemd_socket_activation);
 	suite_add_tcase(su, tc);
 

@@ -326,6 +326,34 @@ START_TEST(test_console_size_order_unknown)
 }
 END_TEST
 
+START_TEST(test_console_log_format_unknown)
+{
+	const char *a[] = {"-s", "/tmp/x", "--console-log=/tmp/log-",
+			   "--console-log-format=json", NULL};
+	expect_rejected(
+		a,
+		"--console-log-format: unknown format 'json' (raw or asciicast)");
+}
+END_TEST
+
+START_TEST(test_console_log_format_needs_a_log)
+{
+	const char *a[] = {"-s", "/tmp/x", "--console-log-format=raw", NULL};
+	expect_rejected(a, "--console-log-format: needs --console-log");
+}
+END_TEST
+
+START_TEST(test_asciicast_refuses_timestamps)
+{
+	const char *a[] = {"-s", "/tmp/x", "--console-log=/tmp/log-",
+			   "--console-log-format=asciicast",
+			   "--console-log-timestamps", NULL};
+	expect_rejected(
+		a,
+		"--console-log-timestamps: only with --console-log-format=raw (an asciicast recording times each event itself)");
+}
+END_TEST
+
 START_TEST(test_fd_with_socket_path)
 {
 	const char *a[] = {"-s", "/tmp/x", "--fd=3", NULL};
@@ -699,6 +727,9 @@ Suite *options_suite(void)
 	tcase_add_test(bad, test_port_named_as_a_console);
 	tcase_add_test(bad, test_console_size_with_nested);
 	tcase_add_test(bad, test_console_size_order_unknown);
+	tcase_add_test(bad, test_console_log_format_unknown);
+	tcase_add_test(bad, test_console_log_format_needs_a_log);
+	tcase_add_test(bad, test_asciicast_refuses_timestamps);
 	tcase_add_test(bad, test_fd_with_socket_path);
 	tcase_add_test(bad, test_fd_with_count);
 	tcase_add_test(bad, test_fd_not_open);

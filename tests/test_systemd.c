@@ -309,10 +309,12 @@ START_TEST(test_notify_ready_status_then_stopping_in_order)
 
 	snprintf(env, sizeof(env), "NOTIFY_SOCKET=%s", notify_path);
 	snprintf(con1, sizeof(con1), "%s/con1", dir);
-	spawn_ready(&d, &l, a, "READY=1\nSTATUS=2 guests, 2 workers running");
+	spawn_ready(&d, &l, a, "READY=1\nSTATUS=0 of 2 guests attached, 0 clients");
 	/* READY came after every socket listens. */
 	ck_assert(path_exists(con0) && path_exists(con1));
 	ck_assert_int_ge(connect_unix(vu0), 0);
+	/* The summary follows the frontend that just came. */
+	expect_msg(&d, "STATUS=1 of 2 guests attached, 0 clients");
 	/* The supervisor holds the notify socket; its workers do not. */
 	ck_assert_int_eq(count_dgram_sockets(d.pid), 1);
 	for (int i = 0; i < 2; i++) {
@@ -351,14 +353,14 @@ START_TEST(test_notify_abstract_socket_and_status_follows_workers)
 					  1 + strlen(name))),
 			 0);
 	snprintf(env, sizeof(env), "NOTIFY_SOCKET=@%s", name);
-	spawn_ready(&d, &l, a, "READY=1\nSTATUS=2 guests, 2 workers running");
+	spawn_ready(&d, &l, a, "READY=1\nSTATUS=0 of 2 guests attached, 0 clients");
 
 	snprintf(comm, sizeof(comm), "vdc-worker-%d", 1);
 	w = wait_for_child(d.pid, comm, 0, 5000);
 	ck_assert_int_ne(w, 0);
 	kill(w, SIGKILL);
-	expect_msg(&d, "STATUS=2 guests, 1 worker running");
-	expect_msg(&d, "STATUS=2 guests, 2 workers running");
+	expect_msg(&d, "STATUS=0 of 2 guests attached, 0 clients, 1 of 2 workers running");
+	expect_msg(&d, "STATUS=0 of 2 guests attached, 0 clients");
 	stop_expect_stopping(&d);
 }
 END_TEST
@@ -374,7 +376,7 @@ START_TEST(test_sigusr1_sends_reloading_with_monotonic_time_then_ready)
 	const char *got;
 
 	snprintf(env, sizeof(env), "NOTIFY_SOCKET=%s", notify_path);
-	spawn_ready(&d, &l, a, "READY=1\nSTATUS=1 guest, 1 worker running");
+	spawn_ready(&d, &l, a, "READY=1\nSTATUS=0 of 1 guest attached, 0 clients");
 	clock_gettime(CLOCK_MONOTONIC, &before);
 	kill(d.pid, SIGUSR1);
 	got = next_msg(10000, false);
@@ -389,7 +391,7 @@ START_TEST(test_sigusr1_sends_reloading_with_monotonic_time_then_ready)
 	ck_assert_uint_le(usec,
 			  (unsigned long long)after.tv_sec * 1000000 +
 				  (unsigned long long)after.tv_nsec / 1000);
-	expect_msg(&d, "READY=1\nSTATUS=1 guest, 1 worker running");
+	expect_msg(&d, "READY=1\nSTATUS=0 of 1 guest attached, 0 clients");
 	stop_expect_stopping(&d);
 }
 END_TEST
@@ -403,7 +405,7 @@ START_TEST(test_watchdog_pings_only_when_meant_for_us)
 	const char *got;
 
 	snprintf(env, sizeof(env), "NOTIFY_SOCKET=%s", notify_path);
-	spawn_ready(&d, &l, a, "READY=1\nSTATUS=1 guest, 1 worker running");
+	spawn_ready(&d, &l, a, "READY=1\nSTATUS=0 of 1 guest attached, 0 clients");
 	for (int i = 0; i < 3; i++) {
 		got = next_msg(10000, true);
 		ck_assert_msg(strcmp(got, "WATCHDOG=1") == 0,
@@ -417,7 +419,7 @@ START_TEST(test_watchdog_pings_only_when_meant_for_us)
 	l.env[1] = "WATCHDOG_USEC=2000";
 	while (next_msg(50, true)[0])
 		;
-	spawn_ready(&d, &l, a, "READY=1\nSTATUS=1 guest, 1 worker running");
+	spawn_ready(&d, &l, a, "READY=1\nSTATUS=0 of 1 guest attached, 0 clients");
 	kill(d.pid, SIGUSR1);
 	got = next_msg(10000, true);
 	ck_assert_msg(strncmp(got, "RELOADING=1\n", 12) == 0, "got '%s'", got);
@@ -534,8 +536,10 @@ START_TEST(test_systemd_socket_activate_serves_the_passed_socket)
 	ck_assert_msg(fe_get_u64(&fe, VHOST_USER_GET_FEATURES, &features) == 0,
 		      "%s", fe.err);
 	ck_assert(features & (1ULL << VHOST_USER_F_PROTOCOL_FEATURES));
-	expect_msg(&d, "READY=1\nSTATUS=1 guest, 1 worker running");
+	expect_msg(&d, "READY=1\nSTATUS=0 of 1 guest attached, 0 clients");
+	expect_msg(&d, "STATUS=1 of 1 guest attached, 0 clients");
 	fe_close(&fe);
+	expect_msg(&d, "STATUS=0 of 1 guest attached, 0 clients");
 	ck_assert(path_exists(con0));
 	stop_expect_stopping(&d);
 	/* The socket we bound is gone; the one systemd passed is its own. */

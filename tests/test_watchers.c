@@ -41,16 +41,6 @@ static size_t read_some(int fd, char *buf, size_t cap, int ms)
 	return have;
 }
 
-static int watcher(void)
-{
-	size_t mark = log_mark(&s);
-	int c = connect_unix(s.uds_path);
-
-	ck_assert_int_ge(c, 0);
-	ck_assert(log_has_since(&s, mark, "console watcher connected", 3000));
-	return c;
-}
-
 START_TEST(test_writer_and_two_watchers_see_the_same_output)
 {
 	char got[64];
@@ -58,8 +48,8 @@ START_TEST(test_writer_and_two_watchers_see_the_same_output)
 
 	session_console(&s, &fe, FE_STYLE_QEMU);
 	session_client(&s);
-	w1 = watcher();
-	w2 = watcher();
+	w1 = session_watcher(&s);
+	w2 = session_watcher(&s);
 	tx_and_expect(&s, &fe, "uname -a\r\nLinux\r\n", 17, 17, false);
 	ck_assert(read_exact(w1, got, 17, 3000));
 	ck_assert(memcmp(got, "uname -a\r\nLinux\r\n", 17) == 0);
@@ -77,7 +67,7 @@ START_TEST(test_watcher_typing_is_discarded_and_told_once)
 
 	session_console(&s, &fe, FE_STYLE_QEMU);
 	session_client(&s);
-	w = watcher();
+	w = session_watcher(&s);
 	write_all(w, "rm -rf /\r", 9);
 	read_some(w, got, sizeof(got), 500);
 	ck_assert_msg(strstr(got, "you are watching"), "got \"%s\"", got);
@@ -100,8 +90,8 @@ START_TEST(test_longest_connected_watcher_becomes_the_writer)
 
 	session_console(&s, &fe, FE_STYLE_QEMU);
 	session_client(&s);
-	w1 = watcher();
-	w2 = watcher();
+	w1 = session_watcher(&s);
+	w2 = session_watcher(&s);
 	close(s.client);
 	s.client = -1;
 	read_some(w1, got, sizeof(got), 1000);
@@ -126,8 +116,8 @@ START_TEST(test_beyond_max_clients_told_full)
 
 	session_console(&s, &fe, FE_STYLE_QEMU);
 	session_client(&s);
-	w1 = watcher();
-	w2 = watcher();
+	w1 = session_watcher(&s);
+	w2 = session_watcher(&s);
 	extra = connect_unix(s.uds_path);
 	ck_assert_int_ge(extra, 0);
 	read_some(extra, got, sizeof(got), 2000);
@@ -140,29 +130,6 @@ START_TEST(test_beyond_max_clients_told_full)
 }
 END_TEST
 
-/* Guest output in 4 KiB chains, as fast as tx goes; each chain is one
- * letter, by its place in all output (@at bytes so far). */
-static void guest_writes(size_t total, size_t at)
-{
-	static uint8_t chunk[4096];
-	uint16_t id;
-	uint32_t len;
-
-	for (size_t done = 0; done < total; done += sizeof(chunk)) {
-		memset(chunk, 'a' + (int)(((at + done) / sizeof(chunk)) % 26),
-		       sizeof(chunk));
-		while (fe_ring_free(&fe, CONSOLE_QUEUE_TX) == 0) {
-			if (fe_get_used(&fe, CONSOLE_QUEUE_TX, &id, &len) != 1)
-				fe_wait_call(&fe, CONSOLE_QUEUE_TX, 50);
-		}
-		ck_assert_int_eq(fe_submit_tx(&fe, CONSOLE_QUEUE_TX, chunk,
-					      sizeof(chunk), sizeof(chunk),
-					      false),
-				 0);
-		fe_publish(&fe, CONSOLE_QUEUE_TX);
-	}
-}
-
 START_TEST(test_watcher_that_never_reads_slows_nobody_and_is_told)
 {
 	static uint8_t got[64 << 10];
@@ -174,12 +141,12 @@ START_TEST(test_watcher_that_never_reads_slows_nobody_and_is_told)
 
 	session_console(&s, &fe, FE_STYLE_QEMU);
 	session_client(&s);
-	lazy = watcher();
+	lazy = session_watcher(&s);
 	setsockopt(lazy, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
 	/* 2 MiB (32 times the buffer), the writer reading along, the watcher
 	 * reading nothing: the writer gets every byte. */
 	for (size_t done = 0; done < total; done += step) {
-		guest_writes(step, done);
+		guest_writes_letters(&fe, step, done);
 		ck_assert_msg(read_exact(s.client, got, step, 5000),
 			      "writer stuck at %zu; log:\n%s", done,
 			      daemon_log(&s.d));
@@ -216,7 +183,7 @@ START_TEST(test_client_dropped_mid_delivery_leaves_the_batch_intact)
 		data[i] = (uint8_t)(i * 13 + i / 4096);
 	session_console(&s, &fe, FE_STYLE_QEMU);
 	session_client(&s);
-	w = watcher();
+	w = session_watcher(&s);
 	/* The writer has typed nothing; the guest has receive buffers. */
 	ck_assert_int_eq(setsockopt(w, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)),
 			 0);

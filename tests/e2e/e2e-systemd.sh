@@ -70,6 +70,28 @@ notify_wait() {
 	done
 }
 
+# notify_status_until LINE: STATUS= lines (the summary following the
+# frontend and the clients) until LINE, which must come.
+notify_status_until() {
+	local want=$1 n=200 got
+	while :; do
+		got=$(grep -v '^WATCHDOG=1$' "$NOTIFY_LOG" 2>/dev/null | sed -n "$((NOTIFY_SEEN + 1))p")
+		if [ "$got" = "$want" ]; then
+			NOTIFY_SEEN=$((NOTIFY_SEEN + 1))
+			e2e_ok "notify socket: $got"
+			return 0
+		fi
+		case $got in
+		"") ;;
+		STATUS=*) NOTIFY_SEEN=$((NOTIFY_SEEN + 1)); continue ;;
+		*) e2e_fail "notify socket: expected STATUS= lines up to '$want', got '$got'" "$(cat "$NOTIFY_LOG")" ;;
+		esac
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || e2e_fail "notify socket: no '$want' within 10 s" "$(cat "$NOTIFY_LOG" 2>/dev/null)"
+		sleep 0.05
+	done
+}
+
 DAEMON_SOCK="$E2E_DIR/guest.sock"
 DAEMON_UDS="$E2E_DIR/console"
 DAEMON_LOG="$E2E_DIR/daemon.log"
@@ -89,7 +111,7 @@ done
 e2e_ok "systemd-socket-activate listens on $DAEMON_SOCK; the daemon waits for the first connection"
 
 guest_start g1 "$DAEMON_SOCK"
-notify_wait "READY=1|STATUS=1 guest, 1 worker running"
+notify_wait "READY=1|STATUS=0 of 1 guest attached, 0 clients"
 grep -q "listening on 1 socket passed by systemd (uds backend)" "$DAEMON_LOG" ||
 	e2e_fail "the daemon did not say it serves the passed socket"
 guest_wait_ready g1
@@ -97,10 +119,12 @@ client_connect c1 "unix:${DAEMON_UDS}0"
 check_boot_output c1 g1
 check_command c1 g1
 check_bulk_out c1 g1 65536
+# The summary followed the guest and its client.
+notify_status_until "STATUS=1 of 1 guest attached, 1 client"
 
 kill -USR1 "$DAEMON_PID"
 notify_wait "RELOADING=1|MONOTONIC_USEC=[0-9]*"
-notify_wait "READY=1|STATUS=1 guest, 1 worker running"
+notify_wait "READY=1|STATUS=1 of 1 guest attached, 1 client"
 check_command c1 g1
 grep -q '^WATCHDOG=1$' "$NOTIFY_LOG" 2>/dev/null || {
 	n=100
@@ -115,7 +139,8 @@ e2e_ok "notify socket: WATCHDOG=1 (every second with WATCHDOG_USEC=2000000)"
 guest_exit c1 g1
 client_close c1
 daemon_stop
-notify_wait "STOPPING=1"
+# The guest's power-off and the client's end show in the summary first.
+notify_status_until "STOPPING=1"
 wait "$NOTIFY_PID" 2>/dev/null
 CLIENT_PID[notify]=""
 [ -S "$DAEMON_SOCK" ] || e2e_fail "the daemon removed the socket systemd passed ($DAEMON_SOCK)"
