@@ -6,9 +6,14 @@
  *
  * Input: one mode byte, then records. Mode bits:
  *   0x01	a good WebSocket handshake is fed first
- *   0x02	then the right token (so the fuzzer starts inside the session)
- *   0x04	or a wrong one (the refused-token path)
+ *   0x02	then the page's nonce and the right proof (so the fuzzer
+ *		starts inside the session)
+ *   0x04	or the nonce and a wrong proof (the refused-proof path)
  *   0x08	the reader is slow: output is written only when a record says
+ *   0x10	a proof is held for its turn (WEB_STATE_CHECKING) until an
+ *		action checks it, instead of being checked at once
+ * The server's nonce is fixed (bytes 1..32), so the dictionary's
+ * "client ..." and "proof ..." words are a right handshake.
  * A record starts with a control byte whose top two bits are its kind:
  *   0 raw	u16 length + bytes, fed in pieces of (ctl & 0x3f) + 1 bytes
  *		(0x3f: all at once), as far as web_conn_read_room() allows
@@ -16,22 +21,24 @@
  *		the harness masks it (ctl bit 0 clear) and feeds it
  *   2 output	u16 length + bytes of console output (web_conn_send_output)
  *   3 action	ctl & 7: 0 write everything, 1 write u16 bytes, 2 the
- *		caller's timer fires, 3 web_conn_close(), 4 web_conn_reject(),
+ *		caller's timer fires, 3 web_conn_close(), 4 web_conn_check(),
  *		5 console output of (u8 + 1) KiB, enough to fill the queue
  *
  * Findings, besides ASan and UBSan: a console event (input, resize)
- * before the token was accepted or after the session closed, "closed"
- * more than once, a state leaving DONE, output taken before the token or
+ * before the proof was accepted or after the session closed, "closed"
+ * more than once, a state leaving DONE, output taken before the proof or
  * while closing, an output queue past its bound, a feed taking more than
  * web_conn_read_room(), one feed delivering more input than it brought
  * plus one buffer, and a server frame that is masked, has reserved bits
- * or an unknown opcode.
+ * or an unknown opcode, and the token in a text message of the server.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "fuzz.h"
+#include "sha256.h"
 #include "web_assets.h"
 #include "web_conn.h"
 
@@ -42,6 +49,7 @@
 #define MODE_TOKEN     0x02
 #define MODE_BAD_TOKEN 0x04
 #define MODE_SLOW      0x08
+#define MODE_HOLD      0x10
 
 #define REC_RAW	   0u
 #define REC_FRAME  1u
@@ -51,7 +59,7 @@
 /* What the callbacks saw, checked as they fire. */
 struct fz_web {
 	struct web_conn *conn;
-	bool authenticated, auth_failed, closed;
+	bool authenticated, proof, closed, hold;
 	size_t input_this_feed;
 	unsigned int phase;
 	/* Server frames, parsed as they are written once upgraded. */
@@ -60,6 +68,9 @@ struct fz_web {
 	uint8_t frame_hdr[14];
 	size_t frame_hdr_len;
 	uint64_t frame_left;
+	uint8_t frame_op;
+	uint8_t text[256]; /* the server's own text message being written */
+	size_t text_len;
 };
 
 static struct fz_web fw;
@@ -70,17 +81,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void on_auth(void *o)
 {
 	(void)o;
-	if (fw.authenticated || fw.auth_failed || fw.closed)
+	if (fw.authenticated || !fw.proof || fw.closed)
 		fuzz_fail("authenticated out of order");
 	fw.authenticated = true;
 }
 
-static void on_auth_failed(void *o)
+static void on_proof(void *o)
 {
 	(void)o;
-	if (fw.authenticated || fw.auth_failed || fw.closed)
-		fuzz_fail("auth_failed out of order");
-	fw.auth_failed = true;
+	if (fw.authenticated || fw.proof || fw.closed)
+		fuzz_fail("proof out of order");
+	if (web_conn_state(fw.conn) != WEB_STATE_CHECKING ||
+	    web_conn_read_room(fw.conn) != 0)
+		fuzz_fail("a proof held in state %d",
+			  (int)web_conn_state(fw.conn));
+	fw.proof = true;
+	if (!fw.hold)
+		web_conn_check(fw.conn);
 }
 
 static void on_input(void *o, const uint8_t *p, size_t n)
@@ -113,12 +130,34 @@ static void on_closed(void *o, unsigned int code, const char *reason)
 }
 
 static const struct web_conn_ops ops = {
+	.proof = on_proof,
 	.authenticated = on_auth,
-	.auth_failed = on_auth_failed,
 	.input = on_input,
 	.resize = on_resize,
 	.closed = on_closed,
 };
+
+/* text_bytes(), text_end() - the server's text messages (hello, its
+ * proof, ok) are its own words: the token is never one of them. Binary
+ * frames (console output) and pongs (the peer's ping, echoed) may carry
+ * any bytes, the token too, so only text is checked. */
+static void text_bytes(const uint8_t *p, size_t n)
+{
+	size_t room = sizeof(fw.text) - fw.text_len;
+
+	if (n > room)
+		n = room;
+	memcpy(fw.text + fw.text_len, p, n);
+	fw.text_len += n;
+}
+
+static void text_end(void)
+{
+	if (fw.frame_op == 0x1 &&
+	    memmem(fw.text, fw.text_len, TOKEN, sizeof(TOKEN) - 1))
+		fuzz_fail("the token in a text message of the server");
+	fw.text_len = 0;
+}
 
 /* check_frames() - server frames written after the 101 must be sane */
 static void check_frames(const uint8_t *p, size_t n)
@@ -128,9 +167,13 @@ static void check_frames(const uint8_t *p, size_t n)
 			size_t k =
 				n < fw.frame_left ? n : (size_t)fw.frame_left;
 
+			if (fw.frame_op == 0x1)
+				text_bytes(p, k);
 			fw.frame_left -= k;
 			p += k;
 			n -= k;
+			if (!fw.frame_left)
+				text_end();
 			continue;
 		}
 		fw.frame_hdr[fw.frame_hdr_len++] = *p++;
@@ -160,6 +203,10 @@ static void check_frames(const uint8_t *p, size_t n)
 				}
 				fw.frame_left = len;
 				fw.frame_hdr_len = 0;
+				fw.frame_op = fw.frame_hdr[0] & 0x0f;
+				fw.text_len = 0;
+				if (!len)
+					text_end();
 			}
 		}
 	}
@@ -217,9 +264,10 @@ static void check_state(enum web_state before)
 	if (web_conn_phase(fw.conn) < fw.phase)
 		fuzz_fail("phase went back");
 	fw.phase = web_conn_phase(fw.conn);
-	/* A session in progress has no deadline; every other state has. */
+	/* A session in progress has no deadline of web_conn's, nor a proof
+	 * waiting for its turn; every other state has. */
 	if ((web_conn_timeout_ms(fw.conn) == 0) !=
-	    (now == WEB_STATE_OPEN || now == WEB_STATE_AUTH_FAILED))
+	    (now == WEB_STATE_OPEN || now == WEB_STATE_CHECKING))
 		fuzz_fail("timeout %u in state %d",
 			  web_conn_timeout_ms(fw.conn), (int)now);
 	/* The 101 is the first thing written once upgraded: skip it. */
@@ -303,6 +351,33 @@ static void feed_masked(uint8_t b0, const uint8_t *payload, size_t n,
 	free(buf);
 }
 
+/* send_word() - the text frame "@word <base64url of @v>" */
+static void send_word(const char *word, const uint8_t *v, size_t n, bool slow)
+{
+	char msg[64];
+	size_t wl = strlen(word);
+
+	memcpy(msg, word, wl);
+	msg[wl] = ' ';
+	wl += 1 + base64_encode(BASE64_URL, v, n, msg + wl + 1,
+				sizeof(msg) - wl - 1);
+	feed_masked(0x81, (const uint8_t *)msg, wl, true, 0x12345678, slow);
+}
+
+/* handshake_steps() - the page's nonce, then a right or wrong proof */
+static void handshake_steps(const uint8_t *sn, bool right, bool slow)
+{
+	static const struct web_token other =
+		{.text = "0123456789abcdef0123456789abcdeX", .len = 32};
+	uint8_t cn[WEB_NONCE_LEN], mac[SHA256_DIGEST_LEN];
+
+	for (unsigned int i = 0; i < WEB_NONCE_LEN; i++)
+		cn[i] = (uint8_t)(0xa0 + i);
+	send_word("client", cn, sizeof(cn), slow);
+	web_proof(right ? &token : &other, WEB_PROOF_CLIENT, sn, cn, mac);
+	send_word("proof", mac, sizeof(mac), slow);
+}
+
 static void action(unsigned int what, struct fz_in *in)
 {
 	enum web_state before = web_conn_state(fw.conn);
@@ -315,14 +390,14 @@ static void action(unsigned int what, struct fz_in *in)
 		write_out(fz_u16(in));
 		break;
 	case 2:
-		if (before == WEB_STATE_AUTH_FAILED)
-			web_conn_reject(fw.conn);
+		if (before == WEB_STATE_CHECKING)
+			web_conn_check(fw.conn);
 		break;
 	case 3:
 		web_conn_close(fw.conn, WEB_CLOSE_GOING_AWAY, "going away");
 		break;
 	case 4:
-		web_conn_reject(fw.conn);
+		web_conn_check(fw.conn);
 		break;
 	case 5: {
 		static uint8_t lots[256 * 1024];
@@ -356,18 +431,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool slow = mode & MODE_SLOW;
 
 	memset(&fw, 0, sizeof(fw));
+	fw.hold = mode & MODE_HOLD;
+	for (unsigned int i = 0; i < WEB_NONCE_LEN; i++)
+		cfg.nonce[i] = (uint8_t)(i + 1);
 	fw.conn = web_conn_new(&cfg, &ops, NULL);
 	if (!fw.conn)
 		fuzz_fail("out of memory");
 	if (mode & MODE_HANDSHAKE) {
 		feed((const uint8_t *)handshake, sizeof(handshake) - 1,
 		     SIZE_MAX, false);
-		if (mode & MODE_TOKEN)
-			feed_masked(0x81, (const uint8_t *)TOKEN,
-				    sizeof(TOKEN) - 1, true, 0x12345678, false);
-		else if (mode & MODE_BAD_TOKEN)
-			feed_masked(0x81, (const uint8_t *)"nope", 4, true,
-				    0x12345678, false);
+		if (mode & (MODE_TOKEN | MODE_BAD_TOKEN))
+			handshake_steps(cfg.nonce, mode & MODE_TOKEN, slow);
 	}
 	while (in.left && !web_conn_finished(fw.conn)) {
 		uint8_t ctl = fz_u8(&in);

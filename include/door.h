@@ -31,6 +31,8 @@ struct door {
 void door_init(struct door *d, const struct peer_policy *policy, int listen_fd,
 	       const char *what, const char *place);
 bool door_admit(struct door *d, int fd, char *line, size_t linelen);
+bool door_admit_uid(struct door *d, int fd, uid_t *uid, char *line,
+		    size_t linelen);
 void door_check_kernel(const struct options *o);
 
 #endif

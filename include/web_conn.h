@@ -9,16 +9,17 @@
  * otherwise. Any local user, and any web page a local browser opens, can
  * reach a loopback port. So the connection checks, in order:
  *  - every request's Host names this daemon's own loopback address and
- *    port (127.0.0.1:PORT or localhost:PORT), which defeats DNS
+ *    port (127.0.0.1:PORT; not "localhost", which may also name [::1],
+ *    an address another user can listen on), which defeats DNS
  *    rebinding: a page from evil.example that rebinds its name to
  *    127.0.0.1 still sends "Host: evil.example:PORT";
- *  - the WebSocket upgrade's Origin is http://127.0.0.1:PORT or
- *    http://localhost:PORT, which defeats cross-site WebSocket hijacking
+ *  - the WebSocket upgrade's Origin is http://127.0.0.1:PORT, which
+ *    defeats cross-site WebSocket hijacking
  *    (browsers always send Origin on a WebSocket handshake);
- *  - the first WebSocket message is the token (web_token.h), compared in
- *    constant time. Nothing of the console passes either way before it:
- *    no callback but authenticated/auth_failed/closed fires and
- *    web_conn_send_output() takes nothing.
+ *  - on the WebSocket, both sides prove they know the token without
+ *    sending it (below); nothing of the console passes either way before
+ *    the page's proof was checked: no callback but proof/authenticated/
+ *    closed fires and web_conn_send_output() takes nothing.
  * Limits are strict and checked where the bytes enter: WEB_HEAD_MAX for a
  * request's head, WEB_FRAME_MAX and WEB_MSG_MAX for frames and messages.
  *
@@ -32,16 +33,28 @@
  * one at a time, the next read only once the previous answer has been
  * written out. Any error but 404 closes the connection.
  *
- * WebSocket (RFC 6455) on WEB_WS_PATH, and the console protocol on it:
- *  1. client -> server, first message, text: the token.
- *  2. server -> client: the text message "ok", then console output as
- *     binary messages; or, for a wrong token, nothing until the caller's
- *     delay has passed (web_conn_reject()), then a close frame 1008.
- *  3. client -> server: binary messages are input for the console, byte
- *     for byte (keys and paste, UTF-8 encoded); text messages are
- *     commands, of which there is one: "resize COLS ROWS" (decimal, 1 to
- *     WEB_TERM_MAX each). Other commands are ignored, so an older daemon
- *     still serves a newer page.
+ * WebSocket (RFC 6455) on WEB_WS_PATH, and the console protocol on it.
+ * All handshake messages are text; N is 32 bytes in base64url without
+ * padding (43 characters); sn is the server's fresh nonce (given by the
+ * caller, web_conn_config.nonce), cn the page's; "|" is concatenation:
+ *  1. server: "hello <sn>", right after the 101.
+ *  2. client: "client <cn>".
+ *  3. server: "server <HMAC-SHA-256(token, WEB_PROOF_SERVER | sn | cn)>".
+ *     The page checks this first, and stops there if it is wrong: an
+ *     impostor without the token gets nothing it could use.
+ *  4. client: "proof <HMAC-SHA-256(token, WEB_PROOF_CLIENT | sn | cn)>".
+ *     The connection holds it (WEB_STATE_CHECKING, proof callback) until
+ *     the caller's turn for it comes (web_guess.h) and calls
+ *     web_conn_check(), which compares in constant time.
+ *  5. server: "ok", then console output as binary messages; or, for a
+ *     wrong proof, a close 1008 at once (the delay came before the check).
+ *  6. client: binary messages are input for the console, byte for byte
+ *     (keys and paste, UTF-8 encoded); text messages are commands, of
+ *     which there is one: "resize COLS ROWS" (decimal, 1 to WEB_TERM_MAX
+ *     each). Other commands are ignored, so an older daemon still serves a
+ *     newer page.
+ * Anything else before the proof (a binary message, another text, the
+ * token itself as an older page sent it) closes with 1008 unchecked.
  * Client frames must be masked; no extension or subprotocol is
  * negotiated. Reserved bits, unknown opcodes, unmasked frames, bad
  * fragmentation and long or fragmented control frames close with 1002,
@@ -62,13 +75,12 @@
  *    writability while anything is queued;
  *  - closes the socket and frees the connection once web_conn_finished(),
  *    on EOF or a socket error at any time, and when its timer fires;
- *  - keeps one timer per connection: whenever web_conn_phase() changes
- *    after a call into the module, re-arms it to web_conn_timeout_ms()
- *    from now (0: disarm). That bounds a slow request head (slow loris),
- *    an idle keep-alive connection, the wait for the token and the close
- *    handshake. After an auth_failed callback, the same timer is armed to
- *    web_auth_delay_ms() of the daemon's recent failure count; when it
- *    fires in WEB_STATE_AUTH_FAILED, the caller calls web_conn_reject().
+ *  - keeps one timer per connection (web_server.c): one deadline of
+ *    WEB_PREAUTH_TIMEOUT_MS from accept to the proof, whatever is
+ *    requested meanwhile; an HTTP answer being written is bounded by its
+ *    progress instead; in WEB_STATE_CHECKING, the proof's booked turn,
+ *    then web_conn_check(); in CLOSING and DONE, web_conn_timeout_ms()
+ *    from the last change of web_conn_phase().
  */
 #ifndef VDC_WEB_CONN_H
 #define VDC_WEB_CONN_H
@@ -78,24 +90,30 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "sha256.h"
 #include "web_token.h"
 
-#define WEB_WS_PATH	"/ws"
-#define WEB_HEAD_MAX	8192 /* a request's head, its blank line included */
-#define WEB_IN_CAP	WEB_HEAD_MAX /* bytes read but not yet used */
-#define WEB_FRAME_MAX	65536 /* payload of one frame */
-#define WEB_MSG_MAX	65536 /* payload of one message, all fragments */
-#define WEB_TEXT_MAX	1024 /* a text message: the token or a command */
-#define WEB_CONTROL_MAX 125 /* RFC 6455 5.5 */
+#define WEB_WS_PATH   "/ws"
+#define WEB_NONCE_LEN 32 /* bytes of each side's nonce */
+/* What each side's HMAC covers before the nonces: same length, so no
+ * message of one side is ever one of the other's. */
+#define WEB_PROOF_SERVER "vdc-web-1 server"
+#define WEB_PROOF_CLIENT "vdc-web-1 client"
+#define WEB_HEAD_MAX	 8192 /* a request's head, its blank line included */
+#define WEB_IN_CAP	 WEB_HEAD_MAX /* bytes read but not yet used */
+#define WEB_FRAME_MAX	 65536 /* payload of one frame */
+#define WEB_MSG_MAX	 65536 /* payload of one message, all fragments */
+#define WEB_TEXT_MAX	 1024 /* a text message: a handshake step or a command */
+#define WEB_CONTROL_MAX	 125 /* RFC 6455 5.5 */
 /* Queued bytes past which output is refused and input waits. */
 #define WEB_OUT_MAX   ((size_t)256 * 1024)
 #define WEB_OUT_FRAME 16384 /* console output per binary frame */
 #define WEB_TERM_MAX  9999 /* largest cols or rows of a resize */
 
-/* Timeouts web_conn_timeout_ms() gives. */
-#define WEB_REQUEST_TIMEOUT_MS 10000 /* a request, from its first byte */
-#define WEB_AUTH_TIMEOUT_MS    5000 /* the token, from the upgrade */
-#define WEB_CLOSE_TIMEOUT_MS   2000 /* the close handshake, the last write */
+/* Deadlines. */
+#define WEB_PREAUTH_TIMEOUT_MS                                                 \
+	10000 /* accept to proof, whatever comes between */
+#define WEB_CLOSE_TIMEOUT_MS 2000 /* the close handshake, the last write */
 
 /* Close codes, RFC 6455 7.4.1. */
 #define WEB_CLOSE_NORMAL     1000
@@ -108,8 +126,9 @@
 
 enum web_state {
 	WEB_STATE_HTTP, /* reading HTTP requests */
-	WEB_STATE_AUTH, /* WebSocket open, waiting for the token */
-	WEB_STATE_AUTH_FAILED, /* wrong token, waiting for web_conn_reject() */
+	WEB_STATE_AUTH, /* WebSocket open, hello sent, waiting for "client" */
+	WEB_STATE_PROOF, /* our proof sent, waiting for the page's */
+	WEB_STATE_CHECKING, /* the page's proof held for web_conn_check() */
 	WEB_STATE_OPEN, /* authenticated: console traffic both ways */
 	WEB_STATE_CLOSING, /* our close frame is queued, the peer's awaited */
 	WEB_STATE_DONE, /* nothing more is read; close once written out */
@@ -119,24 +138,25 @@ struct web_conn_config {
 	uint16_t port; /* the daemon's own port, Host and Origin must name */
 	const struct web_token *token; /* must outlive the connection */
 	const char *peer; /* "127.0.0.1:54321", for log lines; copied */
+	uint8_t nonce[WEB_NONCE_LEN]; /* fresh from getrandom(), per connection */
 };
 
 /*
  * Callbacks, each optional. They may call web_conn_send_output(),
  * web_conn_close() and the query functions, never web_conn_free().
- * authenticated: the token was right; console traffic may flow.
- * auth_failed:   the token was wrong (already logged with the peer); the
- *                connection waits for web_conn_reject().
+ * proof:         the page's proof arrived; book its turn and call
+ *                web_conn_check() then (may be from this callback).
+ * authenticated: the proof was right; console traffic may flow.
  * input:         bytes for the console; only after authenticated.
  * resize:        the browser's terminal size; only after authenticated.
  * closed:        the WebSocket session ended (peer's close, protocol
- *                error, rejection or web_conn_close()): @code and @reason
+ *                error, a refused proof or web_conn_close()): @code and @reason
  *                are what was sent. Fires at most once, and only for
  *                connections that were upgraded; not from web_conn_free().
  */
 struct web_conn_ops {
+	void (*proof)(void *opaque);
 	void (*authenticated)(void *opaque);
-	void (*auth_failed)(void *opaque);
 	void (*input)(void *opaque, const uint8_t *data, size_t len);
 	void (*resize)(void *opaque, unsigned int cols, unsigned int rows);
 	void (*closed)(void *opaque, unsigned int code, const char *reason);
@@ -158,13 +178,16 @@ void web_conn_out_consume(struct web_conn *c, size_t n);
 size_t web_conn_send_output(struct web_conn *c, const uint8_t *data,
 			    size_t len);
 void web_conn_close(struct web_conn *c, unsigned int code, const char *reason);
-void web_conn_reject(struct web_conn *c);
+void web_conn_check(struct web_conn *c);
 
 enum web_state web_conn_state(const struct web_conn *c);
 bool web_conn_finished(const struct web_conn *c);
+bool web_conn_upgraded(const struct web_conn *c);
 unsigned int web_conn_phase(const struct web_conn *c);
 unsigned int web_conn_timeout_ms(const struct web_conn *c);
-unsigned int web_auth_delay_ms(unsigned int failures);
+void web_proof(const struct web_token *token, const char *label,
+	       const uint8_t sn[WEB_NONCE_LEN], const uint8_t cn[WEB_NONCE_LEN],
+	       uint8_t mac[SHA256_DIGEST_LEN]);
 
 bool web_utf8_valid(const uint8_t *p, size_t len);
 int web_accept_key(const char *key, size_t len, char *out, size_t outcap);

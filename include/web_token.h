@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
  * web_token.h - the web console's secret: a token kept in a file only the
- * daemon's user can read, which the browser page must present before it
- * sees or types anything.
+ * daemon's user can read, which the browser page must prove it knows (an
+ * HMAC over fresh nonces, web_conn.h) before it sees or types anything.
  *
  * A token the daemon creates is 256 bits from getrandom(), written as 43
  * base64url characters and a newline, in a new file of mode 0600. A token
@@ -32,8 +32,6 @@ struct web_token {
 int web_token_load(const char *path, struct web_token *tok, bool *created,
 		   char *err, size_t errlen);
 int web_token_generate(struct web_token *tok, char *err, size_t errlen);
-bool web_token_matches(const struct web_token *tok, const uint8_t *guess,
-		       size_t len);
 void web_token_wipe(struct web_token *tok);
 
 #endif

@@ -50,6 +50,13 @@ struct daemon_shm *daemon_shm_create(unsigned int guests, char *err,
 	shm->magic = DAEMON_SHM_MAGIC;
 	shm->layout = DAEMON_SHM_LAYOUT;
 	shm->guests = guests;
+	errno = web_guess_init(&shm->guesses);
+	if (errno) {
+		snprintf(err, errlen, "cannot set up the web guess table: %s",
+			 strerror(errno));
+		munmap(shm, len);
+		return NULL;
+	}
 	return shm;
 }
 

@@ -115,8 +115,20 @@ static void log_refusal(struct door *d, const char *why)
  */
 bool door_admit(struct door *d, int fd, char *line, size_t linelen)
 {
-	char err[256], why[320];
 	uid_t uid;
+
+	return door_admit_uid(d, fd, &uid, line, linelen);
+}
+
+/**
+ * door_admit_uid() - door_admit(), telling who came in: for a door that
+ * treats each uid on its own (the web console's guess limit and shares)
+ * @uid:	set to the client's uid when it is let in
+ */
+bool door_admit_uid(struct door *d, int fd, uid_t *uid, char *line,
+		    size_t linelen)
+{
+	char err[256], why[320];
 
 	if (d->tcp && !peer_diag_available()) {
 		snprintf(line, linelen,
@@ -128,7 +140,7 @@ bool door_admit(struct door *d, int fd, char *line, size_t linelen)
 			"the kernel has no socket diagnostics to tell who connected");
 		return false;
 	}
-	if (peer_uid(fd, &uid, err, sizeof(err)) < 0) {
+	if (peer_uid(fd, uid, err, sizeof(err)) < 0) {
 		snprintf(line, linelen,
 			 PROGRAM_NAME
 			 ": who connected could not be checked; not allowed on this %s\r\n",
@@ -138,14 +150,14 @@ bool door_admit(struct door *d, int fd, char *line, size_t linelen)
 		log_refusal(d, why);
 		return false;
 	}
-	if (peer_allowed(d->policy, uid))
+	if (peer_allowed(d->policy, *uid))
 		return true;
 	snprintf(line, linelen,
 		 PROGRAM_NAME ": uid %u is not allowed on this %s\r\n",
-		 (unsigned int)uid, d->place);
+		 (unsigned int)*uid, d->place);
 	snprintf(why, sizeof(why),
 		 "uid %u is not allowed (--allow-user, --allow-group)",
-		 (unsigned int)uid);
+		 (unsigned int)*uid);
 	log_refusal(d, why);
 	return false;
 }

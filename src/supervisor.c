@@ -281,8 +281,6 @@ static int open_listeners(struct supervisor *s)
 		for (unsigned int p = 0; p < MAX_EXTRA_PORTS; p++)
 			c->spec.port_listen_fd[p] = -1;
 	}
-	if (load_web_token(s) < 0)
-		return -1;
 	if (sd_listen_open(&s->passed, s->opts, err, sizeof(err)) < 0) {
 		sd_listen_close(&s->passed);
 		log_error("cannot start: %s", err);
@@ -320,6 +318,11 @@ static int open_listeners(struct supervisor *s)
 			goto fail;
 	}
 	sd_listen_close(&s->passed);
+	/* Last: a daemon that cannot start leaves no new token file. */
+	if (load_web_token(s) < 0) {
+		close_listeners(s, true);
+		return -1;
+	}
 	return 0;
 fail:
 	log_error("cannot start: %s", err);

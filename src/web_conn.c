@@ -20,6 +20,7 @@
 #include "base64.h"
 #include "log.h"
 #include "sha1.h"
+#include "sha256.h"
 #include "web_assets.h"
 #include "web_conn.h"
 #include "web_http.h"
@@ -42,6 +43,7 @@
 
 #define PEER_LEN     64
 #define RESPONSE_MAX 2048
+#define NONCE_TEXT   BASE64_URL_LEN(WEB_NONCE_LEN) /* 43 */
 
 /* The page may load and connect to nothing but this daemon. */
 #define CSP                                                                    \
@@ -68,6 +70,12 @@ struct web_conn {
 
 	uint8_t in[WEB_IN_CAP];
 	size_t in_len;
+	size_t head_scanned; /* of the request head at in[0], checked for bare
+				LF */
+
+	/* The handshake: our nonce (cfg.nonce), the page's, its proof. */
+	uint8_t cnonce[WEB_NONCE_LEN];
+	uint8_t cproof[SHA256_DIGEST_LEN];
 
 	/* Output: owned bytes, then (HTTP only) a built-in asset's body,
 	 * which is never copied. */
@@ -276,22 +284,16 @@ static int clip(size_t len)
 	return len > 100 ? 100 : (int)len;
 }
 
-/* host_is_ours() - is "@p" 127.0.0.1:PORT or localhost:PORT? A port of 80
- * may be left out, as browsers do. */
+/* host_is_ours() - is "@p" 127.0.0.1:PORT? A port of 80 may be left out,
+ * as browsers do. Not "localhost": a browser may take that for [::1], and
+ * whoever listens there first (any local user) would be the page. */
 static bool host_is_ours(const struct web_conn *c, const char *p, size_t len)
 {
-	static const char *const names[] = {"127.0.0.1", "localhost"};
 	char want[32];
 
-	for (unsigned int i = 0; i < 2; i++) {
-		snprintf(want, sizeof(want), "%s:%u", names[i],
-			 (unsigned int)c->cfg.port);
-		if (web_http_ieq(p, len, want))
-			return true;
-		if (c->cfg.port == 80 && web_http_ieq(p, len, names[i]))
-			return true;
-	}
-	return false;
+	snprintf(want, sizeof(want), "127.0.0.1:%u", (unsigned int)c->cfg.port);
+	return web_http_ieq(p, len, want) ||
+	       (c->cfg.port == 80 && web_http_ieq(p, len, "127.0.0.1"));
 }
 
 static bool origin_is_ours(const struct web_conn *c, const char *p, size_t len)
@@ -324,6 +326,26 @@ int web_accept_key(const char *key, size_t len, char *out, size_t outcap)
 	return base64_encode(BASE64_STD, digest, sizeof(digest), out, outcap)
 		       ? 0
 		       : -1;
+}
+
+/* send_word() - queue the text message "@word <base64url of @v>" */
+static bool send_word(struct web_conn *c, const char *word, const uint8_t *v,
+		      size_t n)
+{
+	char msg[16 + BASE64_URL_LEN(SHA256_DIGEST_LEN) + 1];
+	size_t wl = strlen(word);
+
+	memcpy(msg, word, wl);
+	msg[wl] = ' ';
+	wl += 1 + base64_encode(BASE64_URL, v, n, msg + wl + 1,
+				sizeof(msg) - wl - 1);
+	return frame_put(c, WS_OP_TEXT, msg, wl);
+}
+
+/* send_hello() - the first message: our fresh nonce */
+static bool send_hello(struct web_conn *c)
+{
+	return send_word(c, "hello", c->cfg.nonce, WEB_NONCE_LEN);
 }
 
 /* upgrade() - validate a WebSocket handshake and answer it */
@@ -359,9 +381,10 @@ static void upgrade(struct web_conn *c, const struct web_request *rq)
 		     "Connection: Upgrade\r\n"
 		     "Sec-WebSocket-Accept: %s\r\n\r\n",
 		     accept);
-	if (!out_put(c, buf, (size_t)n))
+	if (!out_put(c, buf, (size_t)n) || !send_hello(c))
 		return;
-	log_debug("web %s: WebSocket open, waiting for the token", c->peer);
+	log_debug("web %s: WebSocket open, waiting for the page's nonce",
+		  c->peer);
 	c->state = WEB_STATE_AUTH;
 	c->upgraded = true;
 	c->phase++;
@@ -415,8 +438,20 @@ static void handle_request(struct web_conn *c, const char *head, size_t len)
  * Return: bytes used, 0 if more are needed */
 static size_t http_step(struct web_conn *c, const uint8_t *p, size_t n)
 {
-	const uint8_t *end = memmem(p, n, "\r\n\r\n", 4);
+	size_t from = c->head_scanned > 3 ? c->head_scanned - 3 : 0;
+	const uint8_t *end = memmem(p + from, n - from, "\r\n\r\n", 4);
+	size_t scan = end ? (size_t)(end - p) + 4 : n;
 
+	/* A bare LF ends no line here (RFC 9112 2.2 lets a server refuse
+	 * it): say so now rather than wait for a CRLF CRLF that a client
+	 * writing bare LFs will never send. */
+	for (size_t i = c->head_scanned; i < scan; i++) {
+		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r')) {
+			respond_error(c, 400, false, false);
+			return n;
+		}
+	}
+	c->head_scanned = scan;
 	if (!end) {
 		if (n >= WEB_HEAD_MAX) {
 			respond_error(c, 431, false, false);
@@ -424,8 +459,9 @@ static size_t http_step(struct web_conn *c, const uint8_t *p, size_t n)
 		}
 		return 0;
 	}
-	handle_request(c, (const char *)p, (size_t)(end - p) + 4);
-	return (size_t)(end - p) + 4;
+	c->head_scanned = 0;
+	handle_request(c, (const char *)p, scan);
+	return scan;
 }
 
 /* ---- WebSocket ------------------------------------------------------- */
@@ -510,26 +546,75 @@ static bool parse_resize(const uint8_t *p, size_t len, unsigned int *cols,
 	return true;
 }
 
-/* authenticate() - the first message: the token, or a refusal */
-static void authenticate(struct web_conn *c, const uint8_t *p, size_t len)
+/**
+ * web_proof() - one side's proof: HMAC-SHA-256 keyed by the token over
+ * @label, then the server's nonce, then the page's
+ * @token:	the token
+ * @label:	WEB_PROOF_SERVER or WEB_PROOF_CLIENT
+ * @sn:		the server's nonce
+ * @cn:		the page's nonce
+ * @mac:	the proof
+ */
+void web_proof(const struct web_token *token, const char *label,
+	       const uint8_t sn[WEB_NONCE_LEN], const uint8_t cn[WEB_NONCE_LEN],
+	       uint8_t mac[SHA256_DIGEST_LEN])
 {
-	bool ok = web_token_matches(c->cfg.token, p, len);
+	struct hmac_sha256_ctx h;
 
-	c->phase++;
-	if (!ok) {
-		log_warn("web %s: wrong token; refused", c->peer);
-		c->state = WEB_STATE_AUTH_FAILED;
-		if (c->ops->auth_failed)
-			c->ops->auth_failed(c->opaque);
+	hmac_sha256_init(&h, token->text, token->len);
+	hmac_sha256_update(&h, label, strlen(label));
+	hmac_sha256_update(&h, sn, WEB_NONCE_LEN);
+	hmac_sha256_update(&h, cn, WEB_NONCE_LEN);
+	hmac_sha256_final(&h, mac);
+}
+
+/* take_word() - is @p "@word <N>", N the base64url of @n bytes? Then
+ * decode N into @out. */
+static bool take_word(const uint8_t *p, size_t len, const char *word,
+		      uint8_t *out, size_t n)
+{
+	size_t wl = strlen(word);
+
+	if (len != wl + 1 + BASE64_URL_LEN(n) || memcmp(p, word, wl) != 0 ||
+	    p[wl] != ' ')
+		return false;
+	return base64_decode(BASE64_URL, (const char *)p + wl + 1, len - wl - 1,
+			     out, n) == (ssize_t)n;
+}
+
+/* refuse() - a handshake step that is not one: close 1008, unchecked */
+static void refuse(struct web_conn *c, const char *why)
+{
+	log_warn("web %s: WebSocket handshake refused: %s", c->peer, why);
+	fail(c, WEB_CLOSE_POLICY, why);
+}
+
+/* handshake() - a text message before the proof: the page's nonce, then
+ * its proof */
+static void handshake(struct web_conn *c, const uint8_t *p, size_t len)
+{
+	uint8_t mac[SHA256_DIGEST_LEN];
+
+	if (c->state == WEB_STATE_AUTH) {
+		if (!take_word(p, len, "client", c->cnonce, WEB_NONCE_LEN)) {
+			refuse(c, "expected the page's nonce");
+			return;
+		}
+		web_proof(c->cfg.token, WEB_PROOF_SERVER, c->cfg.nonce,
+			  c->cnonce, mac);
+		send_word(c, "server", mac, sizeof(mac));
+		explicit_bzero(mac, sizeof(mac));
+		c->state = WEB_STATE_PROOF;
 		return;
 	}
-	log_info("web %s: token accepted; console attached", c->peer);
-	c->state = WEB_STATE_OPEN;
-	/* "ok" goes out before anything the callback sends. */
-	if (!frame_put(c, WS_OP_TEXT, "ok", 2))
+	if (!take_word(p, len, "proof", c->cproof, sizeof(c->cproof))) {
+		refuse(c, "expected the page's proof");
 		return;
-	if (c->ops->authenticated)
-		c->ops->authenticated(c->opaque);
+	}
+	c->state = WEB_STATE_CHECKING;
+	c->phase++;
+	if (c->ops->proof)
+		c->ops->proof(c->opaque);
 }
 
 /* message_end() - a whole data message has arrived */
@@ -547,8 +632,8 @@ static void message_end(struct web_conn *c)
 		fail(c, WEB_CLOSE_INVALID, "text message is not UTF-8");
 		return;
 	}
-	if (c->state == WEB_STATE_AUTH) {
-		authenticate(c, c->text, len);
+	if (c->state == WEB_STATE_AUTH || c->state == WEB_STATE_PROOF) {
+		handshake(c, c->text, len);
 		explicit_bzero(c->text, len);
 	} else if (parse_resize(c->text, len, &cols, &rows)) {
 		if (c->ops->resize)
@@ -585,6 +670,11 @@ static void peer_close(struct web_conn *c, const uint8_t *p, size_t len)
 			return;
 		}
 	}
+	/* The page found our proof wrong: its token is not ours (or it
+	 * takes us for an impostor). Worth a line: no proof was checked. */
+	if (c->state == WEB_STATE_PROOF)
+		log_info("web %s: the page left after our proof (%u): its token is not this daemon's",
+			 c->peer, code);
 	/* Answer with the same code unless we already sent our close. */
 	if (c->state != WEB_STATE_CLOSING)
 		send_close(c, code, "");
@@ -682,9 +772,10 @@ static size_t frame_header(struct web_conn *c, const uint8_t *p, size_t n)
 			fail(c, WEB_CLOSE_TOO_BIG, "message too big");
 			return 0;
 		}
-		if (c->state == WEB_STATE_AUTH && c->msg_opcode != WS_OP_TEXT) {
-			/* Not the token: counts as a wrong one. */
-			authenticate(c, NULL, 0);
+		if ((c->state == WEB_STATE_AUTH ||
+		     c->state == WEB_STATE_PROOF) &&
+		    c->msg_opcode != WS_OP_TEXT) {
+			refuse(c, "binary message before the proof");
 			return 0;
 		}
 	}
@@ -749,7 +840,7 @@ static void process(struct web_conn *c)
 			pos = c->in_len; /* read no more */
 			break;
 		}
-		if (c->state == WEB_STATE_AUTH_FAILED)
+		if (c->state == WEB_STATE_CHECKING)
 			break;
 		if (c->state == WEB_STATE_HTTP) {
 			/* One request at a time: the next waits until
@@ -763,7 +854,7 @@ static void process(struct web_conn *c)
 			used = ws_step(c, c->in + pos, c->in_len - pos);
 		}
 		if (used == 0 && c->state != WEB_STATE_DONE &&
-		    c->state != WEB_STATE_AUTH_FAILED)
+		    c->state != WEB_STATE_CHECKING)
 			break;
 		pos += used;
 	}
@@ -820,13 +911,13 @@ void web_conn_free(struct web_conn *c)
  * web_conn_read_room() - how many bytes the caller may read and feed now
  *
  * Return: 0 while the connection takes no input (it is finished, waits
- * for web_conn_reject(), or its buffer is full because it waits for
+ * for web_conn_check(), or its buffer is full because it waits for
  * output to drain): then stop watching the socket for input
  */
 size_t web_conn_read_room(const struct web_conn *c)
 {
-	/* After a wrong token nothing the peer sends matters any more. */
-	if (c->state == WEB_STATE_DONE || c->state == WEB_STATE_AUTH_FAILED)
+	/* While its proof waits for its turn, the peer is not heard. */
+	if (c->state == WEB_STATE_DONE || c->state == WEB_STATE_CHECKING)
 		return 0;
 	return WEB_IN_CAP - c->in_len;
 }
@@ -923,7 +1014,7 @@ void web_conn_out_consume(struct web_conn *c, size_t n)
  * @data:	the bytes
  * @len:	how many
  *
- * Takes nothing before the token was accepted, nor once WEB_OUT_MAX bytes
+ * Takes nothing before the proof was accepted, nor once WEB_OUT_MAX bytes
  * are queued: keep the rest and offer it again after the queue drains.
  *
  * Return: how many bytes were taken
@@ -959,7 +1050,8 @@ void web_conn_close(struct web_conn *c, unsigned int code, const char *reason)
 {
 	switch (c->state) {
 	case WEB_STATE_AUTH:
-	case WEB_STATE_AUTH_FAILED:
+	case WEB_STATE_PROOF:
+	case WEB_STATE_CHECKING:
 	case WEB_STATE_OPEN:
 		send_close(c, code, reason);
 		c->state = WEB_STATE_CLOSING;
@@ -977,13 +1069,38 @@ void web_conn_close(struct web_conn *c, unsigned int code, const char *reason)
 }
 
 /**
- * web_conn_reject() - after a wrong token and the caller's delay: close
- * with 1008. Does nothing in any other state.
+ * web_conn_check() - the page's proof's turn has come: compare it, in
+ * constant time, with what the token gives. Right: "ok", the
+ * authenticated callback, console traffic. Wrong: close 1008 at once.
+ * Does nothing in any state but WEB_STATE_CHECKING.
  */
-void web_conn_reject(struct web_conn *c)
+void web_conn_check(struct web_conn *c)
 {
-	if (c->state == WEB_STATE_AUTH_FAILED)
-		fail(c, WEB_CLOSE_POLICY, "token refused");
+	uint8_t want[SHA256_DIGEST_LEN];
+	bool ok;
+
+	if (c->state != WEB_STATE_CHECKING)
+		return;
+	web_proof(c->cfg.token, WEB_PROOF_CLIENT, c->cfg.nonce, c->cnonce,
+		  want);
+	ok = c->cfg.token->len && ct_equal(want, c->cproof, sizeof(want));
+	explicit_bzero(want, sizeof(want));
+	explicit_bzero(c->cproof, sizeof(c->cproof));
+	c->phase++;
+	if (!ok) {
+		log_warn("web %s: wrong proof; refused", c->peer);
+		fail(c, WEB_CLOSE_POLICY, "proof refused");
+		return;
+	}
+	log_info("web %s: proof accepted; console attached", c->peer);
+	c->state = WEB_STATE_OPEN;
+	/* "ok" goes out before anything the callback sends. */
+	if (!frame_put(c, WS_OP_TEXT, "ok", 2))
+		return;
+	if (c->ops->authenticated)
+		c->ops->authenticated(c->opaque);
+	/* Input that came with the proof. */
+	process(c);
 }
 
 /** web_conn_state() - where the connection is; see enum web_state */
@@ -1002,9 +1119,15 @@ bool web_conn_finished(const struct web_conn *c)
 	return c->state == WEB_STATE_DONE && web_conn_out_pending(c) == 0;
 }
 
+/** web_conn_upgraded() - is it a WebSocket (not HTTP answers any more)? */
+bool web_conn_upgraded(const struct web_conn *c)
+{
+	return c->upgraded;
+}
+
 /**
  * web_conn_phase() - a counter that moves whenever a new deadline starts
- * (a response was queued, the upgrade, the token, a close)
+ * (a response was queued, the upgrade, the proof, a close)
  */
 unsigned int web_conn_phase(const struct web_conn *c)
 {
@@ -1012,44 +1135,26 @@ unsigned int web_conn_phase(const struct web_conn *c)
 }
 
 /**
- * web_conn_timeout_ms() - the deadline of the current phase, from when it
- * started
+ * web_conn_timeout_ms() - the deadline of the current phase
  *
- * Return: milliseconds, or 0 for none (an open console session, or a
- * refused token, whose delay is the caller's)
+ * Return: milliseconds, or 0 for none: WEB_PREAUTH_TIMEOUT_MS before the
+ * proof (counted from accept, not from this phase), none for an open
+ * console session or a proof waiting for its turn (the caller's), and
+ * WEB_CLOSE_TIMEOUT_MS from the phase's start for the close
  */
 unsigned int web_conn_timeout_ms(const struct web_conn *c)
 {
 	switch (c->state) {
 	case WEB_STATE_HTTP:
-		return WEB_REQUEST_TIMEOUT_MS;
 	case WEB_STATE_AUTH:
-		return WEB_AUTH_TIMEOUT_MS;
+	case WEB_STATE_PROOF:
+		return WEB_PREAUTH_TIMEOUT_MS;
 	case WEB_STATE_CLOSING:
 	case WEB_STATE_DONE:
 		return WEB_CLOSE_TIMEOUT_MS;
-	case WEB_STATE_AUTH_FAILED:
+	case WEB_STATE_CHECKING:
 	case WEB_STATE_OPEN:
 		break;
 	}
 	return 0;
-}
-
-/**
- * web_auth_delay_ms() - how long to hold a wrong token's answer
- * @failures:	wrong tokens the daemon saw recently, this one included
- *
- * Half a second for a typing mistake, doubling with every further failure
- * up to half a minute. The caller counts failures for the whole daemon,
- * not per connection, and forgets them after a success or a quiet while.
- *
- * Return: milliseconds
- */
-unsigned int web_auth_delay_ms(unsigned int failures)
-{
-	unsigned int ms = 500;
-
-	for (unsigned int i = 1; i < failures && ms < 30000; i++)
-		ms *= 2;
-	return ms < 30000 ? ms : 30000;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
- * web_token.c - load or create the web console's token file, and compare
- * a guess with the token in constant time.
+ * web_token.c - load or create the web console's token file. The token is
+ * the key of both sides' proofs (web_conn.h); it is never compared with
+ * anything a client sends, and never sent.
  *
  * The file is opened without following symbolic links and checked through
  * the open fd (fstat), so what is checked is what is read. A missing file
@@ -239,30 +240,6 @@ int web_token_load(const char *path, struct web_token *tok, bool *created,
 		ret = read_token(fd, path, tok, err, errlen);
 	close(fd);
 	return ret;
-}
-
-/**
- * web_token_matches() - is @guess the token? in time that depends only on
- * the token's length, never on where the first difference is
- * @tok:	the token
- * @guess:	what a client sent, any bytes
- * @len:	its length
- *
- * Return: true if @guess equals the token
- */
-bool web_token_matches(const struct web_token *tok, const uint8_t *guess,
-		       size_t len)
-{
-	volatile uint8_t diff = 0;
-
-	if (tok->len == 0)
-		return false;
-	for (size_t i = 0; i < tok->len; i++) {
-		uint8_t g = i < len ? guess[i] : 0;
-
-		diff |= (uint8_t)(g ^ (uint8_t)tok->text[i]);
-	}
-	return diff == 0 && len == tok->len;
 }
 
 /** web_token_wipe() - forget the token */

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -270,12 +271,18 @@ static void on_web_resize(void *opaque, unsigned int cols, unsigned int rows)
 static int start_web(struct worker *w)
 {
 	const struct options *o = w->spec->opts;
+	char door_name[32];
 
+	snprintf(door_name, sizeof(door_name), "web console %u",
+		 w->spec->index);
 	if (web_server_init(&w->web, &(struct web_server_config){
 			.loop = &w->loop,
 			.listen_fd = w->spec->web_listen_fd,
 			.port = (uint16_t)(o->web_port + w->spec->index),
 			.token = w->spec->web_token,
+			.policy = &o->access,
+			.door_name = door_name,
+			.guesses = &w->spec->shm->guesses,
 			.console = &w->console.ports[0].host,
 			.resize = on_web_resize,
 			.opaque = w,

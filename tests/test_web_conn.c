@@ -3,15 +3,18 @@
  * test_web_conn.c - the web console's connection state machine, driven
  * as a socket would drive it, both in one chunk and byte by byte: the
  * page and its headers, every way a WebSocket handshake can be refused,
- * the frames RFC 6455 allows and those it does not, and the token that
- * must come before any console byte passes either way.
+ * the frames RFC 6455 allows and those it does not, and the mutual
+ * proof (HMAC-SHA-256 over both nonces) that must come before any console
+ * byte passes either way, without the token ever crossing the wire.
  */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "log.h"
+#include "sha256.h"
 #include "suites.h"
 #include "web_assets.h"
 #include "web_conn.h"
@@ -25,7 +28,7 @@
 
 /* What the callbacks saw. */
 struct events {
-	unsigned int authenticated, auth_failed, closed, resizes;
+	unsigned int authenticated, proofs, closed, resizes;
 	unsigned int cols, rows, close_code;
 	uint8_t input[65536 * 2];
 	size_t input_len;
@@ -38,6 +41,8 @@ static uint8_t *out; /* everything the connection wrote */
 static size_t out_len;
 static bool bytewise; /* feed one byte at a time */
 static bool greet_on_auth; /* on_auth sends console output at once */
+static bool hold_proof; /* on_proof leaves the check to the test */
+static uint8_t cnonce[WEB_NONCE_LEN]; /* the page's, in these tests */
 
 static void on_auth(void *o)
 {
@@ -51,10 +56,14 @@ static void on_auth(void *o)
 				  7);
 }
 
-static void on_auth_failed(void *o)
+static void on_proof(void *o)
 {
 	(void)o;
-	ev.auth_failed++;
+	ev.proofs++;
+	ck_assert_int_eq(web_conn_state(conn), WEB_STATE_CHECKING);
+	ck_assert_uint_eq(web_conn_read_room(conn), 0);
+	if (!hold_proof)
+		web_conn_check(conn);
 }
 
 static void on_input(void *o, const uint8_t *p, size_t n)
@@ -84,8 +93,8 @@ static void on_closed(void *o, unsigned int code, const char *reason)
 }
 
 static const struct web_conn_ops ops = {
+	.proof = on_proof,
 	.authenticated = on_auth,
-	.auth_failed = on_auth_failed,
 	.input = on_input,
 	.resize = on_resize,
 	.closed = on_closed,
@@ -97,11 +106,17 @@ static void setup(void)
 				      .token = &token,
 				      .peer = "127.0.0.1:40000"};
 
+	for (unsigned int i = 0; i < WEB_NONCE_LEN; i++) {
+		cfg.nonce[i] = (uint8_t)(i + 1); /* the server's */
+		cnonce[i] = (uint8_t)(0xa0 + i);
+	}
+
 	/* Refusals are logged as warnings; here they are the point. */
 	log_set_level(LOG_LEVEL_ERROR);
 	memset(&ev, 0, sizeof(ev));
 	bytewise = false;
 	greet_on_auth = false;
+	hold_proof = false;
 	conn = web_conn_new(&cfg, &ops, NULL);
 	ck_assert_ptr_nonnull(conn);
 	out = malloc(OUT_BUF);
@@ -129,6 +144,8 @@ static void drain(void)
 			out_len += iov[i].iov_len;
 			total += iov[i].iov_len;
 		}
+		/* Whatever happens, the token never crosses the wire. */
+		ck_assert_ptr_null(memmem(out, out_len, TOKEN, strlen(TOKEN)));
 		web_conn_out_consume(conn, total);
 	}
 }
@@ -298,12 +315,68 @@ static void expect_close(unsigned int code)
 	out_len = 0;
 }
 
-/* open_ws() - a good handshake; returns with the 101 consumed */
+/* expect_word() - the next server frame is the text "@word <N>", N the
+ * base64url of @n bytes, decoded into @v; that frame is consumed */
+static void expect_word(size_t *pos, const char *word, uint8_t *v, size_t n)
+{
+	struct sframe f;
+	size_t wl = strlen(word);
+
+	ck_assert_msg(next_frame(pos, &f), "no '%s' message", word);
+	ck_assert_uint_eq(f.opcode, 0x1);
+	ck_assert_uint_eq(f.len, wl + 1 + BASE64_URL_LEN(n));
+	ck_assert(memcmp(f.payload, word, wl) == 0 && f.payload[wl] == ' ');
+	ck_assert_int_eq(base64_decode(BASE64_URL,
+				       (const char *)f.payload + wl + 1,
+				       f.len - wl - 1, v, n),
+			 (ssize_t)n);
+}
+
+/* the proof @label | sn | cn under @key, as the page computes it */
+static void proof_of(const char *key, const char *label, const uint8_t *sn,
+		     const uint8_t *cn, uint8_t mac[SHA256_DIGEST_LEN])
+{
+	uint8_t msg[16 + 2 * WEB_NONCE_LEN];
+
+	ck_assert_uint_eq(strlen(label), 16);
+	memcpy(msg, label, 16);
+	memcpy(msg + 16, sn, WEB_NONCE_LEN);
+	memcpy(msg + 16 + WEB_NONCE_LEN, cn, WEB_NONCE_LEN);
+	hmac_sha256(key, strlen(key), msg, sizeof(msg), mac);
+}
+
+/* word_frame() - a masked text frame "@word <base64url of @v>" */
+static size_t word_frame(uint8_t *buf, const char *word, const uint8_t *v,
+			 size_t n)
+{
+	char msg[128];
+	size_t wl = strlen(word);
+
+	memcpy(msg, word, wl);
+	msg[wl] = ' ';
+	wl += 1 + base64_encode(BASE64_URL, v, n, msg + wl + 1,
+				sizeof(msg) - wl - 1);
+	return frame(buf, 0x81, true, msg, wl);
+}
+
+static uint8_t snonce[WEB_NONCE_LEN]; /* the server's, as the page saw it */
+
+/* open_ws() - a good handshake; returns with the 101 and the hello
+ * consumed, the server's nonce in snonce[] */
 static void open_ws(void)
 {
+	const uint8_t *end;
+	size_t pos;
 	char *r;
 
 	feed_str(HANDSHAKE);
+	end = memmem(out, out_len, "\r\n\r\n", 4);
+	ck_assert_ptr_nonnull(end);
+	pos = (size_t)(end - out) + 4;
+	expect_word(&pos, "hello", snonce, sizeof(snonce));
+	ck_assert_uint_eq(pos, out_len);
+	for (unsigned int i = 0; i < WEB_NONCE_LEN; i++)
+		ck_assert_uint_eq(snonce[i], i + 1);
 	r = out_str();
 	expect_status(r, 101);
 	ck_assert_ptr_nonnull(
@@ -311,14 +384,41 @@ static void open_ws(void)
 	ck_assert_int_eq(web_conn_state(conn), WEB_STATE_AUTH);
 }
 
-/* login() - handshake and the right token; "ok" consumed */
+/* client_nonce() - send the page's nonce; the server's proof is checked
+ * as the page checks it, and consumed */
+static void client_nonce(void)
+{
+	uint8_t buf[128], got[SHA256_DIGEST_LEN], want[SHA256_DIGEST_LEN];
+	size_t pos = 0;
+
+	feed(buf, word_frame(buf, "client", cnonce, sizeof(cnonce)));
+	expect_word(&pos, "server", got, sizeof(got));
+	ck_assert_uint_eq(pos, out_len);
+	out_len = 0;
+	proof_of(TOKEN, WEB_PROOF_SERVER, snonce, cnonce, want);
+	ck_assert_mem_eq(got, want, sizeof(want));
+	ck_assert_int_eq(web_conn_state(conn), WEB_STATE_PROOF);
+}
+
+/* send_proof() - the page's proof under @key */
+static void send_proof(const char *key)
+{
+	uint8_t buf[128], mac[SHA256_DIGEST_LEN];
+
+	proof_of(key, WEB_PROOF_CLIENT, snonce, cnonce, mac);
+	feed(buf, word_frame(buf, "proof", mac, sizeof(mac)));
+}
+
+/* login() - handshake and the right proof; "ok" consumed */
 static void login(void)
 {
 	struct sframe f;
 	size_t pos = 0;
 
 	open_ws();
-	send_text(TOKEN);
+	client_nonce();
+	send_proof(TOKEN);
+	ck_assert_uint_eq(ev.proofs, 1);
 	ck_assert_uint_eq(ev.authenticated, 1);
 	ck_assert(next_frame(&pos, &f));
 	ck_assert_uint_eq(f.opcode, 0x1);
@@ -370,7 +470,7 @@ START_TEST(test_assets_pipelined_with_content_types)
 	for (size_t i = 0; i < web_assets_count; i++)
 		off += (size_t)
 			snprintf(req + off, sizeof(req) - off,
-				 "GET %s HTTP/1.1\r\nHost: localhost:8080\r\n\r\n",
+				 "GET %s HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n",
 				 web_assets[i].path);
 	feed_str(req);
 	r = out_str();
@@ -425,7 +525,7 @@ static void expect_http_error(const char *req, int status)
 	ck_assert_ptr_nonnull(strstr(r, "Connection: close\r\n"));
 	ck_assert_int_eq(web_conn_state(conn), WEB_STATE_DONE);
 	ck_assert(web_conn_finished(conn));
-	ck_assert_uint_eq(ev.closed + ev.authenticated + ev.auth_failed, 0);
+	ck_assert_uint_eq(ev.closed + ev.authenticated + ev.proofs, 0);
 }
 
 START_TEST(test_post_is_405)
@@ -536,17 +636,25 @@ START_TEST(test_handshake_accepted)
 {
 	bytewise = _i;
 	open_ws();
-	ck_assert_uint_eq(web_conn_timeout_ms(conn), WEB_AUTH_TIMEOUT_MS);
-	ck_assert_uint_eq(ev.authenticated + ev.auth_failed + ev.closed, 0);
+	ck_assert_uint_eq(web_conn_timeout_ms(conn), WEB_PREAUTH_TIMEOUT_MS);
+	ck_assert_uint_eq(ev.authenticated + ev.proofs + ev.closed, 0);
 }
 END_TEST
 
-START_TEST(test_handshake_localhost_origin_accepted)
+/* "localhost" may be [::1], where anybody may listen: not our name. */
+START_TEST(test_handshake_localhost_refused)
 {
 	feed_str(
 		"GET /ws HTTP/1.1\r\nHost: LOCALHOST:8080\r\nOrigin: http://localhost:8080\r\n" HS_UPGRADE
 			HS_KEY HS_VERSION "\r\n");
-	expect_status(out_str(), 101);
+	expect_status(out_str(), 403);
+	teardown();
+	setup();
+	feed_str(
+		"GET /ws HTTP/1.1\r\n" HS_HOST
+		"Origin: http://localhost:8080\r\n" HS_UPGRADE HS_KEY HS_VERSION
+		"\r\n");
+	expect_status(out_str(), 403);
 }
 END_TEST
 
@@ -636,9 +744,17 @@ START_TEST(test_frames_pipelined_after_handshake)
 	uint8_t buf[1024];
 	size_t n = strlen(HANDSHAKE);
 
+	uint8_t mac[SHA256_DIGEST_LEN];
+
 	bytewise = _i;
 	memcpy(buf, HANDSHAKE, n);
-	n += frame(buf + n, 0x81, true, TOKEN, strlen(TOKEN));
+	/* A client that knows the server's nonce in advance (only a test
+	 * does) may send everything at once. */
+	for (unsigned int i = 0; i < WEB_NONCE_LEN; i++)
+		snonce[i] = (uint8_t)(i + 1);
+	proof_of(TOKEN, WEB_PROOF_CLIENT, snonce, cnonce, mac);
+	n += word_frame(buf + n, "client", cnonce, sizeof(cnonce));
+	n += word_frame(buf + n, "proof", mac, sizeof(mac));
 	n += frame(buf + n, 0x82, true, "ls\r", 3);
 	feed(buf, n);
 	ck_assert_uint_eq(ev.authenticated, 1);
@@ -648,33 +764,37 @@ START_TEST(test_frames_pipelined_after_handshake)
 }
 END_TEST
 
-/* ---- the token ---- */
+/* ---- the proof ---- */
 
-START_TEST(test_wrong_token_no_console_event_then_rejected)
+/* A proof made with another key: held for its turn, checked, refused with
+ * 1008 at once; nothing of the console passed, nothing was read meanwhile. */
+START_TEST(test_wrong_proof_no_console_event_then_refused)
 {
 	uint8_t buf[256];
 	size_t n;
 
 	bytewise = _i;
+	hold_proof = true;
 	open_ws();
 	ck_assert_uint_eq(web_conn_send_output(conn, (const uint8_t *)"boot",
 					       4),
 			  0);
-	n = frame(buf, 0x81, true, "0123456789abcdef0123456789abcdeF", 32);
-	n += frame(buf + n, 0x82, true, "rm -rf /\r", 9);
+	client_nonce();
+	send_proof("0123456789abcdef0123456789abcdeF");
+	n = frame(buf, 0x82, true, "rm -rf /\r", 9);
 	n += frame(buf + n, 0x81, true, "resize 80 24", 12);
 	feed(buf, n);
-	ck_assert_uint_eq(ev.auth_failed, 1);
+	ck_assert_uint_eq(ev.proofs, 1);
 	ck_assert_uint_eq(ev.authenticated + ev.input_len + ev.resizes, 0);
-	ck_assert_int_eq(web_conn_state(conn), WEB_STATE_AUTH_FAILED);
+	ck_assert_int_eq(web_conn_state(conn), WEB_STATE_CHECKING);
 	ck_assert_uint_eq(web_conn_read_room(conn), 0);
-	/* Nothing is answered before the caller's delay. */
+	/* Nothing is answered before the caller's turn for it. */
 	ck_assert_uint_eq(out_len, 0);
 	ck_assert_uint_eq(web_conn_timeout_ms(conn), 0);
 	ck_assert_uint_eq(web_conn_send_output(conn, (const uint8_t *)"boot",
 					       4),
 			  0);
-	web_conn_reject(conn);
+	web_conn_check(conn);
 	drain();
 	expect_close(WEB_CLOSE_POLICY);
 	ck_assert_uint_eq(ev.closed, 1);
@@ -682,19 +802,92 @@ START_TEST(test_wrong_token_no_console_event_then_rejected)
 }
 END_TEST
 
-START_TEST(test_binary_first_message_is_a_wrong_token)
+/* The page's proof for one server nonce is worth nothing on another
+ * connection (another nonce): what an impostor could record is useless. */
+START_TEST(test_proof_for_another_nonce_refused)
 {
+	uint8_t buf[128], mac[SHA256_DIGEST_LEN], other[WEB_NONCE_LEN];
+
 	open_ws();
-	send_frame(0x82, TOKEN, strlen(TOKEN));
-	ck_assert_uint_eq(ev.auth_failed, 1);
-	ck_assert_uint_eq(ev.authenticated + ev.input_len, 0);
-	web_conn_reject(conn);
-	drain();
+	client_nonce();
+	memcpy(other, snonce, sizeof(other));
+	other[0] ^= 1;
+	proof_of(TOKEN, WEB_PROOF_CLIENT, other, cnonce, mac);
+	feed(buf, word_frame(buf, "proof", mac, sizeof(mac)));
+	ck_assert_uint_eq(ev.proofs, 1);
 	expect_close(WEB_CLOSE_POLICY);
+	ck_assert_uint_eq(ev.authenticated, 0);
+	/* Nor is the server's own proof, sent back. */
+	teardown();
+	setup();
+	open_ws();
+	client_nonce();
+	proof_of(TOKEN, WEB_PROOF_SERVER, snonce, cnonce, mac);
+	feed(buf, word_frame(buf, "proof", mac, sizeof(mac)));
+	expect_close(WEB_CLOSE_POLICY);
+	ck_assert_uint_eq(ev.authenticated, 0);
 }
 END_TEST
 
-START_TEST(test_right_token_then_input_and_resize)
+/* Before the proof, anything but the two handshake messages closes with
+ * 1008 and is never checked: an older page's token, binary, garbage. */
+START_TEST(test_handshake_steps_out_of_order_refused_unchecked)
+{
+	static const char *const first[] = {
+		TOKEN,
+		"client",
+		"client AAAA",
+		"proof AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"client AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+		"client AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA*",
+		"resize 80 24",
+	};
+
+	for (size_t i = 0; i < sizeof(first) / sizeof(first[0]); i++) {
+		teardown();
+		setup();
+		open_ws();
+		send_text(first[i]);
+		expect_close(WEB_CLOSE_POLICY);
+		ck_assert_uint_eq(ev.proofs + ev.authenticated, 0);
+	}
+	teardown();
+	setup();
+	open_ws();
+	client_nonce();
+	send_text(TOKEN);
+	expect_close(WEB_CLOSE_POLICY);
+	teardown();
+	setup();
+	open_ws();
+	send_frame(0x82, TOKEN, strlen(TOKEN));
+	expect_close(WEB_CLOSE_POLICY);
+	teardown();
+	setup();
+	open_ws();
+	client_nonce();
+	send_frame(0x82, "x", 1);
+	expect_close(WEB_CLOSE_POLICY);
+	ck_assert_uint_eq(ev.proofs + ev.authenticated + ev.input_len, 0);
+}
+END_TEST
+
+/* web_proof() is HMAC-SHA-256(token, label | sn | cn). */
+START_TEST(test_web_proof_is_the_hmac)
+{
+	uint8_t a[SHA256_DIGEST_LEN], b[SHA256_DIGEST_LEN];
+	uint8_t sn[WEB_NONCE_LEN] = {1}, cn[WEB_NONCE_LEN] = {2};
+
+	web_proof(&token, WEB_PROOF_CLIENT, sn, cn, a);
+	proof_of(TOKEN, WEB_PROOF_CLIENT, sn, cn, b);
+	ck_assert_mem_eq(a, b, sizeof(a));
+	web_proof(&token, WEB_PROOF_SERVER, sn, cn, b);
+	ck_assert(memcmp(a, b, sizeof(a)) != 0);
+	ck_assert_uint_eq(strlen(WEB_PROOF_SERVER), strlen(WEB_PROOF_CLIENT));
+}
+END_TEST
+
+START_TEST(test_right_proof_then_input_and_resize)
 {
 	bytewise = _i;
 	login();
@@ -707,7 +900,7 @@ START_TEST(test_right_token_then_input_and_resize)
 	ck_assert_uint_eq(ev.resizes, 1);
 	ck_assert_uint_eq(ev.cols, 132);
 	ck_assert_uint_eq(ev.rows, 43);
-	ck_assert_uint_eq(ev.auth_failed + ev.closed, 0);
+	ck_assert_uint_eq(ev.closed, 0);
 }
 END_TEST
 
@@ -731,7 +924,7 @@ START_TEST(test_bad_resize_commands_ignored)
 }
 END_TEST
 
-START_TEST(test_output_only_after_token_as_binary_frames)
+START_TEST(test_output_only_after_proof_as_binary_frames)
 {
 	static uint8_t big[40000];
 	struct sframe f;
@@ -742,7 +935,10 @@ START_TEST(test_output_only_after_token_as_binary_frames)
 			  0);
 	drain();
 	ck_assert_uint_eq(out_len, 0);
-	send_text(TOKEN);
+	client_nonce();
+	ck_assert_uint_eq(web_conn_send_output(conn, (const uint8_t *)"x", 1),
+			  0);
+	send_proof(TOKEN);
 	out_len = 0;
 	for (size_t i = 0; i < sizeof(big); i++)
 		big[i] = (uint8_t)i;
@@ -1065,7 +1261,7 @@ START_TEST(test_phases_and_timeouts)
 {
 	unsigned int p = web_conn_phase(conn);
 
-	ck_assert_uint_eq(web_conn_timeout_ms(conn), WEB_REQUEST_TIMEOUT_MS);
+	ck_assert_uint_eq(web_conn_timeout_ms(conn), WEB_PREAUTH_TIMEOUT_MS);
 	feed_str("GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n");
 	ck_assert_uint_ne(web_conn_phase(conn), p);
 	p = web_conn_phase(conn);
@@ -1075,9 +1271,6 @@ START_TEST(test_phases_and_timeouts)
 	setup();
 	login();
 	ck_assert_uint_eq(web_conn_timeout_ms(conn), 0);
-	ck_assert_uint_eq(web_auth_delay_ms(1), 500);
-	ck_assert_uint_eq(web_auth_delay_ms(2), 1000);
-	ck_assert_uint_eq(web_auth_delay_ms(100), 30000);
 }
 END_TEST
 
@@ -1155,7 +1348,8 @@ START_TEST(test_ok_precedes_output_sent_on_auth)
 
 	greet_on_auth = true;
 	open_ws();
-	send_text(TOKEN);
+	client_nonce();
+	send_proof(TOKEN);
 	ck_assert(next_frame(&pos, &f));
 	ck_assert_uint_eq(f.opcode, 0x1);
 	ck_assert(memcmp(f.payload, "ok", 2) == 0);
@@ -1165,35 +1359,68 @@ START_TEST(test_ok_precedes_output_sent_on_auth)
 }
 END_TEST
 
-/* A token split over fragments, with a ping between, is still the token. */
-START_TEST(test_token_in_fragments)
+/* A proof split over fragments, with a ping between, is still the proof. */
+START_TEST(test_proof_in_fragments)
 {
-	uint8_t buf[256];
-	size_t n;
+	uint8_t buf[256], mac[SHA256_DIGEST_LEN];
+	char msg[64];
+	size_t n, ml;
 
 	bytewise = _i;
 	open_ws();
-	n = frame(buf, 0x01, true, TOKEN, 10);
+	client_nonce();
+	proof_of(TOKEN, WEB_PROOF_CLIENT, snonce, cnonce, mac);
+	memcpy(msg, "proof ", 6);
+	ml = 6 + base64_encode(BASE64_URL, mac, sizeof(mac), msg + 6,
+			       sizeof(msg) - 6);
+	n = frame(buf, 0x01, true, msg, 10);
 	n += frame(buf + n, 0x89, true, "", 0);
-	n += frame(buf + n, 0x80, true, &TOKEN[10], strlen(TOKEN) - 10);
+	n += frame(buf + n, 0x80, true, msg + 10, ml - 10);
 	feed(buf, n);
 	ck_assert_uint_eq(ev.authenticated, 1);
 	ck_assert_int_eq(web_conn_state(conn), WEB_STATE_OPEN);
 }
 END_TEST
 
-/* A prefix of the token, or the token and more, is wrong. */
-START_TEST(test_token_prefix_or_extension_refused)
+/* Input that came right behind the proof waits for the check, then runs. */
+START_TEST(test_input_behind_a_held_proof_runs_after_the_check)
 {
+	uint8_t buf[256], mac[SHA256_DIGEST_LEN];
+	size_t n;
+
+	hold_proof = true;
 	open_ws();
-	send_text(TOKEN "x");
-	ck_assert_uint_eq(ev.auth_failed, 1);
-	teardown();
-	setup();
-	open_ws();
-	send_frame(0x81, TOKEN, strlen(TOKEN) - 1);
-	ck_assert_uint_eq(ev.auth_failed, 1);
-	ck_assert_uint_eq(ev.authenticated, 0);
+	client_nonce();
+	proof_of(TOKEN, WEB_PROOF_CLIENT, snonce, cnonce, mac);
+	n = word_frame(buf, "proof", mac, sizeof(mac));
+	n += frame(buf + n, 0x82, true, "ls\r", 3);
+	feed(buf, n);
+	ck_assert_uint_eq(ev.input_len + ev.authenticated, 0);
+	web_conn_check(conn);
+	ck_assert_uint_eq(ev.authenticated, 1);
+	ck_assert_uint_eq(ev.input_len, 3);
+	web_conn_check(conn); /* once only */
+	ck_assert_uint_eq(ev.authenticated, 1);
+}
+END_TEST
+
+/* A request head with bare LF line ends: 400 at once, not a timeout. */
+START_TEST(test_bare_lf_head_is_400_at_once)
+{
+	static const char *const heads[] = {
+		"GET / HTTP/1.1\nHost: 127.0.0.1:8080\n",
+		"\n",
+		"GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\n",
+	};
+
+	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		teardown();
+		setup();
+		bytewise = i == 2;
+		feed_str(heads[i]);
+		expect_status(out_str(), 400);
+		ck_assert(web_conn_finished(conn));
+	}
 }
 END_TEST
 
@@ -1310,7 +1537,7 @@ Suite *web_conn_suite(void)
 	tcase_add_test(http, test_head_of_exactly_the_limit_accepted);
 	tcase_add_test(http, test_foreign_host_is_403_for_every_path);
 	tcase_add_loop_test(http, test_handshake_accepted, 0, 2);
-	tcase_add_test(http, test_handshake_localhost_origin_accepted);
+	tcase_add_test(http, test_handshake_localhost_refused);
 	tcase_add_test(http, test_handshake_foreign_origin_refused);
 	tcase_add_test(http, test_handshake_bad_ones_refused);
 	tcase_add_loop_test(http, test_frames_pipelined_after_handshake, 0, 2);
@@ -1325,12 +1552,11 @@ Suite *web_conn_suite(void)
 	suite_add_tcase(s, http);
 
 	tcase_add_checked_fixture(ws, setup, teardown);
-	tcase_add_loop_test(ws, test_wrong_token_no_console_event_then_rejected,
+	tcase_add_loop_test(ws, test_wrong_proof_no_console_event_then_refused,
 			    0, 2);
-	tcase_add_test(ws, test_binary_first_message_is_a_wrong_token);
-	tcase_add_loop_test(ws, test_right_token_then_input_and_resize, 0, 2);
+	tcase_add_loop_test(ws, test_right_proof_then_input_and_resize, 0, 2);
 	tcase_add_test(ws, test_bad_resize_commands_ignored);
-	tcase_add_test(ws, test_output_only_after_token_as_binary_frames);
+	tcase_add_test(ws, test_output_only_after_proof_as_binary_frames);
 	tcase_add_test(ws, test_output_queue_bounded);
 	tcase_add_loop_test(ws, test_fragmented_message_with_ping_between, 0,
 			    2);
@@ -1352,8 +1578,12 @@ Suite *web_conn_suite(void)
 	tcase_add_test(ws, test_ping_flood_without_reading_is_bounded);
 	tcase_add_test(ws, test_phases_and_timeouts);
 	tcase_add_test(ws, test_ok_precedes_output_sent_on_auth);
-	tcase_add_loop_test(ws, test_token_in_fragments, 0, 2);
-	tcase_add_test(ws, test_token_prefix_or_extension_refused);
+	tcase_add_loop_test(ws, test_proof_in_fragments, 0, 2);
+	tcase_add_test(ws, test_input_behind_a_held_proof_runs_after_the_check);
+	tcase_add_test(ws, test_bare_lf_head_is_400_at_once);
+	tcase_add_test(ws, test_proof_for_another_nonce_refused);
+	tcase_add_test(ws, test_handshake_steps_out_of_order_refused_unchecked);
+	tcase_add_test(ws, test_web_proof_is_the_hmac);
 	tcase_add_test(ws, test_empty_close_answered_empty);
 	suite_add_tcase(s, ws);
 	return s;

@@ -309,29 +309,6 @@ START_TEST(test_token_file_in_missing_directory_refused)
 }
 END_TEST
 
-START_TEST(test_token_compare)
-{
-	struct web_token t = {.text = "0123456789abcdef0123456789abcdef",
-			      .len = 32};
-	struct web_token empty = {.len = 0};
-
-	ck_assert(web_token_matches(&t, (const uint8_t *)t.text, 32));
-	ck_assert(!web_token_matches(&t, (const uint8_t *)t.text, 31));
-	ck_assert(
-		!web_token_matches(&t,
-				   (const uint8_t
-					    *)"0123456789abcdef0123456789abcdeF",
-				   32));
-	ck_assert(
-		!web_token_matches(&t,
-				   (const uint8_t
-					    *)"0123456789abcdef0123456789abcdef0",
-				   33));
-	ck_assert(!web_token_matches(&t, NULL, 0));
-	ck_assert(!web_token_matches(&empty, NULL, 0));
-}
-END_TEST
-
 Suite *web_token_suite(void)
 {
 	Suite *s = suite_create("web_token");
@@ -355,7 +332,6 @@ Suite *web_token_suite(void)
 	tcase_add_test(file, test_token_file_not_regular_refused);
 	tcase_add_test(file, test_token_file_short_or_odd_token_refused);
 	tcase_add_test(file, test_token_file_in_missing_directory_refused);
-	tcase_add_test(file, test_token_compare);
 	suite_add_tcase(s, file);
 	return s;
 }

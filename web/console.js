@@ -1,17 +1,29 @@
 // SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause
 //
 // console.js - the web console: ask for the token, open the WebSocket,
-// send the token as the first message, then connect it to xterm.js.
+// prove to each other that both sides know the token without sending it,
+// then connect the WebSocket to xterm.js.
 //
-// Protocol (include/web_conn.h): client text messages are the token
-// first, then commands ("resize COLS ROWS"); client binary messages are
-// input; the server says "ok" in a text message, then sends output as
-// binary messages. A wrong token is answered, after a delay, with close
-// code 1008.
+// The handshake (include/web_conn.h; N is 32 bytes, base64url):
+//   server: "hello <sn>"      its fresh nonce
+//   page:   "client <cn>"     ours, fresh from crypto.getRandomValues
+//   server: "server <HMAC-SHA-256(token, 'vdc-web-1 server' | sn | cn)>"
+//   page:   checks that FIRST; a server without the token (anybody who
+//           listens on the port while the daemon is stopped) gets nothing
+//           more: no proof, no token, and the page says so (it cannot tell
+//           that from a mistyped token, which fails the same way)
+//   page:   "proof <HMAC-SHA-256(token, 'vdc-web-1 client' | sn | cn)>"
+//   server: "ok", then output as binary messages; or close 1008
+// What an impostor can record is the page's nonce, which is public and
+// fresh; the page's proof covers the server's fresh nonce, so even a proof
+// seen by a real daemon is worth nothing on the next connection.
+// After "ok": client text messages are commands ("resize COLS ROWS"),
+// binary messages are input.
 //
-// The token is kept in this page's memory only, so that a dropped
-// connection can be resumed without asking again; it is never put in a
-// URL, in localStorage or in sessionStorage. sessionStorage would survive
+// The token is turned at once into a non-extractable WebCrypto key, kept
+// in this page's memory only, so that a dropped connection can be resumed
+// without asking again; the text itself is not kept, and is never put in
+// a URL, in localStorage or in sessionStorage. sessionStorage would survive
 // a reload, but also leave the secret on disk with the browser's session
 // state, readable by anyone who later gets at the profile; typing or
 // pasting it again after a reload is the smaller cost.
@@ -26,8 +38,11 @@
 	const reconnectBtn = document.getElementById('reconnect');
 	const encoder = new TextEncoder();
 	const CLOSE_POLICY = 1008;
+	const CLOSE_IMPOSTOR = 4001; // ours: the server's proof was wrong
+	const LABEL_SERVER = encoder.encode('vdc-web-1 server');
+	const LABEL_CLIENT = encoder.encode('vdc-web-1 client');
 
-	let token = null;
+	let key = null; // the token, as an HMAC key that cannot be read back
 	let ws = null;
 	let accepted = false;
 	let term = null;
@@ -103,8 +118,34 @@
 		fit.fit();
 	}
 
+	function b64url(bytes) {
+		let s = '';
+		for (const b of bytes)
+			s += String.fromCharCode(b);
+		return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+	}
+
+	// "WORD <43 characters of base64url>" -> the 32 bytes, or null.
+	function takeWord(msg, word) {
+		if (typeof msg !== 'string' || !msg.startsWith(word + ' '))
+			return null;
+		const t = msg.slice(word.length + 1);
+		if (!/^[A-Za-z0-9_-]{43}$/.test(t))
+			return null;
+		const s = atob(t.replace(/-/g, '+').replace(/_/g, '/') + '=');
+		return Uint8Array.from(s, (c) => c.charCodeAt(0));
+	}
+
+	function joined(label, sn, cn) {
+		const m = new Uint8Array(label.length + sn.length + cn.length);
+		m.set(label, 0);
+		m.set(sn, label.length);
+		m.set(cn, label.length + sn.length);
+		return m;
+	}
+
 	function showLogin(message) {
-		token = null;
+		key = null;
 		termEl.hidden = term === null;
 		login.hidden = false;
 		reconnectBtn.hidden = true;
@@ -120,16 +161,45 @@
 		sentSize = '';
 		reconnectBtn.hidden = true;
 		setStatus('Connecting…');
-		ws = new WebSocket(url);
-		ws.binaryType = 'arraybuffer';
-		ws.onopen = () => {
-			setStatus('Checking the token…');
-			ws.send(token);
-		};
-		ws.onmessage = (ev) => {
-			if (!accepted) {
-				if (ev.data !== 'ok')
+		const sock = new WebSocket(url);
+		let step = 'hello';
+		let sn = null;
+		let cn = null;
+		let impostor = false;
+		// One message at a time: the crypto below is asynchronous.
+		let queue = Promise.resolve();
+
+		ws = sock;
+		sock.binaryType = 'arraybuffer';
+		sock.onopen = () => setStatus('Checking that this is the daemon…');
+
+		async function handshake(data) {
+			if (step === 'hello') {
+				sn = takeWord(data, 'hello');
+				if (!sn)
+					throw new Error('no hello from the server');
+				cn = crypto.getRandomValues(new Uint8Array(32));
+				step = 'server';
+				sock.send('client ' + b64url(cn));
+			} else if (step === 'server') {
+				const mac = takeWord(data, 'server');
+				const good = mac && await crypto.subtle.verify('HMAC', key, mac,
+					joined(LABEL_SERVER, sn, cn));
+				if (!good) {
+					// Not the daemon: it gets nothing more from us.
+					impostor = true;
+					sock.close(CLOSE_IMPOSTOR, 'wrong server proof');
 					return;
+				}
+				const proof = new Uint8Array(await crypto.subtle.sign('HMAC', key,
+					joined(LABEL_CLIENT, sn, cn)));
+				step = 'ok';
+				setStatus('Checking the token…');
+				sock.send('proof ' + b64url(proof));
+			} else if (step === 'ok') {
+				if (data !== 'ok')
+					throw new Error('no ok from the server');
+				step = 'open';
 				accepted = true;
 				login.hidden = true;
 				makeTerminal();
@@ -137,35 +207,70 @@
 				sendSize();
 				term.focus();
 				setStatus('Connected', 'ok');
-				return;
 			}
-			if (typeof ev.data !== 'string')
-				term.write(new Uint8Array(ev.data));
-		};
-		ws.onclose = (ev) => {
-			const was = accepted;
+		}
 
-			accepted = false;
-			ws = null;
-			if (ev.code === CLOSE_POLICY && !was) {
-				showLogin('The token was refused.');
+		sock.onmessage = (ev) => {
+			if (step === 'open') {
+				if (typeof ev.data !== 'string')
+					term.write(new Uint8Array(ev.data));
 				return;
 			}
-			const why = ev.reason ? ': ' + ev.reason : ' (code ' + ev.code + ')';
-			setStatus((was ? 'Disconnected' : 'Cannot connect') + why, 'error');
-			reconnectBtn.hidden = token === null;
+			queue = queue.then(() => handshake(ev.data)).catch(() => {
+				impostor = true;
+				sock.close(CLOSE_IMPOSTOR, 'not the console protocol');
+			});
+		};
+		sock.onclose = (ev) => {
+			if (ws !== sock)
+				return;
+			if (impostor) {
+				// The page cannot tell a mistyped token from a server
+				// that has none: offer both a new token and a retry.
+				accepted = false;
+				ws = null;
+				login.hidden = false;
+				reconnectBtn.hidden = key === null;
+				setStatus('The token was refused: the server\'s proof does not match it (a wrong token, or not the daemon). Nothing was sent to it.', 'error');
+				tokenInput.focus();
+				return;
+			}
+			onClosed(ev);
 		};
 	}
 
-	login.addEventListener('submit', (e) => {
+	// The session (or the try) ended: say why; a refused proof asks for
+	// the token again, anything else offers to reconnect.
+	function onClosed(ev) {
+		const was = accepted;
+
+		accepted = false;
+		ws = null;
+		if (ev.code === CLOSE_POLICY && !was && ev.reason === 'proof refused') {
+			showLogin('The token was refused.');
+			return;
+		}
+		const why = ev.reason ? ': ' + ev.reason : ' (code ' + ev.code + ')';
+		setStatus((was ? 'Disconnected' : 'Cannot connect') + why, 'error');
+		reconnectBtn.hidden = key === null;
+	}
+
+	login.addEventListener('submit', async (e) => {
 		e.preventDefault();
-		token = tokenInput.value.trim();
+		const text = tokenInput.value.trim();
 		tokenInput.value = '';
-		if (token)
-			connect();
+		if (!text)
+			return;
+		if (!window.crypto || !crypto.subtle) {
+			setStatus('This browser offers no WebCrypto here (open http://127.0.0.1:PORT/ itself, or https)', 'error');
+			return;
+		}
+		key = await crypto.subtle.importKey('raw', encoder.encode(text),
+			{ name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+		connect();
 	});
 	reconnectBtn.addEventListener('click', () => {
-		if (token && !ws)
+		if (key && !ws)
 			connect();
 	});
 	setStatus('Not connected');

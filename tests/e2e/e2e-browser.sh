@@ -16,7 +16,11 @@
 #  - through nginx (https://console.example.org:PORT/, a self-signed
 #    certificate made here, the name mapped to 127.0.0.1 in chromium): the
 #    token, a command, the size; a foreign Origin gets nginx's 403 and never
-#    reaches the daemon.
+#    reaches the daemon;
+#  - an impostor: with a second daemon stopped (close 1001 on the page), a
+#    fake listener on its port gets nothing the daemon would accept (no
+#    token, no proof; what it recorded, replayed, gets no "ok"), and once
+#    that daemon is back the page logs in again.
 #
 #   VDC_DAEMON=build/san/vhost-device-console bash tests/e2e/e2e-browser.sh
 #
@@ -203,10 +207,14 @@ e2e_ok "nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') with TLS on 127.0.0.1:$T
 
 # --- the browser ----------------------------------------------------------------
 
+# The impostor check's own daemon (e2e-browser.mjs starts and stops it).
+IMPOSTOR_PORT=$(free_port) || e2e_fail "no free loopback port for the impostor check"
+
 : >"$E2E_DIR/browser.out"
 (
 	_e2e_close_client_fds
 	export BROWSER_MODULES CHROMIUM TOKEN_FILE DAEMON_LOG E2E_T0
+	DAEMON_BIN="$E2E_DAEMON" WORK_DIR="$E2E_DIR" IMPOSTOR_PORT="$IMPOSTOR_PORT" \
 	WEB_URL="http://127.0.0.1:$WEB_PORT/" OUT_DIR="$E2E_DIR/shots" GUEST=g1 \
 		NGINX_URL="https://console.example.org:$TLS_PORT/" NGINX_ACCESS_LOG="$NG/access.log" \
 		exec node "$WEB_DIR/e2e-browser.mjs"

@@ -8,9 +8,10 @@
 // ..." and exits 1 at the first failure.
 //
 // Checks, in one browser:
-//  1. wrong token: the page shows the refusal, no console byte arrives (no
-//     text or binary WebSocket message, nothing on the screen), the daemon
-//     logs the refusal with the peer's address;
+//  1. wrong token: the page finds the daemon's proof does not match it and
+//     says so, sends no proof; no console byte arrives (no binary message,
+//     no text but the handshake's, nothing on the screen); the daemon logs
+//     the peer that left after its proof;
 //  2. the right token: the guest's boot output, kept by the daemon, is on
 //     the screen; a command typed into the guest's shell runs and its
 //     output comes back; a screenshot;
@@ -20,7 +21,13 @@
 //     daemon answers 403 and logs the Origin;
 //  5. (with NGINX_URL) the same console through nginx with TLS, configured
 //     from the man page's example: the token, a command, its output; a
-//     foreign Origin gets 403 from nginx and never reaches the daemon.
+//     foreign Origin gets 403 from nginx and never reaches the daemon;
+//  6. (with DAEMON_BIN) an impostor: a second daemon of our own is
+//     stopped, a fake listener takes its port and replays a real daemon's
+//     hello and server proof; the page refuses it and sends it nothing but
+//     its fresh nonce (no token, no proof valid for any challenge), what it
+//     recorded replayed to the daemon gets no "ok", and once the daemon is
+//     back the same page logs in again.
 //
 // usage: node e2e-browser.mjs   (everything in the environment:)
 //   BROWSER_MODULES  directory holding node_modules/puppeteer-core
@@ -29,6 +36,7 @@
 //   NGINX_URL        https://console.example.org:PORT/ (optional)
 //   NGINX_ACCESS_LOG nginx's access log (with NGINX_URL)
 //   GUEST            the guest's name (its boot output names it)
+//   DAEMON_BIN, WORK_DIR, IMPOSTOR_PORT  for 6 (optional)
 import fs from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -130,7 +138,7 @@ async function watchSockets(page) {
 	await cdp.send('Network.enable');
 	const get = (id) => {
 		if (!socks.has(id))
-			socks.set(id, { url: '', status: null, frames: 0, bytes: 0, closed: false });
+			socks.set(id, { url: '', status: null, frames: 0, bytes: 0, binary: 0, texts: [], closed: false });
 		return socks.get(id);
 	};
 	cdp.on('Network.webSocketCreated', (e) => { get(e.requestId).url = e.url; });
@@ -144,6 +152,10 @@ async function watchSockets(page) {
 			s.frames++;
 			s.bytes += e.response.payloadData.length;
 		}
+		if (e.response.opcode === 2)
+			s.binary++;
+		else if (e.response.opcode === 1)
+			s.texts.push(e.response.payloadData.split(' ')[0]);
 	});
 	cdp.on('Network.webSocketClosed', (e) => { get(e.requestId).closed = true; });
 	return socks;
@@ -180,6 +192,11 @@ async function openConsole(browser, url, label) {
 	await page.waitForSelector('#token', { timeout: 15000 });
 	await waitFor(async () => (await statusText(page)) === 'Not connected', 15000,
 		() => `${label}: the page's script did not start (status not 'Not connected')`);
+	// The status line sits at the bottom of the window before login too.
+	const bar = await page.evaluate(() => [document.getElementById('status')
+		.getBoundingClientRect().bottom, window.innerHeight]);
+	if (Math.abs(bar[0] - bar[1]) > 1)
+		fail(`${label}: the status line ends at ${bar[0]} px, the window at ${bar[1]} px`);
 	return { page, socks, errors };
 }
 
@@ -246,6 +263,267 @@ async function foreignOrigin(browser, wsUrl, label) {
 	}
 }
 
+// --- 6. An impostor on the port while the daemon is stopped -------------
+//
+// A second daemon of our own (no guest needed: the page logs in to a
+// console without a frontend), so that it can be stopped and started
+// again: DAEMON_BIN, in WORK_DIR, on IMPOSTOR_PORT, its own token file.
+
+const crypto = await import('node:crypto');
+const net = await import('node:net');
+const { spawn } = await import('node:child_process');
+
+const b64url = (b) => Buffer.from(b).toString('base64url');
+
+// wsFrame(opcode, payload, masked): one WebSocket frame.
+function wsFrame(opcode, payload, masked) {
+	const p = Buffer.from(payload);
+	const head = [0x80 | opcode];
+	const m = masked ? 0x80 : 0;
+	if (p.length < 126)
+		head.push(m | p.length);
+	else
+		head.push(m | 126, p.length >> 8, p.length & 0xff);
+	if (!masked)
+		return Buffer.concat([Buffer.from(head), p]);
+	const mask = crypto.randomBytes(4);
+	const body = Buffer.from(p.map((b, i) => b ^ mask[i % 4]));
+	return Buffer.concat([Buffer.from(head), mask, body]);
+}
+
+// wsParse(buf): complete frames at the front of buf, unmasked, and the rest.
+function wsParse(buf) {
+	const frames = [];
+	let at = 0;
+	for (;;) {
+		if (buf.length - at < 2)
+			break;
+		let len = buf[at + 1] & 0x7f, h = 2;
+		if (len === 126) {
+			if (buf.length - at < 4)
+				break;
+			len = buf.readUInt16BE(at + 2);
+			h = 4;
+		} else if (len === 127) {
+			break; // nothing here sends that much
+		}
+		const masked = buf[at + 1] & 0x80;
+		const need = h + (masked ? 4 : 0) + len;
+		if (buf.length - at < need)
+			break;
+		const mask = masked ? buf.subarray(at + h, at + h + 4) : null;
+		const p = Buffer.from(buf.subarray(at + need - len, at + need));
+		if (mask)
+			for (let i = 0; i < p.length; i++)
+				p[i] ^= mask[i % 4];
+		frames.push({ opcode: buf[at] & 0x0f, payload: p });
+		at += need;
+	}
+	return { frames, rest: buf.subarray(at) };
+}
+
+// A WebSocket client of our own over a raw socket (node 20 has none):
+// connect(port) -> { next(ms): the next frame or null, send(text), close() }
+function wsConnect(port) {
+	return new Promise((resolve, reject) => {
+		const sock = net.connect(port, '127.0.0.1');
+		let buf = Buffer.alloc(0), upgraded = false;
+		const queue = [], waiters = [];
+		const push = (f) => (waiters.length ? waiters.shift()(f) : queue.push(f));
+		sock.on('error', reject);
+		sock.on('close', () => { while (waiters.length) waiters.shift()(null); });
+		sock.on('data', (d) => {
+			buf = Buffer.concat([buf, d]);
+			if (!upgraded) {
+				const end = buf.indexOf('\r\n\r\n');
+				if (end < 0)
+					return;
+				const head = buf.subarray(0, end).toString();
+				buf = buf.subarray(end + 4);
+				if (!head.startsWith('HTTP/1.1 101')) {
+					reject(new Error(`no 101: ${head.split('\r\n')[0]}`));
+					return;
+				}
+				upgraded = true;
+				resolve({
+					next: (ms) => (queue.length ? Promise.resolve(queue.shift()) :
+						new Promise((r) => {
+							const t = setTimeout(() => r(null), ms);
+							waiters.push((f) => { clearTimeout(t); r(f); });
+						})),
+					send: (text) => sock.write(wsFrame(1, text, true)),
+					close: () => sock.destroy(),
+				});
+			}
+			const { frames, rest } = wsParse(buf);
+			buf = rest;
+			frames.forEach(push);
+		});
+		sock.write(`GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: http://127.0.0.1:${port}\r\n` +
+			'Upgrade: websocket\r\nConnection: Upgrade\r\n' +
+			`Sec-WebSocket-Key: ${crypto.randomBytes(16).toString('base64')}\r\n` +
+			'Sec-WebSocket-Version: 13\r\n\r\n');
+	});
+}
+
+const word = (f, w) => f && f.opcode === 1 && f.payload.toString().startsWith(w + ' ') ?
+	Buffer.from(f.payload.toString().slice(w.length + 1), 'base64url') : null;
+const hmac = (tok, label, sn, cn) => crypto.createHmac('sha256', tok)
+	.update(label).update(sn).update(cn).digest();
+
+// The fake: any local user could run this on the port while the daemon
+// is stopped. It plays the daemon as far as it can without the token:
+// the 101, a hello, and for the page's nonce a server proof it replays
+// from a real daemon's earlier answer (the best an impostor can have).
+// Everything the page sends is recorded.
+function fakeDaemon(port, replay) {
+	const rec = { raw: [], messages: [], sn: replay.sn, cn: [] };
+	const srv = http.createServer((req, res) => {
+		rec.raw.push(Buffer.from(`${req.method} ${req.url}\n${JSON.stringify(req.headers)}`));
+		res.statusCode = 404;
+		res.end();
+	});
+	srv.on('upgrade', (req, sock, head) => {
+		rec.raw.push(Buffer.from(JSON.stringify(req.headers)), head);
+		const accept = crypto.createHash('sha1')
+			.update(req.headers['sec-websocket-key'] + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11')
+			.digest('base64');
+		sock.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n' +
+			`Connection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+		sock.write(wsFrame(1, 'hello ' + b64url(replay.sn), false));
+		let buf = Buffer.alloc(0);
+		sock.on('error', () => {});
+		sock.on('data', (d) => {
+			rec.raw.push(Buffer.from(d));
+			buf = Buffer.concat([buf, d]);
+			const { frames, rest } = wsParse(buf);
+			buf = rest;
+			for (const f of frames) {
+				rec.messages.push(f);
+				const cn = word(f, 'client');
+				if (cn) {
+					rec.cn.push(cn);
+					sock.write(wsFrame(1, 'server ' + b64url(replay.serverProof), false));
+				}
+				if (f.opcode === 8)
+					sock.end(wsFrame(8, f.payload.subarray(0, 2), false));
+			}
+		});
+	});
+	return new Promise((r) => srv.listen(port, '127.0.0.1', () => r({ srv, rec })));
+}
+
+let impostorDaemon = null; // stopped in the end, whatever happened
+
+function startDaemon(args, logPath) {
+	const log = fs.openSync(logPath, 'a');
+	const p = spawn(env.DAEMON_BIN, args, { stdio: ['ignore', 'ignore', log] });
+	fs.closeSync(log);
+	impostorDaemon = p;
+	p.once('exit', () => { if (impostorDaemon === p) impostorDaemon = null; });
+	return p;
+}
+
+async function impostorCheck(browser) {
+	const port = Number(env.IMPOSTOR_PORT);
+	const dir = env.WORK_DIR;
+	const tokFile = path.join(dir, 'impostor.web-token');
+	const logPath = path.join(dir, 'impostor-daemon.log');
+	const args = ['-s', path.join(dir, 'imp-vu'), '-b', 'uds', '--uds-path', path.join(dir, 'imp-con'),
+		`--web-port=${port}`, `--web-token-file=${tokFile}`, '--log-level=debug'];
+	const url = `http://127.0.0.1:${port}/`;
+	const ilog = () => (fs.existsSync(logPath) ? fs.readFileSync(logPath, 'utf8') : '');
+	const stop = (p) => new Promise((r) => { p.once('exit', r); p.kill('SIGTERM'); });
+
+	let d = startDaemon(args, logPath);
+	await waitFor(() => ilog().includes(`web console on ${url}`), 15000,
+		() => `impostor: the second daemon did not serve ${url}; its log:\n${ilog()}`);
+	const tok = fs.readFileSync(tokFile, 'utf8').trim();
+	// What a real daemon once answered: the impostor's best material.
+	const c = await wsConnect(port);
+	const sn = word(await c.next(3000), 'hello');
+	const cn = crypto.randomBytes(32);
+	c.send('client ' + b64url(cn));
+	const serverProof = word(await c.next(3000), 'server');
+	c.close();
+	if (!sn || !serverProof || !serverProof.equals(hmac(tok, 'vdc-web-1 server', sn, cn)))
+		fail('impostor: a real daemon\'s hello and server proof, as web_conn.h says', `sn ${sn}, proof ${serverProof}`);
+
+	const P = await openConsole(browser, url, 'impostor');
+	await login(P.page, tok);
+	await waitFor(async () => (await statusText(P.page)) === 'Connected', 20000,
+		() => 'impostor: the page should log in to the second daemon');
+	ok('a second daemon (no guest) on its own port: the page logged in');
+
+	await stop(d);
+	let said = '';
+	await waitFor(async () => /Disconnected: the daemon is stopping/.test(said = await statusText(P.page)), 10000,
+		() => `impostor: when the daemon stops the page should say so (close 1001); it says '${said}'`);
+	ok(`daemon stopped: the page says '${await statusText(P.page)}' (close 1001 with the reason)`);
+
+	const fake = await fakeDaemon(port, { sn, serverProof });
+	await P.page.click('#reconnect');
+	await waitFor(async () => /not the daemon\)\. Nothing was sent/.test(said = await statusText(P.page)), 15000,
+		() => `impostor: the page should refuse the fake daemon; it says '${said}'`);
+	await sleep(500); // anything the page might still send
+	fake.srv.close();
+	const rec = fake.rec;
+	const all = Buffer.concat(rec.raw);
+	const texts = rec.messages.filter((f) => f.opcode === 1).map((f) => f.payload.toString());
+	const problems = [];
+	for (const enc of [tok, Buffer.from(tok).toString('base64'), b64url(tok)])
+		if (all.includes(enc) || rec.messages.some((f) => f.payload.includes(enc)))
+			problems.push(`the token (${enc === tok ? 'as text' : 'base64'}) was sent`);
+	if (texts.length !== 1 || !texts[0].startsWith('client '))
+		problems.push(`the page sent ${JSON.stringify(texts)}; only its nonce ("client ...") may go to a server that did not prove itself`);
+	if (texts.some((t) => t.startsWith('proof ')))
+		problems.push('the page sent a proof to the impostor');
+	// No 32 bytes of anything sent is a proof for any challenge the
+	// impostor could have relayed: the real daemon's nonce it replayed
+	// with any nonce the page chose.
+	for (const t of texts) {
+		const v = Buffer.from(t.slice(t.indexOf(' ') + 1), 'base64url');
+		for (const pcn of rec.cn)
+			if (v.equals(hmac(tok, 'vdc-web-1 client', sn, pcn)))
+				problems.push('a valid page proof for the replayed nonce was sent');
+	}
+	if (rec.cn.length && rec.cn[0].equals(cn))
+		problems.push('the page reused a nonce');
+	if (problems.length)
+		fail('impostor: the fake listener must receive nothing the real daemon would accept', ...problems);
+	ok(`a fake daemon on 127.0.0.1:${port} (replaying a real daemon's hello and server proof) ` +
+		`got only the page's fresh nonce (${texts.length} text message, ${all.length} bytes in all, no token, no proof); ` +
+		`the page says '${await statusText(P.page)}'`);
+
+	const mark = ilog().length;
+	d = startDaemon(args, logPath);
+	await waitFor(() => ilog().slice(mark).includes(`web console on ${url}`), 15000,
+		() => 'impostor: the daemon did not come back');
+	// What the fake recorded, replayed to the real daemon, gets nowhere.
+	const r = await wsConnect(port);
+	await r.next(3000); // its hello, a new nonce
+	for (const t of texts)
+		r.send(t);
+	let f, answers = [];
+	while ((f = await r.next(3000)) !== null) {
+		answers.push(f.opcode === 1 ? f.payload.toString() : `opcode ${f.opcode}`);
+		if (f.opcode === 1 && f.payload.toString() === 'ok')
+			fail('impostor: what the fake recorded, replayed to the real daemon, logged in');
+		if (f.opcode === 8)
+			break;
+	}
+	r.close();
+	ok(`what the fake recorded, replayed to the daemon, got no "ok" (${answers.map((x) => x.split(' ')[0]).join(', ') || 'nothing'})`);
+	await P.page.click('#reconnect');
+	await waitFor(async () => (said = await statusText(P.page)) === 'Connected', 20000,
+		() => `impostor: with the daemon back the page should log in again; it says '${said}'`);
+	ok('the daemon is back: Reconnect on the same page logged in again (the token kept as a key in the page)');
+	if (P.errors.length)
+		fail('errors on the page', ...P.errors);
+	await P.page.close();
+	await stop(d);
+}
+
 const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vdc-chromium-'));
 let browser = null;
 let status = 0;
@@ -277,17 +555,20 @@ try {
 	const termShown = await A.page.$eval('#terminal', (e) => !e.hidden);
 	const [ws1] = [...A.socks.values()];
 	const bodyText = await A.page.evaluate(() => document.body.innerText);
-	if (!loginShown || termShown || !ws1 || ws1.frames !== 0 ||
+	// The handshake's own text messages only: the daemon's hello and its
+	// proof, which the page found not to match the token.
+	if (!loginShown || termShown || !ws1 || ws1.binary !== 0 ||
+	    ws1.texts.join(',') !== 'hello,server' ||
 	    (await termLines(A.page)).length || bodyText.includes('BOOT-OUTPUT'))
 		fail('wrong token: no console byte may pass, and the page must ask again',
 			`login form shown: ${loginShown}, terminal shown: ${termShown}`,
-			`WebSocket: ${JSON.stringify(ws1 || null)} (frames: text or binary messages received)`,
+			`WebSocket: ${JSON.stringify(ws1 || null)} (texts: the first word of each text message received)`,
 			`page text: ${bodyText.replace(/\s+/g, ' ').slice(0, 200)}`);
-	const refused = await waitLog(/web (127\.0\.0\.1:\d+): wrong token; refused/, 10000,
+	const refused = await waitLog(/web (127\.0\.0\.1:\d+): the page left after our proof/, 10000,
 		'wrong token');
 	ok(`wrong token refused: the page says '${await statusText(A.page)}', ` +
-		`0 WebSocket messages received (upgrade ${ws1.status}), nothing on the screen; ` +
-		`daemon log names the peer ${refused[1]}`);
+		`only the handshake's hello and server proof received (upgrade ${ws1.status}), no console byte, ` +
+		`no proof sent; daemon log names the peer ${refused[1]}`);
 
 	// 2. The right token: the guest's shell.
 	const logA = daemonLog().length;
@@ -399,6 +680,10 @@ try {
 		ok(`typed \`exit 0\` through nginx: the guest powered off; the page says '${await statusText(N.page)}'`);
 		await N.page.close();
 	}
+
+	// 6. An impostor while the daemon is stopped gets nothing.
+	if (env.DAEMON_BIN)
+		await impostorCheck(browser);
 } catch (e) {
 	status = 1;
 	if (e instanceof CheckFailed)
@@ -406,6 +691,8 @@ try {
 	else
 		console.log(`FAIL: browser: ${e.stack || e} [${elapsed()}]`);
 } finally {
+	if (impostorDaemon)
+		impostorDaemon.kill('SIGTERM');
 	if (browser)
 		await browser.close().catch(() => {});
 	fs.rmSync(userDataDir, { recursive: true, force: true });

@@ -25,7 +25,7 @@ mkdir -p "$out"
 ${CC:-cc} -std=gnu11 -D_GNU_SOURCE -Iinclude -O1 -g -Wall -Wextra -Werror \
 	-fsanitize=address,undefined -fno-sanitize-recover=all \
 	-o "$out/serve" tests/web/serve.c src/web_conn.c src/web_http.c src/web_token.c \
-	src/sha1.c src/base64.c src/web_assets.c src/web_assets_data.S src/log.c
+	src/sha1.c src/sha256.c src/web_guess.c src/base64.c src/web_assets.c src/web_assets_data.S src/log.c
 
 rm -f "$out/token"
 "$out/serve" "$port" "$out/token" 2>"$out/serve.log" &

@@ -5,8 +5,9 @@
  * daemon's worker serves it. Not part of make check; see README.md.
  *
  * It is also the reference for wiring web_conn into an event loop: one
- * timer per connection re-armed when web_conn_phase() moves, the refused
- * token's delay from a daemon-wide failure count, non-blocking writes of
+ * timer per connection re-armed when web_conn_phase() moves, each proof
+ * checked at its turn from one failure count (web_guess.h in small; the
+ * daemon's worker adds the pre-auth rules), non-blocking writes of
  * the output queue, reads only while web_conn_read_room() allows.
  *
  * The fake console is a line-echoing shell: what is typed is echoed,
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -29,6 +31,7 @@
 
 #include "log.h"
 #include "web_conn.h"
+#include "web_guess.h"
 #include "web_token.h"
 
 #define MAX_CLIENTS 16
@@ -43,8 +46,8 @@ struct client {
 };
 
 static struct client clients[MAX_CLIENTS];
-static unsigned int failures; /* recent wrong tokens, daemon-wide */
-static long last_failure;
+static unsigned int failures; /* proofs checked since the last right one */
+static long next_check; /* when the next proof may be checked */
 
 static long now_ms(void)
 {
@@ -70,20 +73,24 @@ static void on_auth(void *opaque)
 
 	c->console = true;
 	failures = 0;
+	next_check = 0;
 	console_output("\r\nWelcome to the fake guest.\r\n" PROMPT,
 		       strlen("\r\nWelcome to the fake guest.\r\n" PROMPT));
 }
 
-static void on_auth_failed(void *opaque)
+/* on_proof() - the daemon's rule in small (web_guess.h): each proof is
+ * booked at the next free time, counted as a failure until it is right */
+static void on_proof(void *opaque)
 {
 	struct client *c = opaque;
-	long now = now_ms();
+	long now = now_ms(), at = next_check > now ? next_check : now;
 
-	/* Forget old failures after a quiet minute. */
-	if (now - last_failure > 60000)
-		failures = 0;
-	last_failure = now;
-	c->deadline = now + web_auth_delay_ms(++failures);
+	next_check = at + (long)web_guess_delay_ms(++failures);
+	c->deadline = at;
+	if (at <= now) {
+		web_conn_check(c->conn);
+		c->deadline = 0;
+	}
 }
 
 static void on_input(void *opaque, const uint8_t *p, size_t n)
@@ -117,8 +124,8 @@ static void on_closed(void *opaque, unsigned int code, const char *reason)
 }
 
 static const struct web_conn_ops ops = {
+	.proof = on_proof,
 	.authenticated = on_auth,
-	.auth_failed = on_auth_failed,
 	.input = on_input,
 	.resize = on_resize,
 	.closed = on_closed,
@@ -141,8 +148,8 @@ static void after_call(struct client *c)
 		unsigned int ms = web_conn_timeout_ms(c->conn);
 
 		c->phase = phase;
-		/* A refused token's delay is already armed. */
-		if (web_conn_state(c->conn) != WEB_STATE_AUTH_FAILED)
+		/* A held proof's turn is already armed. */
+		if (web_conn_state(c->conn) != WEB_STATE_CHECKING)
 			c->deadline = ms ? now_ms() + ms : 0;
 	}
 }
@@ -187,8 +194,8 @@ static void readable(struct client *c)
 
 static void timer(struct client *c)
 {
-	if (web_conn_state(c->conn) == WEB_STATE_AUTH_FAILED) {
-		web_conn_reject(c->conn);
+	if (web_conn_state(c->conn) == WEB_STATE_CHECKING) {
+		web_conn_check(c->conn);
 		after_call(c);
 		return;
 	}
@@ -211,6 +218,9 @@ static void accept_one(int lfd, const struct web_token *tok, uint16_t port)
 
 		if (c->conn)
 			continue;
+		if (getrandom(cfg.nonce, sizeof(cfg.nonce), 0) !=
+		    (ssize_t)sizeof(cfg.nonce))
+			break;
 		snprintf(peer, sizeof(peer), "%s:%u", inet_ntoa(sa.sin_addr),
 			 ntohs(sa.sin_port));
 		cfg.peer = peer;
