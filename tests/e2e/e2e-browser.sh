@@ -95,11 +95,12 @@ browser_modules() {
 		e2e_fail "puppeteer-core is not in $BROWSER_MODULES after npm ci"
 }
 
-# free_port: a loopback TCP port nobody listens on now.
+# free_port: a loopback TCP port nobody listens on now, below the kernel's
+# ephemeral range (32768-60999), so no outgoing connection takes it meanwhile.
 free_port() {
 	local p i
 	for i in $(seq 50); do
-		p=$((20000 + (RANDOM * 7 + $$ + i * 997) % 30000))
+		p=$((20000 + (RANDOM * 7 + $$ + i * 997) % 12000))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return 0

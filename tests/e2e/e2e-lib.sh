@@ -294,7 +294,7 @@ daemon_start() {
 			--max-queue-size=256 --log-level=debug)
 		case $backend in
 		network)
-			DAEMON_PORT=$((20000 + (RANDOM * 7 + $$ + try * 997) % 30000))
+			DAEMON_PORT=$((20000 + (RANDOM * 7 + $$ + try * 997) % 12000))
 			args+=(--tcp-port="$DAEMON_PORT") ;;
 		uds)
 			DAEMON_UDS="$E2E_DIR/console"
