@@ -76,6 +76,10 @@ struct web_conn {
 	/* The handshake: our nonce (cfg.nonce), the page's, its proof. */
 	uint8_t cnonce[WEB_NONCE_LEN];
 	uint8_t cproof[SHA256_DIGEST_LEN];
+	/* Or a one-time ticket instead of the two nonces and the proof. */
+	bool by_ticket;
+	bool watch_only; /* what the ticket granted */
+	uint8_t ticket[WEB_TICKET_BYTES];
 
 	/* Output: owned bytes, then (HTTP only) a built-in asset's body,
 	 * which is never copied. */
@@ -595,6 +599,17 @@ static void handshake(struct web_conn *c, const uint8_t *p, size_t len)
 {
 	uint8_t mac[SHA256_DIGEST_LEN];
 
+	if (c->state == WEB_STATE_AUTH &&
+	    take_word(p, len, "ticket", c->ticket, sizeof(c->ticket))) {
+		/* The ticket is the secret: held to the same turns as a
+		 * proof, so that guessing tickets is no faster. */
+		c->by_ticket = true;
+		c->state = WEB_STATE_CHECKING;
+		c->phase++;
+		if (c->ops->proof)
+			c->ops->proof(c->opaque);
+		return;
+	}
 	if (c->state == WEB_STATE_AUTH) {
 		if (!take_word(p, len, "client", c->cnonce, WEB_NONCE_LEN)) {
 			refuse(c, "expected the page's nonce");
@@ -1081,26 +1096,48 @@ void web_conn_check(struct web_conn *c)
 
 	if (c->state != WEB_STATE_CHECKING)
 		return;
-	web_proof(c->cfg.token, WEB_PROOF_CLIENT, c->cfg.nonce, c->cnonce,
-		  want);
-	ok = c->cfg.token->len && ct_equal(want, c->cproof, sizeof(want));
-	explicit_bzero(want, sizeof(want));
-	explicit_bzero(c->cproof, sizeof(c->cproof));
+	if (c->by_ticket) {
+		int grant = c->ops->ticket ? c->ops->ticket(c->opaque, c->ticket)
+					   : -1;
+
+		ok = grant >= 0;
+		c->watch_only = grant > 0;
+		explicit_bzero(c->ticket, sizeof(c->ticket));
+	} else {
+		web_proof(c->cfg.token, WEB_PROOF_CLIENT, c->cfg.nonce,
+			  c->cnonce, want);
+		ok = c->cfg.token->len &&
+		     ct_equal(want, c->cproof, sizeof(want));
+		explicit_bzero(want, sizeof(want));
+		explicit_bzero(c->cproof, sizeof(c->cproof));
+	}
 	c->phase++;
+	/* A spent, expired or foreign ticket: the same refusal as a wrong
+	 * proof, so the page and a guesser learn the same. */
 	if (!ok) {
-		log_warn("web %s: wrong proof; refused", c->peer);
+		log_warn("web %s: wrong %s; refused", c->peer,
+			 c->by_ticket ? "ticket" : "proof");
 		fail(c, WEB_CLOSE_POLICY, "proof refused");
 		return;
 	}
-	log_info("web %s: proof accepted; console attached", c->peer);
+	log_info("web %s: %s accepted; console attached%s", c->peer,
+		 c->by_ticket ? "ticket" : "proof",
+		 c->watch_only ? " (watch only)" : "");
 	c->state = WEB_STATE_OPEN;
 	/* "ok" goes out before anything the callback sends. */
-	if (!frame_put(c, WS_OP_TEXT, "ok", 2))
+	if (!(c->watch_only ? frame_put(c, WS_OP_TEXT, "ok watch", 8)
+			    : frame_put(c, WS_OP_TEXT, "ok", 2)))
 		return;
 	if (c->ops->authenticated)
 		c->ops->authenticated(c->opaque);
 	/* Input that came with the proof. */
 	process(c);
+}
+
+/** web_conn_watch_only() - the session came with a watch-only ticket */
+bool web_conn_watch_only(const struct web_conn *c)
+{
+	return c->watch_only;
 }
 
 /** web_conn_state() - where the connection is; see enum web_state */

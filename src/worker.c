@@ -283,6 +283,8 @@ static int start_web(struct worker *w)
 			.policy = &o->access,
 			.door_name = door_name,
 			.guesses = &w->spec->shm->guesses,
+			.tickets = &w->spec->shm->tickets,
+			.guest = w->spec->index,
 			.console = &w->console.ports[0].host,
 			.resize = on_web_resize,
 			.opaque = w,
