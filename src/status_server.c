@@ -304,6 +304,33 @@ static void refuse(int fd, bool metrics, int code, const char *why)
 	close(fd);
 }
 
+/*
+ * free_slot() - a slot for a newcomer: a free one, else the oldest of a
+ * refused metrics client waiting for its 403
+ *
+ * A refused client holds its slot only until its head is read, but a
+ * stranger that connects and says nothing would hold it to the deadline:
+ * sixteen such would lock the owner out of both doors. The one it pushes
+ * out never gets its 403, only a close.
+ */
+static struct status_conn *free_slot(struct status_server *ss)
+{
+	struct status_conn *oldest = NULL;
+
+	for (unsigned int i = 0; i < STATUS_MAX_CONNS; i++) {
+		struct status_conn *c = &ss->conns[i];
+
+		if (!c->used)
+			return c;
+		if (c->forbidden &&
+		    (!oldest || c->deadline_ms < oldest->deadline_ms))
+			oldest = c;
+	}
+	if (oldest)
+		conn_close(oldest);
+	return oldest;
+}
+
 static void accept_one(struct status_server *ss, int lfd, bool metrics)
 {
 	const char *door = metrics ? "metrics" : "control socket";
@@ -327,9 +354,7 @@ static void accept_one(struct status_server *ss, int lfd, bool metrics)
 		refuse(fd, false, 403, line);
 		return;
 	}
-	for (unsigned int i = 0; i < STATUS_MAX_CONNS && !c; i++)
-		if (!ss->conns[i].used)
-			c = &ss->conns[i];
+	c = free_slot(ss);
 	if (!c) {
 		log_warn("%s: client refused: %u connections already", door,
 			 STATUS_MAX_CONNS);
