@@ -23,9 +23,11 @@
 #include <unistd.h>
 
 #include "as_user.h"
+#include "daemon_shm.h"
 #include "guest_stats.h"
 #include "options.h"
 #include "status_report.h"
+#include "status_server.h"
 #include "version.h"
 #include "session.h"
 #include "suites.h"
@@ -613,6 +615,30 @@ static bool consistent(const struct guest_stats_data *d)
 				  : strcmp(d->client[7].addr, want) == 0);
 }
 
+/*
+ * The guest count in the shared header is writable by every worker: the
+ * supervisor counts its guests by what it mapped, not by what a broken
+ * worker wrote there later.
+ */
+START_TEST(test_the_supervisor_counts_guests_by_what_it_mapped)
+{
+	struct options o;
+	struct status_server ss;
+	struct daemon_shm *shm;
+	char err[256];
+
+	memset(&o, 0, sizeof(o));
+	shm = daemon_shm_create(1, err, sizeof(err));
+	ck_assert_msg(shm, "%s", err);
+	ck_assert_int_eq(status_server_open(&ss, &o, shm, err, sizeof(err)), 0);
+	shm->guests = 1u << 24; /* far past the mapping */
+	status_server_refresh(&ss);
+	ck_assert_str_eq(ss.summary, "0 of 1 guest attached, 0 clients");
+	status_server_fini(&ss);
+	daemon_shm_destroy(shm, 1);
+}
+END_TEST
+
 START_TEST(test_seqlock_reader_never_sees_a_torn_entry)
 {
 	struct guest_stats *gs = mmap(NULL, sizeof(*gs), PROT_READ | PROT_WRITE,
@@ -905,6 +931,7 @@ Suite *status_suite(void)
 	tcase_set_timeout(unit, 60);
 	tcase_add_test(unit, test_an_allowed_group_reaches_the_control_socket_and_metrics);
 	tcase_add_test(unit, test_systemd_status_follows_the_frontend_and_clients);
+	tcase_add_test(unit, test_the_supervisor_counts_guests_by_what_it_mapped);
 	tcase_add_test(unit, test_seqlock_reader_never_sees_a_torn_entry);
 	tcase_add_test(unit, test_status_command_line_and_no_daemon);
 	tcase_add_test(unit, test_formats_escape_what_came_from_outside);
