@@ -16,11 +16,13 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "dut.h"
+#include "flow.h"
 
 #define IO_TIMEOUT_MS 5000
 
 /* One connection attempt to console @i; the fd, or -1 to retry. */
-static int connect_once(const struct daemon *d, unsigned int i)
+static int connect_once(const struct dut *d, unsigned int i)
 {
 	struct sockaddr_un un = {.sun_family = AF_UNIX};
 	struct sockaddr_in in = {.sin_family = AF_INET};
@@ -53,7 +55,7 @@ static int connect_once(const struct daemon *d, unsigned int i)
  *
  * Return: a blocking socket, or -1 after @timeout_s
  */
-int client_connect(const struct daemon *d, unsigned int i, double timeout_s)
+int client_connect(const struct dut *d, unsigned int i, double timeout_s)
 {
 	double deadline = bench_now() + timeout_s;
 

@@ -9,8 +9,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "daemon.h"
-#include "flow.h"
+#include "bench.h"
+
+struct dut;
+struct flow;
 
 /* A reader thread's job and what it saw. */
 struct sink {
@@ -23,7 +25,7 @@ struct sink {
 	struct flow *flow; /* told what was read; may be NULL */
 };
 
-int client_connect(const struct daemon *d, unsigned int i, double timeout_s);
+int client_connect(const struct dut *d, unsigned int i, double timeout_s);
 void *sink_main(void *arg);
 int client_write_all(int fd, uint64_t total, uint32_t chunk);
 int client_ping(int fd, unsigned int count, uint64_t *rtt_ns);

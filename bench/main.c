@@ -11,16 +11,14 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
-#include "daemon.h"
+#include "dut.h"
 #include "report.h"
 #include "runs.h"
 
@@ -28,77 +26,6 @@
 #define DEFAULT_PORT   24000
 
 static struct bench_opts opts;
-const struct bench_opts *bench_opts = &opts;
-
-/* --- time and messages ---------------------------------------------- */
-
-uint64_t bench_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* Monotonic seconds. */
-double bench_now(void)
-{
-	return (double)bench_now_ns() / 1e9;
-}
-
-/* Sleep @ms milliseconds, whatever interrupts. */
-void bench_sleep_ms(unsigned int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-/* A fatal error: print it and exit; the atexit cleanup runs. */
-void bench_die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "vdc-bench: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	exit(1);
-}
-
-/* Progress on stderr, unless --json. */
-void bench_note(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (opts.json_only)
-		return;
-	fprintf(stderr, "vdc-bench: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-}
-
-/* Is measurement group @name selected by --only? */
-bool bench_group(const char *name)
-{
-	const char *p = opts.only;
-	size_t n = strlen(name);
-
-	if (!p)
-		return true;
-	while (*p) {
-		size_t k = strcspn(p, ",");
-
-		if (k == n && strncmp(p, name, n) == 0)
-			return true;
-		p += k + (p[k] == ',');
-	}
-	return false;
-}
 
 /* --- cleanup -------------------------------------------------------- */
 
@@ -130,7 +57,7 @@ static void cleanup(void)
 
 	if (__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
 		return;
-	daemon_kill_all();
+	bench_kill_children();
 	remove_tmpdir();
 	if (opts.keep_tmp && opts.tmpdir[0])
 		fprintf(stderr, "vdc-bench: kept %s\n", opts.tmpdir);
@@ -321,7 +248,7 @@ static bool apply_option(int c)
 		break;
 	case 'S':
 		opts.scale_sockets = (unsigned int)number("scale", optarg, 1,
-							  DAEMON_MAX_WORKERS);
+							  DUT_MAX_WORKERS);
 		break;
 	case 's':
 		opts.scale_streams =
@@ -469,6 +396,7 @@ int main(int argc, char *argv[])
 {
 	double t0 = bench_now(), load;
 
+	bench_opts = &opts; /* before anything reads the settings */
 	parse_args(argc, argv);
 	setup();
 	load = load_average();

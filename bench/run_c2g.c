@@ -3,11 +3,16 @@
  * run_c2g.c - client -> guest throughput: the client writes, the guest
  * keeps 4 KiB receive buffers posted and copies out what lands in them.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "backend_runs.h"
+#include "client.h"
+#include "dut.h"
+#include "guest.h"
 #include "report.h"
-#include "runs.h"
+#include "run_common.h"
 
 struct drain_job {
 	struct guest *g;
@@ -31,7 +36,7 @@ static void *drain_main(void *arg)
 }
 
 /* Write @bytes from the client into @g; seconds until all arrived. */
-static double c2g_transfer(struct daemon *d, struct guest *g, int fd,
+static double c2g_transfer(struct dut *d, struct guest *g, int fd,
 			   uint64_t bytes)
 {
 	struct drain_job j = {g, bytes, fd, false, 0, 0, 0};
@@ -44,7 +49,7 @@ static double c2g_transfer(struct daemon *d, struct guest *g, int fd,
 		__atomic_store_n(&j.stop, true, __ATOMIC_RELEASE);
 	pthread_join(t, NULL);
 	if (j.rc < 0 || j.got < bytes) {
-		daemon_show_log(d);
+		dut_show_log(d);
 		bench_die("client -> guest: %llu of %llu bytes arrived",
 			  (unsigned long long)j.got, (unsigned long long)bytes);
 	}
@@ -52,7 +57,7 @@ static double c2g_transfer(struct daemon *d, struct guest *g, int fd,
 }
 
 /** run_c2g() - rounds of client -> guest against plain-socket rounds */
-void run_c2g(struct daemon *d, int fd)
+void run_c2g(struct dut *d, int fd)
 {
 	enum bench_backend b = d->backend;
 	unsigned int rounds = bench_opts->rounds;

@@ -4,11 +4,17 @@
  * it back on tx at once; p50, p99 and max of the round trips, next to a
  * plain eventfd+socket ping-pong over the same four hops.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "backend_runs.h"
+#include "client.h"
+#include "cost.h"
+#include "dut.h"
+#include "guest.h"
 #include "report.h"
-#include "runs.h"
+#include "run_common.h"
 
 #define ECHO_WARMUP(n) ((n) / 20 + 1)
 
@@ -63,7 +69,7 @@ static void report_latency(const char *prefix, const char *base_prefix,
  * Alternate baseline and daemon rounds, @n round trips each in all;
  * @cost is what the worker did meanwhile (it idles in baseline rounds).
  */
-static void echo_rounds(struct daemon *d, int fd, uint64_t *rtt,
+static void echo_rounds(struct dut *d, int fd, uint64_t *rtt,
 			uint64_t *base_rtt, struct worker_cost *cost)
 {
 	unsigned int n = bench_opts->echoes, rounds = bench_opts->rounds;
@@ -76,7 +82,7 @@ static void echo_rounds(struct daemon *d, int fd, uint64_t *rtt,
 	guest_up(&g, d, 0, BENCH_RX_BUF, fd);
 	pthread_create(&t, NULL, echo_main, &j);
 	r = client_ping(fd, ECHO_WARMUP(n), NULL);
-	cost_begin(cost, daemon_worker(d, 0));
+	cost_begin(cost, dut_worker(d, 0));
 	for (unsigned int i = 0; i < rounds && r == 0; i++) {
 		unsigned int k = (n - done) / (rounds - i);
 
@@ -86,18 +92,18 @@ static void echo_rounds(struct daemon *d, int fd, uint64_t *rtt,
 		r = client_ping(fd, k, rtt + done);
 		done += k;
 	}
-	cost_end(cost, daemon_worker(d, 0));
+	cost_end(cost, dut_worker(d, 0));
 	__atomic_store_n(&j.stop, true, __ATOMIC_RELEASE);
 	pthread_join(t, NULL);
 	if (r < 0 || j.rc < 0) {
-		daemon_show_log(d);
+		dut_show_log(d);
 		bench_die("echo: a byte did not come back within 5 s");
 	}
 	guest_close(&g);
 }
 
 /** run_echo() - echo round trips against plain ping-pong round trips */
-void run_echo(struct daemon *d, int fd)
+void run_echo(struct dut *d, int fd)
 {
 	enum bench_backend b = d->backend;
 	unsigned int n = bench_opts->echoes;

@@ -13,8 +13,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend_runs.h"
+#include "cost.h"
+#include "dut.h"
 #include "report.h"
-#include "runs.h"
+#include "run_common.h"
+#include "stream.h"
 
 /* The paced rounds of one chain size, summed. */
 struct g2c_totals {
@@ -111,12 +115,12 @@ static void report_flood(enum bench_backend b, uint32_t chunk,
 }
 
 /* Paced rounds against baseline rounds, then one flood, for @chunk. */
-static void g2c_size(struct daemon *d, int fd, uint32_t chunk)
+static void g2c_size(struct dut *d, int fd, uint32_t chunk)
 {
 	unsigned int rounds = bench_opts->rounds;
 	uint64_t per = bench_opts->xfer_bytes / rounds / chunk * chunk;
 	enum bench_backend b = d->backend;
-	pid_t worker = daemon_worker(d, 0);
+	pid_t worker = dut_worker(d, 0);
 	struct g2c_stream s = {.fd = fd, .chunk = chunk};
 	struct g2c_totals t;
 
@@ -158,7 +162,7 @@ static void g2c_size(struct daemon *d, int fd, uint32_t chunk)
  * rounds without and with a second client connected that never reads (a
  * stalled watcher): it must not slow the writer
  */
-static void g2c_watcher(struct daemon *d, int fd)
+static void g2c_watcher(struct dut *d, int fd)
 {
 	const uint32_t chunk = 4096;
 	unsigned int rounds = bench_opts->rounds;
@@ -179,7 +183,7 @@ static void g2c_watcher(struct daemon *d, int fd)
 
 		g2c_transfer(&s, per, true);
 		add_round(&alone, &s);
-		lazy = connect_client(d, 0);
+		lazy = client_up(d, 0);
 		g2c_transfer(&s, per, true);
 		add_round(&watched, &s);
 		close(lazy);
@@ -197,7 +201,7 @@ static void g2c_watcher(struct daemon *d, int fd)
 }
 
 /** run_g2c() - guest -> client at every chain size of --sizes */
-void run_g2c(struct daemon *d, int fd)
+void run_g2c(struct dut *d, int fd)
 {
 	for (unsigned int i = 0; i < bench_opts->nsizes; i++)
 		g2c_size(d, fd, bench_opts->sizes[i]);

@@ -6,7 +6,11 @@
  */
 #include <unistd.h>
 
+#include "dut.h"
+#include "guest.h"
+#include "procstat.h"
 #include "report.h"
+#include "run_common.h"
 #include "runs.h"
 
 #define SETTLE_MS 200
@@ -37,18 +41,18 @@ static void report_idle(const struct proc_sample *w0,
 void run_idle(void)
 {
 	struct proc_sample w0, w1, p0, p1;
-	struct daemon d;
+	struct dut d;
 	struct guest g;
 	pid_t worker;
 	double t0;
 	int fd;
 
 	report_section("idle: one guest and one client connected, silent");
-	start_daemon(&d, BENCH_UDS, 1, "idle", NULL, NULL);
-	fd = connect_client(&d, 0);
+	dut_up(&d, BENCH_UDS, 1, "idle", NULL, NULL);
+	fd = client_up(&d, 0);
 	guest_up(&g, &d, 0, BENCH_RX_BUF, fd);
 	bench_sleep_ms(SETTLE_MS);
-	worker = daemon_worker(&d, 0);
+	worker = dut_worker(&d, 0);
 	bench_note("idle: %u s", bench_opts->idle_s);
 	t0 = bench_now();
 	if (proc_sample(worker, &w0) < 0 || proc_sample(d.pid, &p0) < 0)
@@ -61,5 +65,5 @@ void run_idle(void)
 		bench_note("no worker processes: the daemon counts as both");
 	guest_close(&g);
 	close(fd);
-	daemon_stop(&d);
+	dut_stop(&d);
 }

@@ -4,18 +4,23 @@
  * daemon then weighs, and throughput with several guests streaming at
  * once against as many plain socket pairs.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "dut.h"
+#include "procstat.h"
 #include "report.h"
+#include "run_common.h"
 #include "runs.h"
+#include "stream.h"
 
 #define MAX_STREAMS 64
 #define CHUNK	    4096u
 
 /* Memory of the parent and every worker, summed. */
-static void report_memory(const struct daemon *d)
+static void report_memory(const struct dut *d)
 {
 	unsigned int workers = d->threaded ? 0 : d->count;
 	long rss = 0, pss = 0, max = 0;
@@ -23,7 +28,7 @@ static void report_memory(const struct daemon *d)
 	char name[64];
 
 	for (unsigned int i = 0; i < workers; i++) {
-		if (proc_sample(daemon_worker(d, i), &s) < 0)
+		if (proc_sample(dut_worker(d, i), &s) < 0)
 			continue;
 		rss += s.rss_kb;
 		pss += s.pss_kb;
@@ -62,7 +67,7 @@ static double parallel_round(struct g2c_stream *s, unsigned int n, uint64_t per,
 	struct parallel p[MAX_STREAMS];
 	pthread_t t[MAX_STREAMS];
 	pthread_barrier_t go;
-	double t0, t_end = 0;
+	double t0 = 0, t_end = 0;
 
 	pthread_barrier_init(&go, NULL, n + 1);
 	for (unsigned int i = 0; i < n; i++) {
@@ -71,9 +76,11 @@ static double parallel_round(struct g2c_stream *s, unsigned int n, uint64_t per,
 		pthread_create(&t[i], NULL, stream_main, &p[i]);
 	}
 	pthread_barrier_wait(&go);
-	t0 = bench_now();
+	/* From the first guest's start: this thread may run late. */
 	for (unsigned int i = 0; i < n; i++) {
 		pthread_join(t[i], NULL);
+		if (i == 0 || s[i].tx.t_start < t0)
+			t0 = s[i].tx.t_start;
 		*got += s[i].sink.got;
 		if (s[i].sink.t_last > t_end)
 			t_end = s[i].sink.t_last;
@@ -83,7 +90,7 @@ static double parallel_round(struct g2c_stream *s, unsigned int n, uint64_t per,
 }
 
 /* @n guests streaming 4 KiB chains at once, against @n plain pairs. */
-static void scale_streams(struct daemon *d, unsigned int n)
+static void scale_streams(struct dut *d, unsigned int n)
 {
 	unsigned int rounds = bench_opts->rounds;
 	uint64_t per = bench_opts->xfer_bytes / n / rounds / CHUNK * CHUNK;
@@ -100,7 +107,7 @@ static void scale_streams(struct daemon *d, unsigned int n)
 		   "%u plain unix pairs",
 		   n, rounds, n);
 	for (unsigned int i = 0; i < n; i++) {
-		s[i].fd = connect_client(d, i);
+		s[i].fd = client_up(d, i);
 		s[i].chunk = CHUNK;
 		guest_up(&s[i].g, d, i, BENCH_RX_BUF, s[i].fd);
 	}
@@ -130,12 +137,12 @@ void run_scale(void)
 	unsigned int n = bench_opts->scale_sockets;
 	unsigned int streams = bench_opts->scale_streams;
 	double bound, ready;
-	struct daemon d;
+	struct dut d;
 	char name[64];
 
 	report_section("scale: many sockets (uds backend)");
 	bench_note("scale: %u sockets", n);
-	start_daemon(&d, BENCH_UDS, n, "scale", &bound, &ready);
+	dut_up(&d, BENCH_UDS, n, "scale", &bound, &ready);
 	snprintf(name, sizeof(name), "scale_%u_bound", n);
 	report_add(name, bound, "s", NULL, "all sockets connectable");
 	snprintf(name, sizeof(name), "scale_%u_ready", n);
@@ -148,5 +155,5 @@ void run_scale(void)
 		streams = MAX_STREAMS;
 	if (streams)
 		scale_streams(&d, streams);
-	daemon_stop(&d);
+	dut_stop(&d);
 }

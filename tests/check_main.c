@@ -2,10 +2,12 @@
 /*
  * check_main.c - run every suite; `make check` runs this under ASan and
  * UBSan. Give suite names as arguments to run only those; `--unit` runs
- * the unit suites (`make check-unit`): every suite but the ones below
- * (full_only) that need guests, a browser, root or a build of their own.
+ * the unit suites: every suite but the ones below (full_only) that need
+ * guests, a browser, root or a build of their own; `--list-unit` names
+ * them, one a line, for `make check-unit` (tests/run-unit.sh).
  */
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,8 +61,18 @@ static bool is_unit(const char *name)
 int main(int argc, char *argv[])
 {
 	bool unit = argc == 2 && strcmp(argv[1], "--unit") == 0;
+	bool list = argc == 2 && strcmp(argv[1], "--list-unit") == 0;
 	SRunner *sr = NULL;
 	int failed;
+
+	/* tests/run-unit.sh runs each of these as a process of its own. */
+	if (list) {
+		for (size_t i = 0;
+		     i < sizeof(all_suites) / sizeof(all_suites[0]); i++)
+			if (is_unit(all_suites[i].name))
+				puts(all_suites[i].name);
+		return EXIT_SUCCESS;
+	}
 
 	for (size_t i = 0; i < sizeof(all_suites) / sizeof(all_suites[0]);
 	     i++) {

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 OR BSD-3-Clause */
 /*
- * daemon.c - start, probe, inspect and stop the daemon under test.
+ * dut.c - start, probe, inspect and stop the daemon under test.
  *
  * Every process started here runs in its own process group and is kept
  * in a registry, so that whatever way the benchmark ends (a result, an
- * error, Ctrl-C) daemon_kill_all() leaves nothing running.
+ * error, Ctrl-C) bench_kill_children() leaves nothing running.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -24,7 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "dut.h"
 #include "procstat.h"
 #include "vhost_user_spec.h"
 
@@ -76,8 +76,8 @@ static void stop_process(pid_t pid, int sig)
 	kill(-pid, SIGKILL);
 }
 
-/** daemon_kill_all() - stop every process this benchmark started */
-void daemon_kill_all(void)
+/** bench_kill_children() - stop every process this benchmark started */
+void bench_kill_children(void)
 {
 	pthread_mutex_lock(&registry_lock);
 	for (unsigned int i = 0; i < REGISTRY_SIZE; i++)
@@ -96,7 +96,7 @@ static const char *backend_arg(enum bench_backend b)
 }
 
 /* Copy @in to @out with each {placeholder} replaced by its value. */
-static void substitute(const struct daemon *d, const char *in, char *out,
+static void substitute(const struct dut *d, const char *in, char *out,
 		       size_t cap)
 {
 	static const char *const keys[] = {"{vu}",  "{backend}", "{port}",
@@ -138,8 +138,8 @@ static bool is_template(void)
 }
 
 /* Build the daemon's argv into @store; returns argv. */
-static char **build_argv(const struct daemon *d,
-			 char store[MAX_ARGS][ARG_MAX_LEN], char **argv)
+static char **build_argv(const struct dut *d, char store[MAX_ARGS][ARG_MAX_LEN],
+			 char **argv)
 {
 	int n = 0;
 
@@ -254,11 +254,12 @@ static unsigned int free_ports(unsigned int from, unsigned int count)
 }
 
 /**
- * daemon_start() - start the daemon with @count sockets of @backend
+ * dut_spawn() - start the daemon with @count sockets of @backend, without
+ * waiting for it (dut_up() in run_common.c waits)
  * @tag:	names its socket files and log in the temporary directory
  */
-void daemon_start(struct daemon *d, enum bench_backend backend,
-		  unsigned int count, const char *tag)
+void dut_spawn(struct dut *d, enum bench_backend backend, unsigned int count,
+	       const char *tag)
 {
 	static unsigned int port_next;
 	char store[MAX_ARGS][ARG_MAX_LEN];
@@ -282,8 +283,8 @@ void daemon_start(struct daemon *d, enum bench_backend backend,
 	d->pid = spawn(argv, d->log_path);
 }
 
-/** daemon_stop() - SIGTERM, as a VMM's manager would; SIGKILL if stuck */
-void daemon_stop(struct daemon *d)
+/** dut_stop() - SIGTERM, as a VMM's manager would; SIGKILL if stuck */
+void dut_stop(struct dut *d)
 {
 	if (d->pid <= 0)
 		return;
@@ -293,14 +294,13 @@ void daemon_stop(struct daemon *d)
 }
 
 /* Where guest @i's vhost-user socket is. */
-void daemon_vu_path(const struct daemon *d, unsigned int i, char *buf,
-		    size_t cap)
+void dut_vu_path(const struct dut *d, unsigned int i, char *buf, size_t cap)
 {
 	snprintf(buf, cap, "%s%u", d->vu_prefix, i);
 }
 
-/** daemon_show_log() - the end of the daemon's log, when something failed */
-void daemon_show_log(const struct daemon *d)
+/** dut_show_log() - the end of the daemon's log, when something failed */
+void dut_show_log(const struct dut *d)
 {
 	char buf[2048];
 	ssize_t n;
@@ -351,7 +351,7 @@ static int probe_connect(const char *path)
 }
 
 /* Connect every probe not yet connected; true if all are. */
-static bool probes_connect(struct daemon *d, struct probe *p)
+static bool probes_connect(struct dut *d, struct probe *p)
 {
 	bool all = true;
 
@@ -360,7 +360,7 @@ static bool probes_connect(struct daemon *d, struct probe *p)
 
 		if (p[i].fd >= 0 || p[i].done)
 			continue;
-		daemon_vu_path(d, i, path, sizeof(path));
+		dut_vu_path(d, i, path, sizeof(path));
 		p[i].fd = probe_connect(path);
 		all &= p[i].fd >= 0;
 	}
@@ -368,9 +368,9 @@ static bool probes_connect(struct daemon *d, struct probe *p)
 }
 
 /* Read what replies are there; true when all have answered. */
-static bool probes_read(struct daemon *d, struct probe *p, int timeout_ms)
+static bool probes_read(struct dut *d, struct probe *p, int timeout_ms)
 {
-	struct pollfd pfd[DAEMON_MAX_WORKERS];
+	struct pollfd pfd[DUT_MAX_WORKERS];
 	bool all = true;
 
 	for (unsigned int i = 0; i < d->count; i++)
@@ -396,16 +396,16 @@ static bool probes_read(struct daemon *d, struct probe *p, int timeout_ms)
 }
 
 /**
- * daemon_wait_ready() - until every socket's worker answers GET_FEATURES
+ * dut_wait_ready() - until every socket's worker answers GET_FEATURES
  * @t_bound:	seconds from start until every socket accepted a connection
  * @t_ready:	seconds from start until every socket was served
  *
  * Return: 0, or -1 after @timeout_s
  */
-int daemon_wait_ready(struct daemon *d, double timeout_s, double *t_bound,
-		      double *t_ready)
+int dut_wait_ready(struct dut *d, double timeout_s, double *t_bound,
+		   double *t_ready)
 {
-	struct probe p[DAEMON_MAX_WORKERS];
+	struct probe p[DUT_MAX_WORKERS];
 	bool bound = false;
 
 	for (unsigned int i = 0; i < d->count; i++)
@@ -435,7 +435,7 @@ int daemon_wait_ready(struct daemon *d, double timeout_s, double *t_bound,
 /* --- workers -------------------------------------------------------- */
 
 /* Record /proc entry @name if it is one of @d's workers. */
-static void consider_worker(struct daemon *d, const char *name)
+static void consider_worker(struct dut *d, const char *name)
 {
 	char comm[64];
 	pid_t pid = (pid_t)atoi(name);
@@ -444,12 +444,12 @@ static void consider_worker(struct daemon *d, const char *name)
 	if (pid <= 0 || proc_parent(pid, comm, sizeof(comm)) != d->pid)
 		return;
 	if (sscanf(comm, WORKER_COMM "%u", &index) == 1 && index < d->count &&
-	    index < DAEMON_MAX_WORKERS)
+	    index < DUT_MAX_WORKERS)
 		d->workers[index] = pid;
 }
 
 /* Scan /proc once; how many workers are known. */
-static unsigned int scan_workers(struct daemon *d)
+static unsigned int scan_workers(struct dut *d)
 {
 	DIR *dir = opendir("/proc");
 	struct dirent *e;
@@ -467,14 +467,14 @@ static unsigned int scan_workers(struct daemon *d)
 }
 
 /**
- * daemon_find_workers() - the children named vdc-worker-<i>
+ * dut_find_workers() - the children named vdc-worker-<i>
  *
  * A daemon that serves its guests from threads has none: it is then
  * measured as its own worker.
  *
  * Return: the number of worker processes found
  */
-int daemon_find_workers(struct daemon *d)
+int dut_find_workers(struct dut *d)
 {
 	unsigned int n = 0;
 
@@ -491,9 +491,9 @@ int daemon_find_workers(struct daemon *d)
 }
 
 /* The process serving guest @i: its worker, or the daemon itself. */
-pid_t daemon_worker(const struct daemon *d, unsigned int i)
+pid_t dut_worker(const struct dut *d, unsigned int i)
 {
-	if (d->threaded || i >= DAEMON_MAX_WORKERS || d->workers[i] <= 0)
+	if (d->threaded || i >= DUT_MAX_WORKERS || d->workers[i] <= 0)
 		return d->pid;
 	return d->workers[i];
 }
