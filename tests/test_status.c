@@ -24,6 +24,7 @@
 
 #include "as_user.h"
 #include "daemon_shm.h"
+#include "ctl_proto.h"
 #include "guest_stats.h"
 #include "options.h"
 #include "status_report.h"
@@ -639,6 +640,29 @@ START_TEST(test_the_supervisor_counts_guests_by_what_it_mapped)
 }
 END_TEST
 
+/* The status command's reading of an answer's header: only the daemon's
+ * exact form, and no byte after the length's digits (a NUL included). */
+START_TEST(test_an_answer_header_says_its_length_in_digits_only)
+{
+	static const char nul[] = "vdc-control/1 ok 12\0";
+	char status[32];
+	size_t len = 0;
+
+	ck_assert_int_eq(ctl_parse_header("vdc-control/1 ok 12", 19, status,
+					  sizeof(status), &len), 0);
+	ck_assert_str_eq(status, "ok");
+	ck_assert_uint_eq(len, 12);
+	ck_assert_int_eq(ctl_parse_header(nul, sizeof(nul) - 1, status,
+					  sizeof(status), &len), -1);
+	ck_assert_int_eq(ctl_parse_header("vdc-control/1 ok 012", 20, status,
+					  sizeof(status), &len), -1);
+	ck_assert_int_eq(ctl_parse_header("vdc-control/1 ok 1x", 19, status,
+					  sizeof(status), &len), -1);
+	ck_assert_int_eq(ctl_parse_header("vdc-control/2 ok 1", 18, status,
+					  sizeof(status), &len), -1);
+}
+END_TEST
+
 START_TEST(test_seqlock_reader_never_sees_a_torn_entry)
 {
 	struct guest_stats *gs = mmap(NULL, sizeof(*gs), PROT_READ | PROT_WRITE,
@@ -933,6 +957,7 @@ Suite *status_suite(void)
 	tcase_add_test(unit, test_systemd_status_follows_the_frontend_and_clients);
 	tcase_add_test(unit, test_the_supervisor_counts_guests_by_what_it_mapped);
 	tcase_add_test(unit, test_seqlock_reader_never_sees_a_torn_entry);
+	tcase_add_test(unit, test_an_answer_header_says_its_length_in_digits_only);
 	tcase_add_test(unit, test_status_command_line_and_no_daemon);
 	tcase_add_test(unit, test_formats_escape_what_came_from_outside);
 	suite_add_tcase(su, unit);
