@@ -50,8 +50,12 @@ struct daemon_shm {
 struct daemon_shm *daemon_shm_create(unsigned int guests, char *err,
 				     size_t errlen);
 
-/* daemon_shm_destroy() - unmap it (the supervisor, at exit) */
-void daemon_shm_destroy(struct daemon_shm *shm);
+/*
+ * daemon_shm_destroy() - unmap it (the supervisor, at exit)
+ * @guests:	what it was created for: the header's count is writable by
+ *		every worker, so the supervisor never sizes by it
+ */
+void daemon_shm_destroy(struct daemon_shm *shm, unsigned int guests);
 
 /* daemon_shm_size() - bytes mapped for @guests guests */
 size_t daemon_shm_size(unsigned int guests);

@@ -148,7 +148,8 @@ bool guest_stats_read(const struct guest_stats *gs,
 void guest_stats_recover(struct guest_stats *gs, bool restarting);
 
 struct daemon_shm;
-int guest_stats_summary(const struct daemon_shm *shm, char *buf, size_t len);
+int guest_stats_summary(const struct daemon_shm *shm, unsigned int guests,
+			char *buf, size_t len);
 int guest_stats_wake_open(void);
 void guest_stats_wake(const struct guest_stats_writer *w);
 

@@ -36,6 +36,7 @@ struct status_server {
 	const struct options *opts;
 	const struct peer_policy *policy;
 	struct daemon_shm *shm;
+	unsigned int guests; /* as mapped: shm->guests is the workers' too */
 	struct status_guest *snap; /* one per guest, reused by every answer */
 
 	char ctl_path[108]; /* "" when there is no control socket */

@@ -237,7 +237,8 @@ int ctl_parse_header(const char *line, size_t len, char *status,
 	if (num[0] < '0' || num[0] > '9' || (num[0] == '0' && nl > 1))
 		return -1;
 	v = strtoull(num, &end, 10);
-	if (*end || v > BODY_MAX)
+	/* Every byte a digit: a NUL inside the line must not end the number. */
+	if (end != num + nl || v > BODY_MAX)
 		return -1;
 	*body_len = (size_t)v;
 	return 0;

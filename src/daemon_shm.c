@@ -60,8 +60,8 @@ struct daemon_shm *daemon_shm_create(unsigned int guests, char *err,
 	return shm;
 }
 
-void daemon_shm_destroy(struct daemon_shm *shm)
+void daemon_shm_destroy(struct daemon_shm *shm, unsigned int guests)
 {
 	if (shm)
-		munmap(shm, daemon_shm_size(shm->guests));
+		munmap(shm, daemon_shm_size(guests));
 }

@@ -366,18 +366,21 @@ void guest_stats_recover(struct guest_stats *gs, bool restart)
  * guest_stats_summary() - one line for systemd's STATUS=: "12 of 16
  * guests attached, 3 clients"
  * @shm:	the daemon's shared memory
+ * @guests:	its entries, as the supervisor mapped them (not the header's
+ *		count, which any worker could overwrite)
  * @buf:	where the line goes
  * @len:	its size
  *
  * Return: what snprintf() returns
  */
-int guest_stats_summary(const struct daemon_shm *shm, char *buf, size_t len)
+int guest_stats_summary(const struct daemon_shm *shm, unsigned int guests,
+			char *buf, size_t len)
 {
 	static struct guest_stats_data d;
 	unsigned int attached = 0, unknown = 0;
 	uint64_t clients = 0;
 
-	for (unsigned int i = 0; i < shm->guests; i++) {
+	for (unsigned int i = 0; i < guests; i++) {
 		if (!guest_stats_read(&shm->guest[i], &d)) {
 			unknown++;
 			continue;
@@ -387,11 +390,11 @@ int guest_stats_summary(const struct daemon_shm *shm, char *buf, size_t len)
 	}
 	if (unknown)
 		return snprintf(buf, len, "%u of %u guest%s attached, %llu client%s (%u unknown)",
-				attached, shm->guests, shm->guests == 1 ? "" : "s",
+				attached, guests, guests == 1 ? "" : "s",
 				(unsigned long long)clients, clients == 1 ? "" : "s",
 				unknown);
 	return snprintf(buf, len, "%u of %u guest%s attached, %llu client%s",
-			attached, shm->guests, shm->guests == 1 ? "" : "s",
+			attached, guests, guests == 1 ? "" : "s",
 			(unsigned long long)clients, clients == 1 ? "" : "s");
 }
 

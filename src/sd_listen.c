@@ -403,6 +403,9 @@ int sd_listen_open(struct sd_listen *l, const struct options *o, char *err,
 		fail(err, errlen, "out of memory for %u sockets", count);
 		goto out;
 	}
+	/* Not yet looked at: nothing for sd_listen_close() to close. */
+	for (unsigned int i = 0; i < count; i++)
+		l->fds[i].fd = -1;
 	l->count = count;
 	r = take_fds(l, names, o, err, errlen);
 out:

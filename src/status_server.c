@@ -62,13 +62,13 @@ static uint64_t wall_seconds(void)
 /* Every guest's entry, read now (each one consistent in itself). */
 static struct status_snapshot snapshot(struct status_server *ss)
 {
-	for (unsigned int i = 0; i < ss->shm->guests; i++)
+	for (unsigned int i = 0; i < ss->guests; i++)
 		ss->snap[i].ok =
 			guest_stats_read(&ss->shm->guest[i], &ss->snap[i].d);
 	return (struct status_snapshot){.version = program_version,
 					.pid = (long)getpid(),
 					.now = wall_seconds(),
-					.guests = ss->shm->guests,
+					.guests = ss->guests,
 					.guest = ss->snap};
 }
 
@@ -347,6 +347,33 @@ static void refuse(int fd, bool metrics, int code, const char *why)
 	close(fd);
 }
 
+/*
+ * free_slot() - a slot for a newcomer: a free one, else the oldest of a
+ * refused metrics client waiting for its 403
+ *
+ * A refused client holds its slot only until its head is read, but a
+ * stranger that connects and says nothing would hold it to the deadline:
+ * sixteen such would lock the owner out of both doors. The one it pushes
+ * out never gets its 403, only a close.
+ */
+static struct status_conn *free_slot(struct status_server *ss)
+{
+	struct status_conn *oldest = NULL;
+
+	for (unsigned int i = 0; i < STATUS_MAX_CONNS; i++) {
+		struct status_conn *c = &ss->conns[i];
+
+		if (!c->used)
+			return c;
+		if (c->forbidden &&
+		    (!oldest || c->deadline_ms < oldest->deadline_ms))
+			oldest = c;
+	}
+	if (oldest)
+		conn_close(oldest);
+	return oldest;
+}
+
 static void accept_one(struct status_server *ss, int lfd, bool metrics)
 {
 	const char *door = metrics ? "metrics" : "control socket";
@@ -370,9 +397,7 @@ static void accept_one(struct status_server *ss, int lfd, bool metrics)
 		refuse(fd, false, 403, line);
 		return;
 	}
-	for (unsigned int i = 0; i < STATUS_MAX_CONNS && !c; i++)
-		if (!ss->conns[i].used)
-			c = &ss->conns[i];
+	c = free_slot(ss);
 	if (!c) {
 		log_warn("%s: client refused: %u connections already", door,
 			 STATUS_MAX_CONNS);
@@ -437,7 +462,7 @@ void status_server_refresh(struct status_server *ss)
 {
 	char now[STATUS_SUMMARY_LEN];
 
-	guest_stats_summary(ss->shm, now, sizeof(now));
+	guest_stats_summary(ss->shm, ss->guests, now, sizeof(now));
 	if (strcmp(now, ss->summary) == 0)
 		return;
 	memcpy(ss->summary, now, sizeof(now));
@@ -489,13 +514,15 @@ int status_server_open(struct status_server *ss, const struct options *opts,
 	memset(ss, 0, sizeof(*ss));
 	ss->opts = opts;
 	ss->shm = shm;
+	/* Read once, before any worker runs: trusted from now on. */
+	ss->guests = shm->guests;
 	ss->ctl_fd = ss->metrics_fd = ss->timer_fd = -1;
 	ev_watch_init(&ss->ctl_watch);
 	ev_watch_init(&ss->metrics_watch);
 	ev_watch_init(&ss->timer_watch);
 	ev_watch_init(&ss->wake_watch);
 	ss->wake_fd = guest_stats_wake_open();
-	ss->snap = calloc(shm->guests, sizeof(*ss->snap));
+	ss->snap = calloc(ss->guests, sizeof(*ss->snap));
 	ss->conns = calloc(STATUS_MAX_CONNS, sizeof(*ss->conns));
 	if (ss->wake_fd < 0 || !ss->snap || !ss->conns) {
 		snprintf(err, errlen, "status: %s", strerror(errno));

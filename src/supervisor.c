@@ -733,7 +733,7 @@ int supervisor_run(const struct options *opts)
 	door_check_kernel(opts);
 	if (open_listeners(&s) < 0 || open_status(&s) < 0) {
 		close_listeners(&s, true);
-		daemon_shm_destroy(s.shm);
+		daemon_shm_destroy(s.shm, s.count);
 		free(s.children);
 		return EXIT_FAILURE;
 	}
@@ -783,7 +783,7 @@ int supervisor_run(const struct options *opts)
 		close(s.watchdogfd);
 	sd_notify_close(&s.notify);
 	free(s.children);
-	daemon_shm_destroy(s.shm);
+	daemon_shm_destroy(s.shm, s.count);
 	web_token_wipe(&s.web_token);
 	return s.exit_status;
 }

@@ -23,9 +23,12 @@
 #include <unistd.h>
 
 #include "as_user.h"
+#include "daemon_shm.h"
+#include "ctl_proto.h"
 #include "guest_stats.h"
 #include "options.h"
 #include "status_report.h"
+#include "status_server.h"
 #include "version.h"
 #include "session.h"
 #include "suites.h"
@@ -370,6 +373,58 @@ START_TEST(test_another_uid_is_refused_by_the_control_socket_and_metrics)
 }
 END_TEST
 
+/*
+ * A stranger's silent metrics connections: each waits to be told 403, so
+ * it takes a slot of the table both doors share. Twenty of them, held
+ * open, must not lock the owner out of the control socket.
+ */
+START_TEST(test_a_strangers_silent_metrics_clients_do_not_lock_the_owner_out)
+{
+	enum { HELD = 20, PUSHED = HELD - 16 };
+	char line[256];
+	int ready[2];
+	pid_t pid;
+
+	if (!root())
+		return;
+	ck_assert_int_eq(pipe(ready), 0);
+	pid = fork_as_user(NOBODY_UID, NOBODY_GID);
+	if (pid == 0) {
+		int fds[HELD];
+		unsigned int done = 0;
+		long end = now_ms() + 10000;
+
+		close(ready[0]);
+		for (int i = 0; i < HELD; i++)
+			if ((fds[i] = tcp_connect()) < 0)
+				_exit(1);
+		/* Every one accepted: the daemon closed some (refused or
+		 * pushed out), whichever it does with the table full. */
+		while (done < PUSHED && now_ms() < end) {
+			struct pollfd p[HELD];
+
+			for (int i = 0; i < HELD; i++)
+				p[i] = (struct pollfd){fds[i], POLLIN, 0};
+			done = 0;
+			if (poll(p, HELD, 100) > 0)
+				for (int i = 0; i < HELD; i++)
+					done += (p[i].revents & (POLLIN | POLLHUP)) != 0;
+		}
+		if (done < PUSHED || write(ready[1], "r", 1) != 1)
+			_exit(1);
+		pause(); /* held until killed */
+		_exit(0);
+	}
+	close(ready[1]);
+	ck_assert(read_exact(ready[0], line, 1, 15000));
+	close(ready[0]);
+	ck_assert(ask_ctl("status\n", line, sizeof(line)));
+	ck_assert_msg(strncmp(line, "vdc-control/1 ok ", 17) == 0, "%s", line);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+END_TEST
+
 START_TEST(test_control_socket_protocol_and_hostile_clients)
 {
 	static char big[CTL_LINE_MAX_TEST];
@@ -561,6 +616,53 @@ static bool consistent(const struct guest_stats_data *d)
 				  : strcmp(d->client[7].addr, want) == 0);
 }
 
+/*
+ * The guest count in the shared header is writable by every worker: the
+ * supervisor counts its guests by what it mapped, not by what a broken
+ * worker wrote there later.
+ */
+START_TEST(test_the_supervisor_counts_guests_by_what_it_mapped)
+{
+	struct options o;
+	struct status_server ss;
+	struct daemon_shm *shm;
+	char err[256];
+
+	memset(&o, 0, sizeof(o));
+	shm = daemon_shm_create(1, err, sizeof(err));
+	ck_assert_msg(shm, "%s", err);
+	ck_assert_int_eq(status_server_open(&ss, &o, shm, err, sizeof(err)), 0);
+	shm->guests = 1u << 24; /* far past the mapping */
+	status_server_refresh(&ss);
+	ck_assert_str_eq(ss.summary, "0 of 1 guest attached, 0 clients");
+	status_server_fini(&ss);
+	daemon_shm_destroy(shm, 1);
+}
+END_TEST
+
+/* The status command's reading of an answer's header: only the daemon's
+ * exact form, and no byte after the length's digits (a NUL included). */
+START_TEST(test_an_answer_header_says_its_length_in_digits_only)
+{
+	static const char nul[] = "vdc-control/1 ok 12\0";
+	char status[32];
+	size_t len = 0;
+
+	ck_assert_int_eq(ctl_parse_header("vdc-control/1 ok 12", 19, status,
+					  sizeof(status), &len), 0);
+	ck_assert_str_eq(status, "ok");
+	ck_assert_uint_eq(len, 12);
+	ck_assert_int_eq(ctl_parse_header(nul, sizeof(nul) - 1, status,
+					  sizeof(status), &len), -1);
+	ck_assert_int_eq(ctl_parse_header("vdc-control/1 ok 012", 20, status,
+					  sizeof(status), &len), -1);
+	ck_assert_int_eq(ctl_parse_header("vdc-control/1 ok 1x", 19, status,
+					  sizeof(status), &len), -1);
+	ck_assert_int_eq(ctl_parse_header("vdc-control/2 ok 1", 18, status,
+					  sizeof(status), &len), -1);
+}
+END_TEST
+
 START_TEST(test_seqlock_reader_never_sees_a_torn_entry)
 {
 	struct guest_stats *gs = mmap(NULL, sizeof(*gs), PROT_READ | PROT_WRITE,
@@ -570,7 +672,7 @@ START_TEST(test_seqlock_reader_never_sees_a_torn_entry)
 
 	ck_assert_ptr_ne(gs, MAP_FAILED);
 	memset(gs, 0, sizeof(*gs));
-	for (unsigned int round = 0; round < 40; round++) {
+	for (unsigned int round = 0; round < 16; round++) {
 		pid_t pid = fork();
 		uint64_t before;
 
@@ -844,15 +946,18 @@ Suite *status_suite(void)
 	tcase_add_test(tc, test_status_shows_the_guest_its_clients_and_a_dropped_watcher);
 	tcase_add_test(tc, test_status_counts_a_restarted_worker_and_keeps_its_counters);
 	tcase_add_test(tc, test_another_uid_is_refused_by_the_control_socket_and_metrics);
+	tcase_add_test(tc, test_a_strangers_silent_metrics_clients_do_not_lock_the_owner_out);
 	tcase_add_test(tc, test_control_socket_protocol_and_hostile_clients);
 	tcase_add_test(tc, test_a_client_that_never_ends_its_line_is_closed_at_its_deadline);
 	tcase_add_test(tc, test_metrics_pass_promtool_and_move_when_the_guest_writes);
 	tcase_add_test(tc, test_metrics_answer_only_get_metrics_on_their_own_host);
 	suite_add_tcase(su, tc);
-	tcase_set_timeout(unit, 60);
+	tcase_set_timeout(unit, 180);
 	tcase_add_test(unit, test_an_allowed_group_reaches_the_control_socket_and_metrics);
 	tcase_add_test(unit, test_systemd_status_follows_the_frontend_and_clients);
+	tcase_add_test(unit, test_the_supervisor_counts_guests_by_what_it_mapped);
 	tcase_add_test(unit, test_seqlock_reader_never_sees_a_torn_entry);
+	tcase_add_test(unit, test_an_answer_header_says_its_length_in_digits_only);
 	tcase_add_test(unit, test_status_command_line_and_no_daemon);
 	tcase_add_test(unit, test_formats_escape_what_came_from_outside);
 	suite_add_tcase(su, unit);
