@@ -74,6 +74,7 @@ static const struct option long_options[] = {
 static const char usage_text[] =
 	"Usage: " PROGRAM_NAME " --socket-path=PATH [OPTION]...\n"
 	"       " PROGRAM_NAME " status --socket-path=PATH [--json]\n"
+	"       " PROGRAM_NAME " ticket --socket-path=PATH --guest=I [--ttl=30s] [--watch]\n"
 	"vhost-user backend that emulates a VirtIO console device (virtio id 3)\n"
 	"and hands each guest's console to the host: this terminal, a TCP port\n"
 	"or a unix socket.\n"
@@ -175,6 +176,13 @@ static const char usage_text[] =
 	"worker restarts, version. -s/--socket-path=PATH asks PATH.ctl;\n"
 	"--control-socket=PATH asks PATH. Exit status: 0 answered, 1 bad command\n"
 	"line, 2 no daemon listens there, 3 not allowed, 4 a bad or no answer.\n"
+	"\n"
+	"ticket asks the running daemon the same way for a one-time web console\n"
+	"ticket and prints it: good for one WebSocket session of guest I only,\n"
+	"expiring after --ttl if unused (seconds, or with s or m; default 30s, at\n"
+	"most 10m); --watch: watch-only, never the writer. A management tool\n"
+	"opens the console page with #ticket=TICKET after its URL. Same exit\n"
+	"status as status.\n"
 	"See vhost-device-console(1) for more.\n";
 
 static const char capabilities_json[] = "{\n  \"type\": \"console\"\n}\n";
