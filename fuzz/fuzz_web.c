@@ -16,6 +16,8 @@
  *		and proof (the harness's table holds one live ticket, bytes
  *		0xc0.., which it grants once; the dictionary has it too)
  *   0x40	that ticket is watch-only
+ *   0x80	--web-origin https://vmm.example.com and
+ *		--web-frame-ancestors https://tool.example are given
  * The server's nonce is fixed (bytes 1..32), so the dictionary's
  * "client ..." and "proof ..." words are a right handshake.
  * A record starts with a control byte whose top two bits are its kind:
@@ -56,6 +58,7 @@
 #define MODE_HOLD      0x10
 #define MODE_TICKET    0x20
 #define MODE_WATCH     0x40
+#define MODE_PROXIED   0x80
 
 #define REC_RAW	   0u
 #define REC_FRAME  1u
@@ -457,6 +460,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t mode = fz_u8(&in);
 	bool slow = mode & MODE_SLOW;
 
+	static struct web_origins proxy, tool;
+	char why[200];
+
+	if (!proxy.n &&
+	    (web_origin_add(&proxy, "https://vmm.example.com", why, sizeof(why)) < 0 ||
+	     web_origin_add(&tool, "https://tool.example", why, sizeof(why)) < 0))
+		fuzz_fail("origins: %s", why);
+	if (mode & MODE_PROXIED) {
+		cfg.origins = &proxy;
+		cfg.frame_ancestors = &tool;
+	}
 	memset(&fw, 0, sizeof(fw));
 	fw.hold = mode & MODE_HOLD;
 	fw.watch = mode & MODE_WATCH;

@@ -91,6 +91,7 @@
 #include <sys/uio.h>
 
 #include "sha256.h"
+#include "web_origin.h"
 #include "web_token.h"
 
 #define WEB_WS_PATH   "/ws"
@@ -140,6 +141,11 @@ struct web_conn_config {
 	const struct web_token *token; /* must outlive the connection */
 	const char *peer; /* "127.0.0.1:54321", for log lines; copied */
 	uint8_t nonce[WEB_NONCE_LEN]; /* fresh from getrandom(), per connection */
+	/* --web-origin: Host and Origin accepted besides 127.0.0.1:port;
+	 * --web-frame-ancestors: who may frame the page. NULL: none. Must
+	 * outlive the connection. */
+	const struct web_origins *origins;
+	const struct web_origins *frame_ancestors;
 };
 
 /*

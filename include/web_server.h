@@ -76,6 +76,8 @@ struct web_server {
 	struct web_guess_table *guesses; /* the daemon's, in shared memory */
 	struct web_ticket_table *tickets; /* the daemon's; NULL: none */
 	unsigned int guest; /* the guest index tickets must name */
+	const struct web_origins *origins; /* --web-origin */
+	const struct web_origins *frame_ancestors; /* --web-frame-ancestors */
 	struct backend *console; /* port 0's host side */
 	void (*resize)(void *opaque, unsigned int cols, unsigned int rows);
 	void *opaque;
@@ -93,6 +95,8 @@ struct web_server_config {
 	struct web_guess_table *guesses;
 	struct web_ticket_table *tickets; /* NULL: tickets are refused */
 	unsigned int guest;
+	const struct web_origins *origins; /* --web-origin; NULL: none */
+	const struct web_origins *frame_ancestors; /* NULL: no framing */
 	struct backend *console;
 	void (*resize)(void *opaque, unsigned int cols, unsigned int rows);
 	void *opaque;

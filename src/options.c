@@ -29,6 +29,8 @@ enum {
 	OPT_CONSOLE_LOG,
 	OPT_WEB_PORT,
 	OPT_WEB_TOKEN_FILE,
+	OPT_WEB_ORIGIN,
+	OPT_WEB_FRAME_ANCESTORS,
 	OPT_CONSOLE_LOG_TIMESTAMPS,
 	OPT_CONSOLE_SIZE,
 	OPT_CONSOLE_SIZE_ORDER,
@@ -58,6 +60,8 @@ static const struct option long_options[] = {
 	{"console-log", required_argument, NULL, OPT_CONSOLE_LOG},
 	{"web-port", required_argument, NULL, OPT_WEB_PORT},
 	{"web-token-file", required_argument, NULL, OPT_WEB_TOKEN_FILE},
+	{"web-origin", required_argument, NULL, OPT_WEB_ORIGIN},
+	{"web-frame-ancestors", required_argument, NULL, OPT_WEB_FRAME_ANCESTORS},
 	{"console-log-timestamps", no_argument, NULL,
 	 OPT_CONSOLE_LOG_TIMESTAMPS},
 	{"control-socket", required_argument, NULL, OPT_CONTROL_SOCKET},
@@ -123,6 +127,13 @@ static const char usage_text[] =
 	"      --web-token-file=PATH the web console's secret token (mode 0600;\n"
 	"                            created at start if missing); default\n"
 	"                            --socket-path with .web-token appended\n"
+	"      --web-origin=URL      a public origin (a reverse proxy's,\n"
+	"                            https://vmm.example.com) whose Host and\n"
+	"                            Origin the web console accepts besides its\n"
+	"                            loopback address; repeatable (8)\n"
+	"      --web-frame-ancestors=URL  an origin whose pages may frame the\n"
+	"                            console (CSP frame-ancestors); repeatable\n"
+	"                            (8); without it, framing is refused\n"
 	"      --max-clients=N       network and uds: clients of a console at once,\n"
 	"                            the writer and its watchers; 1 to 64\n"
 	"                            (default 8)\n"
@@ -571,6 +582,10 @@ static bool validate(const struct options *o, const struct given *g)
 		     (unsigned int)o->web_port + o->socket_count - 1);
 		return false;
 	}
+	if ((o->web_origins.n || o->web_frame_ancestors.n) && !o->web_port) {
+		fail("--web-origin, --web-frame-ancestors: only the web console uses them (--web-port)");
+		return false;
+	}
 	if (o->web_token_file && !o->web_port) {
 		fail("--web-token-file: only the web console uses it (--web-port)");
 		return false;
@@ -785,6 +800,21 @@ enum options_result options_parse(int argc, char *argv[], struct options *opts)
 		case OPT_WEB_TOKEN_FILE:
 			opts->web_token_file = optarg;
 			break;
+		case OPT_WEB_ORIGIN:
+		case OPT_WEB_FRAME_ANCESTORS: {
+			char why[200];
+
+			if (web_origin_add(c == OPT_WEB_ORIGIN
+						   ? &opts->web_origins
+						   : &opts->web_frame_ancestors,
+					   optarg, why, sizeof(why)) < 0) {
+				fail("--%s: %s", c == OPT_WEB_ORIGIN
+						 ? "web-origin"
+						 : "web-frame-ancestors", why);
+				return OPTIONS_EXIT_FAIL;
+			}
+			break;
+		}
 		case OPT_MAX_CLIENTS:
 			if (!parse_number("--max-clients", optarg, 1,
 					  MAX_CLIENTS_LIMIT, &v))

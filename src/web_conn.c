@@ -42,15 +42,16 @@
 #define WS_OP_PONG   0xa
 
 #define PEER_LEN     64
-#define RESPONSE_MAX 2048
+#define RESPONSE_MAX (2048 + FRAME_MAX)
 #define NONCE_TEXT   BASE64_URL_LEN(WEB_NONCE_LEN) /* 43 */
 
-/* The page may load and connect to nothing but this daemon. */
+/* The page may load and connect to nothing but this daemon; it may be
+ * framed by --web-frame-ancestors' origins only (frame_headers()). */
 #define CSP                                                                    \
-	"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+	"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors "
+#define FRAME_MAX (16 + WEB_ORIGINS_MAX * WEB_ORIGIN_LEN)
 #define SECURITY_HEADERS                                                       \
-	"Content-Security-Policy: " CSP "\r\n"                                 \
-	"X-Frame-Options: DENY\r\n"                                            \
+	"Content-Security-Policy: " CSP "%s"                                   \
 	"X-Content-Type-Options: nosniff\r\n"                                  \
 	"Referrer-Policy: no-referrer\r\n"                                     \
 	"Cache-Control: no-store\r\n"                                          \
@@ -60,6 +61,7 @@
 struct web_conn {
 	struct web_conn_config cfg;
 	char peer[PEER_LEN];
+	char frame[FRAME_MAX]; /* the CSP's frame-ancestors on, and after */
 	const struct web_conn_ops *ops;
 	void *opaque;
 	enum web_state state;
@@ -250,7 +252,7 @@ static void respond_error(struct web_conn *c, int status, bool head_only,
 		     status, status_text(status), bl,
 		     status == 405 ? "Allow: GET, HEAD\r\n" : "",
 		     status == 426 ? "Sec-WebSocket-Version: 13\r\n" : "",
-		     keep ? "keep-alive" : "close");
+		     c->frame, keep ? "keep-alive" : "close");
 
 	log_debug("web %s: HTTP %d", c->peer, status);
 	if (out_put(c, buf, (size_t)n) && !head_only)
@@ -270,7 +272,7 @@ static void respond_asset(struct web_conn *c, const struct web_asset *a,
 			 "Content-Type: %s\r\n"
 			 "Content-Length: %zu\r\n" SECURITY_HEADERS
 			 "Connection: %s\r\n\r\n",
-			 a->content_type, web_asset_len(a),
+			 a->content_type, web_asset_len(a), c->frame,
 			 keep ? "keep-alive" : "close");
 
 	if (out_put(c, buf, (size_t)n) && !head_only) {
@@ -297,13 +299,39 @@ static bool host_is_ours(const struct web_conn *c, const char *p, size_t len)
 
 	snprintf(want, sizeof(want), "127.0.0.1:%u", (unsigned int)c->cfg.port);
 	return web_http_ieq(p, len, want) ||
-	       (c->cfg.port == 80 && web_http_ieq(p, len, "127.0.0.1"));
+	       (c->cfg.port == 80 && web_http_ieq(p, len, "127.0.0.1")) ||
+	       web_origins_host(c->cfg.origins, p, len);
 }
 
+/* origin_is_ours() - http://127.0.0.1:PORT, or a --web-origin exactly */
 static bool origin_is_ours(const struct web_conn *c, const char *p, size_t len)
 {
-	return len > 7 && strncasecmp(p, "http://", 7) == 0 &&
-	       host_is_ours(c, p + 7, len - 7);
+	char want[32];
+
+	snprintf(want, sizeof(want), "http://127.0.0.1:%u",
+		 (unsigned int)c->cfg.port);
+	return web_http_ieq(p, len, want) ||
+	       (c->cfg.port == 80 && web_http_ieq(p, len, "http://127.0.0.1")) ||
+	       web_origins_origin(c->cfg.origins, p, len);
+}
+
+/* frame_headers() - the end of the CSP line: 'none' and X-Frame-Options
+ * DENY, or --web-frame-ancestors' origins (and no X-Frame-Options, which
+ * knows no list and would override them in older browsers) */
+static void frame_headers(struct web_conn *c)
+{
+	const struct web_origins *fa = c->cfg.frame_ancestors;
+	size_t n = 0;
+
+	if (!fa || !fa->n) {
+		snprintf(c->frame, sizeof(c->frame),
+			 "'none'\r\nX-Frame-Options: DENY\r\n");
+		return;
+	}
+	for (unsigned int i = 0; i < fa->n; i++)
+		n += (size_t)snprintf(c->frame + n, sizeof(c->frame) - n, "%s%s",
+				      i ? " " : "", fa->o[i].origin);
+	snprintf(c->frame + n, sizeof(c->frame) - n, "\r\n");
 }
 
 /**
@@ -904,6 +932,7 @@ struct web_conn *web_conn_new(const struct web_conn_config *cfg,
 	if (!c)
 		return NULL;
 	c->cfg = *cfg;
+	frame_headers(c);
 	snprintf(c->peer, sizeof(c->peer), "%s", cfg->peer ? cfg->peer : "?");
 	c->cfg.peer = c->peer;
 	c->ops = ops ? ops : &none;

@@ -521,7 +521,9 @@ static bool start_session(struct web_server *ws, struct web_session *s,
 {
 	struct web_conn_config cfg = {.port = ws->port,
 				      .token = ws->token,
-				      .peer = peer};
+				      .peer = peer,
+				      .origins = ws->origins,
+				      .frame_ancestors = ws->frame_ancestors};
 	int one = 1;
 
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -621,6 +623,8 @@ int web_server_init(struct web_server *ws, const struct web_server_config *cfg)
 	ws->token = cfg->token;
 	ws->guesses = cfg->guesses;
 	ws->tickets = cfg->tickets;
+	ws->origins = cfg->origins;
+	ws->frame_ancestors = cfg->frame_ancestors;
 	ws->guest = cfg->guest;
 	ws->console = cfg->console;
 	ws->resize = cfg->resize;

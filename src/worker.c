@@ -285,6 +285,8 @@ static int start_web(struct worker *w)
 			.guesses = &w->spec->shm->guesses,
 			.tickets = &w->spec->shm->tickets,
 			.guest = w->spec->index,
+			.origins = &o->web_origins,
+			.frame_ancestors = &o->web_frame_ancestors,
 			.console = &w->console.ports[0].host,
 			.resize = on_web_resize,
 			.opaque = w,

@@ -68,6 +68,16 @@ static void setup_allowed(void)
 	start(extra);
 }
 
+/* Behind a reverse proxy, framed by a management tool. */
+static void setup_proxied(void)
+{
+	static const char *const extra[] = {
+		"--web-port=23720", "--web-origin=https://vmm.example.com",
+		"--web-frame-ancestors=https://tool.example:8443", NULL};
+
+	start(extra);
+}
+
 static void teardown(void)
 {
 	fe_close(&fe);
@@ -1049,6 +1059,41 @@ START_TEST(test_no_token_file_when_the_start_fails)
 }
 END_TEST
 
+/* The proxy's Host and Origin get the console; the tool may frame the
+ * page; the loopback address works beside them; others still do not. */
+START_TEST(test_proxy_origin_and_tool_frame)
+{
+	char head[2048];
+	size_t have = 0;
+	int fd, ws;
+	static const char req[] = "GET / HTTP/1.1\r\nHost: vmm.example.com\r\n\r\n";
+
+	fd = tcp_connect();
+	write_all(fd, req, sizeof(req) - 1);
+	while (have < sizeof(head) - 1 &&
+	       (have < 4 || memcmp(head + have - 4, "\r\n\r\n", 4) != 0)) {
+		ck_assert(read_exact(fd, head + have, 1, 3000));
+		have++;
+	}
+	head[have] = '\0';
+	ck_assert_msg(strncmp(head, "HTTP/1.1 200 ", 13) == 0, "%s", head);
+	ck_assert_ptr_nonnull(strstr(head, "frame-ancestors https://tool.example:8443\r\n"));
+	ck_assert_ptr_null(strstr(head, "X-Frame-Options"));
+	close(fd);
+	ws = tcp_connect();
+	ck_assert_int_eq(upgrade(ws, "vmm.example.com", "https://vmm.example.com"),
+			 101);
+	ck_assert(prove(ws, token));
+	close(ws);
+	ws = open_console();
+	close(ws);
+	ws = tcp_connect();
+	ck_assert_int_eq(upgrade(ws, "vmm.example.com", "https://tool.example:8443"),
+			 403);
+	close(ws);
+}
+END_TEST
+
 Suite *web_suite(void)
 {
 	Suite *su = suite_create("web");
@@ -1080,6 +1125,11 @@ Suite *web_suite(void)
 	tcase_add_test(tc,
 		       test_allowed_users_flood_does_not_keep_the_owner_out);
 	tcase_add_test(tc, test_parallel_early_close_guessing_held_to_the_rate);
+	suite_add_tcase(su, tc);
+	tc = tcase_create("proxied");
+	tcase_add_checked_fixture(tc, setup_proxied, teardown);
+	tcase_set_timeout(tc, 45);
+	tcase_add_test(tc, test_proxy_origin_and_tool_frame);
 	suite_add_tcase(su, tc);
 	tc = tcase_create("start");
 	tcase_add_test(tc, test_no_token_file_when_the_start_fails);

@@ -172,7 +172,8 @@
 
 	function connect() {
 		const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') +
-			location.host + '/ws';
+			location.host + location.pathname.replace(/[^/]*$/, '') + 'ws';
+		// Relative to the page: behind a proxy's /1/, the WebSocket is /1/ws.
 
 		accepted = false;
 		sentSize = '';
