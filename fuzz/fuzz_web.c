@@ -12,6 +12,12 @@
  *   0x08	the reader is slow: output is written only when a record says
  *   0x10	a proof is held for its turn (WEB_STATE_CHECKING) until an
  *		action checks it, instead of being checked at once
+ *   0x20	after the handshake, a one-time ticket instead of the nonce
+ *		and proof (the harness's table holds one live ticket, bytes
+ *		0xc0.., which it grants once; the dictionary has it too)
+ *   0x40	that ticket is watch-only
+ *   0x80	--web-origin https://vmm.example.com and
+ *		--web-frame-ancestors https://tool.example are given
  * The server's nonce is fixed (bytes 1..32), so the dictionary's
  * "client ..." and "proof ..." words are a right handshake.
  * A record starts with a control byte whose top two bits are its kind:
@@ -50,6 +56,9 @@
 #define MODE_BAD_TOKEN 0x04
 #define MODE_SLOW      0x08
 #define MODE_HOLD      0x10
+#define MODE_TICKET    0x20
+#define MODE_WATCH     0x40
+#define MODE_PROXIED   0x80
 
 #define REC_RAW	   0u
 #define REC_FRAME  1u
@@ -60,6 +69,7 @@
 struct fz_web {
 	struct web_conn *conn;
 	bool authenticated, proof, closed, hold;
+	bool ticket_spent, watch;
 	size_t input_this_feed;
 	unsigned int phase;
 	/* Server frames, parsed as they are written once upgraded. */
@@ -83,6 +93,8 @@ static void on_auth(void *o)
 	(void)o;
 	if (fw.authenticated || !fw.proof || fw.closed)
 		fuzz_fail("authenticated out of order");
+	if (web_conn_watch_only(fw.conn) && !(fw.ticket_spent && fw.watch))
+		fuzz_fail("watch-only without a watch-only ticket");
 	fw.authenticated = true;
 }
 
@@ -129,7 +141,25 @@ static void on_closed(void *o, unsigned int code, const char *reason)
 	fw.closed = true;
 }
 
+/* The harness's ticket table: one live ticket, granted once. */
+static int on_ticket(void *o, const uint8_t t[WEB_TICKET_BYTES])
+{
+	bool good = !fw.ticket_spent;
+
+	(void)o;
+	if (!fw.proof || fw.authenticated || fw.closed ||
+	    web_conn_state(fw.conn) != WEB_STATE_CHECKING)
+		fuzz_fail("a ticket spent out of order");
+	for (unsigned int i = 0; i < WEB_TICKET_BYTES; i++)
+		good &= t[i] == (uint8_t)(0xc0 + i);
+	if (!good)
+		return -1;
+	fw.ticket_spent = true;
+	return fw.watch ? 1 : 0;
+}
+
 static const struct web_conn_ops ops = {
+	.ticket = on_ticket,
 	.proof = on_proof,
 	.authenticated = on_auth,
 	.input = on_input,
@@ -430,8 +460,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t mode = fz_u8(&in);
 	bool slow = mode & MODE_SLOW;
 
+	static struct web_origins proxy, tool;
+	char why[200];
+
+	if (!proxy.n &&
+	    (web_origin_add(&proxy, "https://vmm.example.com", why, sizeof(why)) < 0 ||
+	     web_origin_add(&tool, "https://tool.example", why, sizeof(why)) < 0))
+		fuzz_fail("origins: %s", why);
+	if (mode & MODE_PROXIED) {
+		cfg.origins = &proxy;
+		cfg.frame_ancestors = &tool;
+	}
 	memset(&fw, 0, sizeof(fw));
 	fw.hold = mode & MODE_HOLD;
+	fw.watch = mode & MODE_WATCH;
 	for (unsigned int i = 0; i < WEB_NONCE_LEN; i++)
 		cfg.nonce[i] = (uint8_t)(i + 1);
 	fw.conn = web_conn_new(&cfg, &ops, NULL);
@@ -440,8 +482,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (mode & MODE_HANDSHAKE) {
 		feed((const uint8_t *)handshake, sizeof(handshake) - 1,
 		     SIZE_MAX, false);
-		if (mode & (MODE_TOKEN | MODE_BAD_TOKEN))
+		if (mode & MODE_TICKET) {
+			uint8_t t[WEB_TICKET_BYTES];
+
+			for (unsigned int i = 0; i < WEB_TICKET_BYTES; i++)
+				t[i] = (uint8_t)(0xc0 + i);
+			send_word("ticket", t, sizeof(t), slow);
+		} else if (mode & (MODE_TOKEN | MODE_BAD_TOKEN)) {
 			handshake_steps(cfg.nonce, mode & MODE_TOKEN, slow);
+		}
 	}
 	while (in.left && !web_conn_finished(fw.conn)) {
 		uint8_t ctl = fz_u8(&in);

@@ -91,6 +91,7 @@ struct client {
 	bool out_pollable;
 	bool want_output;
 	bool writer;
+	bool watch_only; /* a watch-only web ticket's: never the writer */
 	bool told_discard; /* a watcher was told its typing is discarded */
 	uint64_t since; /* arrival order: the oldest watcher is promoted */
 	/* The port's output, as this client has taken it. */
@@ -160,7 +161,7 @@ struct client *backend_attach_client(struct backend *b, int in_fd,
 				     int out_fd);
 struct client *backend_attach_codec_client(struct backend *b, int fd,
 					   const struct client_codec *codec,
-					   void *opaque);
+					   void *opaque, bool watch_only);
 size_t backend_input_room(const struct backend *b);
 void backend_client_input(struct client *c, const uint8_t *p, size_t n);
 void backend_client_writable(struct client *c);

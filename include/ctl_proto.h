@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "status_report.h"
@@ -27,6 +28,7 @@ enum ctl_command {
 	CTL_CMD_STATUS_JSON, /* "status json" */
 	CTL_CMD_VERSION, /* "version" */
 	CTL_CMD_HELP, /* "help": the commands */
+	CTL_CMD_TICKET, /* "ticket guest=I [ttl=T] [watch]" */
 };
 
 /* Why a request was refused; each has a status word in the answer. */
@@ -40,6 +42,10 @@ enum ctl_error {
 
 struct ctl_request {
 	enum ctl_command cmd;
+	/* ticket: */
+	unsigned int guest;
+	uint32_t ttl_ms;
+	bool watch_only;
 };
 
 ssize_t ctl_line_end(const char *buf, size_t len);

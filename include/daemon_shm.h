@@ -23,9 +23,10 @@
 
 #include "guest_stats.h"
 #include "web_guess.h"
+#include "web_ticket.h"
 
 #define DAEMON_SHM_MAGIC  0x56444353u /* "VDCS" */
-#define DAEMON_SHM_LAYOUT 1u	      /* bump when a section changes */
+#define DAEMON_SHM_LAYOUT 2u	      /* bump when a section changes */
 
 struct daemon_shm {
 	uint32_t magic;
@@ -33,6 +34,7 @@ struct daemon_shm {
 	uint32_t guests; /* entries in guest[] */
 	uint32_t reserved;
 	struct web_guess_table guesses;
+	struct web_ticket_table tickets; /* zeroed: every slot free */
 	struct guest_stats guest[];
 };
 

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "web_origin.h"
+
 #include "console_log_format.h"
 #include "log.h"
 #include "peer.h"
@@ -68,6 +70,8 @@ struct options {
 	const char *console_log; /* guest i's output goes to this + i */
 	uint16_t web_port; /* 0: no web console; guest i on web_port + i */
 	const char *web_token_file;
+	struct web_origins web_origins; /* --web-origin */
+	struct web_origins web_frame_ancestors; /* --web-frame-ancestors */
 	bool console_log_timestamps;
 	enum console_log_format console_log_format; /* raw by default */
 	struct port_option ports[MAX_EXTRA_PORTS];

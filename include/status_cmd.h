@@ -16,5 +16,7 @@ enum status_exit {
 };
 
 int status_cmd_main(int argc, char *argv[]);
+int status_cmd_ask(const char *name, const char *path, char *question);
+int ticket_cmd_main(int argc, char *argv[]);
 
 #endif

@@ -91,10 +91,12 @@
 #include <sys/uio.h>
 
 #include "sha256.h"
+#include "web_origin.h"
 #include "web_token.h"
 
 #define WEB_WS_PATH   "/ws"
 #define WEB_NONCE_LEN 32 /* bytes of each side's nonce */
+#define WEB_TICKET_BYTES 32 /* a one-time ticket (web_ticket.h) */
 /* What each side's HMAC covers before the nonces: same length, so no
  * message of one side is ever one of the other's. */
 #define WEB_PROOF_SERVER "vdc-web-1 server"
@@ -139,6 +141,11 @@ struct web_conn_config {
 	const struct web_token *token; /* must outlive the connection */
 	const char *peer; /* "127.0.0.1:54321", for log lines; copied */
 	uint8_t nonce[WEB_NONCE_LEN]; /* fresh from getrandom(), per connection */
+	/* --web-origin: Host and Origin accepted besides 127.0.0.1:port;
+	 * --web-frame-ancestors: who may frame the page. NULL: none. Must
+	 * outlive the connection. */
+	const struct web_origins *origins;
+	const struct web_origins *frame_ancestors;
 };
 
 /*
@@ -160,6 +167,10 @@ struct web_conn_ops {
 	void (*input)(void *opaque, const uint8_t *data, size_t len);
 	void (*resize)(void *opaque, unsigned int cols, unsigned int rows);
 	void (*closed)(void *opaque, unsigned int code, const char *reason);
+	/* ticket: the page presented a one-time ticket instead of a proof,
+	 * and its turn has come (from web_conn_check()); spend it. Return
+	 * -1 refused, 0 a full session, 1 watch-only. NULL: refused. */
+	int (*ticket)(void *opaque, const uint8_t secret[WEB_TICKET_BYTES]);
 };
 
 struct web_conn;
@@ -182,6 +193,7 @@ void web_conn_check(struct web_conn *c);
 
 enum web_state web_conn_state(const struct web_conn *c);
 bool web_conn_finished(const struct web_conn *c);
+bool web_conn_watch_only(const struct web_conn *c);
 bool web_conn_upgraded(const struct web_conn *c);
 unsigned int web_conn_phase(const struct web_conn *c);
 unsigned int web_conn_timeout_ms(const struct web_conn *c);

@@ -22,6 +22,7 @@
 #include "options.h"
 #include "web_conn.h"
 #include "web_guess.h"
+#include "web_ticket.h"
 #include "web_token.h"
 
 #define WEB_PREAUTH_MAX	    32 /* unauthenticated connections at once */
@@ -73,6 +74,10 @@ struct web_server {
 	const struct web_token *token;
 	struct door door; /* who may come in, checked right after accept */
 	struct web_guess_table *guesses; /* the daemon's, in shared memory */
+	struct web_ticket_table *tickets; /* the daemon's; NULL: none */
+	unsigned int guest; /* the guest index tickets must name */
+	const struct web_origins *origins; /* --web-origin */
+	const struct web_origins *frame_ancestors; /* --web-frame-ancestors */
 	struct backend *console; /* port 0's host side */
 	void (*resize)(void *opaque, unsigned int cols, unsigned int rows);
 	void *opaque;
@@ -88,6 +93,10 @@ struct web_server_config {
 	const struct peer_policy *policy; /* --allow-user, --allow-group */
 	const char *door_name; /* "web console 0", for the log */
 	struct web_guess_table *guesses;
+	struct web_ticket_table *tickets; /* NULL: tickets are refused */
+	unsigned int guest;
+	const struct web_origins *origins; /* --web-origin; NULL: none */
+	const struct web_origins *frame_ancestors; /* NULL: no framing */
 	struct backend *console;
 	void (*resize)(void *opaque, unsigned int cols, unsigned int rows);
 	void *opaque;

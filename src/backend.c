@@ -168,7 +168,7 @@ static void promote(struct backend *b)
 
 	for (struct client *c = backend_next_client(b, NULL); c;
 	     c = backend_next_client(b, c))
-		if (c->in_fd >= 0 && c->out_fd >= 0 &&
+		if (c->in_fd >= 0 && c->out_fd >= 0 && !c->watch_only &&
 		    (!next || c->since < next->since))
 			next = c;
 	b->writer = next;
@@ -438,7 +438,7 @@ static struct client *joined(struct client *c)
 	struct backend *b = c->b;
 
 	b->nclients++;
-	if (!b->writer) {
+	if (!b->writer && !c->watch_only) {
 		b->writer = c;
 		c->writer = true;
 	}
@@ -451,12 +451,13 @@ static struct client *joined(struct client *c)
  * backend_attach_codec_client() - a client whose owner frames its bytes
  * (see struct client_codec); the backend watches no fd of it
  * @fd:	its socket, for identity only
+ * @watch_only:	never the writer, not even when the writer leaves
  *
  * Return: the client, or NULL when the backend is full
  */
 struct client *backend_attach_codec_client(struct backend *b, int fd,
 					   const struct client_codec *codec,
-					   void *opaque)
+					   void *opaque, bool watch_only)
 {
 	struct client *c;
 
@@ -466,6 +467,7 @@ struct client *backend_attach_codec_client(struct backend *b, int fd,
 		return NULL;
 	c->codec = codec;
 	c->opaque = opaque;
+	c->watch_only = watch_only;
 	return joined(c);
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ctl_proto.h"
+#include "web_ticket.h"
 
 #define BODY_MAX ((size_t)1 << 30) /* a length a client accepts */
 
@@ -20,7 +21,9 @@ const char ctl_help_text[] =
 	"status          one line per guest\n"
 	"status json     the same as one JSON object\n"
 	"version         the daemon's version\n"
-	"help            this list\n";
+	"help            this list\n"
+	"ticket guest=I [ttl=30s] [watch]\n"
+	"                a one-time web console ticket for guest I\n";
 
 /**
  * ctl_line_end() - where the first request line in @buf ends
@@ -63,6 +66,53 @@ static bool word_is(const char *w, size_t len, const char *want)
 	return len == strlen(want) && memcmp(w, want, len) == 0;
 }
 
+/* "NAME=VALUE": is @w that, with VALUE into @val (NUL-terminated)? */
+static bool take_arg(const char *w, size_t len, const char *name, char *val,
+		     size_t cap)
+{
+	size_t nl = strlen(name);
+
+	if (len <= nl + 1 || memcmp(w, name, nl) != 0 || w[nl] != '=' ||
+	    len - nl - 1 >= cap)
+		return false;
+	memcpy(val, w + nl + 1, len - nl - 1);
+	val[len - nl - 1] = '\0';
+	return true;
+}
+
+/* ticket guest=I [ttl=T] [watch], each at most once, in any order */
+static bool parse_ticket(const char *w[], const size_t wl[], unsigned int n,
+			 struct ctl_request *rq)
+{
+	bool have_guest = false, have_ttl = false;
+	char val[16], *end;
+	unsigned long g;
+
+	rq->ttl_ms = WEB_TICKET_TTL_MS;
+	rq->watch_only = false;
+	for (unsigned int i = 1; i < n; i++) {
+		if (!have_guest && take_arg(w[i], wl[i], "guest", val, sizeof(val))) {
+			if (val[0] < '0' || val[0] > '9')
+				return false;
+			g = strtoul(val, &end, 10);
+			if (*end || g > 65535)
+				return false;
+			rq->guest = (unsigned int)g;
+			have_guest = true;
+		} else if (!have_ttl &&
+			   take_arg(w[i], wl[i], "ttl", val, sizeof(val))) {
+			if (web_ticket_parse_ttl(val, &rq->ttl_ms) < 0)
+				return false;
+			have_ttl = true;
+		} else if (!rq->watch_only && word_is(w[i], wl[i], "watch")) {
+			rq->watch_only = true;
+		} else {
+			return false;
+		}
+	}
+	return have_guest;
+}
+
 /**
  * ctl_parse() - one request line, without its '\n'
  * @line:	the line
@@ -95,6 +145,12 @@ enum ctl_error ctl_parse(const char *line, size_t len, struct ctl_request *rq,
 		rq->cmd = CTL_CMD_VERSION;
 	} else if (word_is(w[0], wl[0], "help") && n == 1) {
 		rq->cmd = CTL_CMD_HELP;
+	} else if (word_is(w[0], wl[0], "ticket")) {
+		if (!parse_ticket(w, wl, n, rq)) {
+			snprintf(why, whylen, "ticket guest=I [ttl=SECONDS, at most 10m] [watch]");
+			return CTL_ERR_BAD;
+		}
+		rq->cmd = CTL_CMD_TICKET;
 	} else if (word_is(w[0], wl[0], "status") ||
 		   word_is(w[0], wl[0], "version") ||
 		   word_is(w[0], wl[0], "help")) {

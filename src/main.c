@@ -18,6 +18,8 @@ int main(int argc, char *argv[])
 	/* A subcommand asks the running daemon; it starts nothing. */
 	if (argc > 1 && strcmp(argv[1], "status") == 0)
 		return status_cmd_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "ticket") == 0)
+		return ticket_cmd_main(argc - 1, argv + 1);
 	switch (options_parse(argc, argv, &opts)) {
 	case OPTIONS_EXIT_OK:
 		return EXIT_SUCCESS;

@@ -29,6 +29,8 @@ enum {
 	OPT_CONSOLE_LOG,
 	OPT_WEB_PORT,
 	OPT_WEB_TOKEN_FILE,
+	OPT_WEB_ORIGIN,
+	OPT_WEB_FRAME_ANCESTORS,
 	OPT_CONSOLE_LOG_TIMESTAMPS,
 	OPT_CONSOLE_SIZE,
 	OPT_CONSOLE_SIZE_ORDER,
@@ -58,6 +60,8 @@ static const struct option long_options[] = {
 	{"console-log", required_argument, NULL, OPT_CONSOLE_LOG},
 	{"web-port", required_argument, NULL, OPT_WEB_PORT},
 	{"web-token-file", required_argument, NULL, OPT_WEB_TOKEN_FILE},
+	{"web-origin", required_argument, NULL, OPT_WEB_ORIGIN},
+	{"web-frame-ancestors", required_argument, NULL, OPT_WEB_FRAME_ANCESTORS},
 	{"console-log-timestamps", no_argument, NULL,
 	 OPT_CONSOLE_LOG_TIMESTAMPS},
 	{"control-socket", required_argument, NULL, OPT_CONTROL_SOCKET},
@@ -74,6 +78,7 @@ static const struct option long_options[] = {
 static const char usage_text[] =
 	"Usage: " PROGRAM_NAME " --socket-path=PATH [OPTION]...\n"
 	"       " PROGRAM_NAME " status --socket-path=PATH [--json]\n"
+	"       " PROGRAM_NAME " ticket --socket-path=PATH --guest=I [--ttl=30s] [--watch]\n"
 	"vhost-user backend that emulates a VirtIO console device (virtio id 3)\n"
 	"and hands each guest's console to the host: this terminal, a TCP port\n"
 	"or a unix socket.\n"
@@ -122,6 +127,13 @@ static const char usage_text[] =
 	"      --web-token-file=PATH the web console's secret token (mode 0600;\n"
 	"                            created at start if missing); default\n"
 	"                            --socket-path with .web-token appended\n"
+	"      --web-origin=URL      a public origin (a reverse proxy's,\n"
+	"                            https://vmm.example.com) whose Host and\n"
+	"                            Origin the web console accepts besides its\n"
+	"                            loopback address; repeatable (8)\n"
+	"      --web-frame-ancestors=URL  an origin whose pages may frame the\n"
+	"                            console (CSP frame-ancestors); repeatable\n"
+	"                            (8); without it, framing is refused\n"
 	"      --max-clients=N       network and uds: clients of a console at once,\n"
 	"                            the writer and its watchers; 1 to 64\n"
 	"                            (default 8)\n"
@@ -175,6 +187,13 @@ static const char usage_text[] =
 	"worker restarts, version. -s/--socket-path=PATH asks PATH.ctl;\n"
 	"--control-socket=PATH asks PATH. Exit status: 0 answered, 1 bad command\n"
 	"line, 2 no daemon listens there, 3 not allowed, 4 a bad or no answer.\n"
+	"\n"
+	"ticket asks the running daemon the same way for a one-time web console\n"
+	"ticket and prints it: good for one WebSocket session of guest I only,\n"
+	"expiring after --ttl if unused (seconds, or with s or m; default 30s, at\n"
+	"most 10m); --watch: watch-only, never the writer. A management tool\n"
+	"opens the console page with #ticket=TICKET after its URL. Same exit\n"
+	"status as status.\n"
 	"See vhost-device-console(1) for more.\n";
 
 static const char capabilities_json[] = "{\n  \"type\": \"console\"\n}\n";
@@ -563,6 +582,10 @@ static bool validate(const struct options *o, const struct given *g)
 		     (unsigned int)o->web_port + o->socket_count - 1);
 		return false;
 	}
+	if ((o->web_origins.n || o->web_frame_ancestors.n) && !o->web_port) {
+		fail("--web-origin, --web-frame-ancestors: only the web console uses them (--web-port)");
+		return false;
+	}
 	if (o->web_token_file && !o->web_port) {
 		fail("--web-token-file: only the web console uses it (--web-port)");
 		return false;
@@ -777,6 +800,21 @@ enum options_result options_parse(int argc, char *argv[], struct options *opts)
 		case OPT_WEB_TOKEN_FILE:
 			opts->web_token_file = optarg;
 			break;
+		case OPT_WEB_ORIGIN:
+		case OPT_WEB_FRAME_ANCESTORS: {
+			char why[200];
+
+			if (web_origin_add(c == OPT_WEB_ORIGIN
+						   ? &opts->web_origins
+						   : &opts->web_frame_ancestors,
+					   optarg, why, sizeof(why)) < 0) {
+				fail("--%s: %s", c == OPT_WEB_ORIGIN
+						 ? "web-origin"
+						 : "web-frame-ancestors", why);
+				return OPTIONS_EXIT_FAIL;
+			}
+			break;
+		}
 		case OPT_MAX_CLIENTS:
 			if (!parse_number("--max-clients", optarg, 1,
 					  MAX_CLIENTS_LIMIT, &v))

@@ -24,6 +24,9 @@
 
 #define ANSWER_MS 10000 /* the whole exchange */
 
+/* The subcommand asking, for its messages: "status", "ticket". */
+static const char *subcommand = "status";
+
 static const char status_usage[] =
 	"Usage: " PROGRAM_NAME " status --socket-path=PATH [--json]\n"
 	"       " PROGRAM_NAME " status --control-socket=PATH [--json]\n"
@@ -65,13 +68,13 @@ static int connect_to(const char *path)
 	int fd, err;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, PROGRAM_NAME " status: %s: the path is too long for a unix socket\n", path);
+		fprintf(stderr, PROGRAM_NAME " %s: %s: the path is too long for a unix socket\n", subcommand, path);
 		return -STATUS_EXIT_USAGE;
 	}
 	memcpy(sa.sun_path, path, strlen(path));
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
-		fprintf(stderr, PROGRAM_NAME " status: socket: %s\n", strerror(errno));
+		fprintf(stderr, PROGRAM_NAME " %s: socket: %s\n", subcommand, strerror(errno));
 		return -STATUS_EXIT_BAD_ANSWER;
 	}
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
@@ -79,14 +82,14 @@ static int connect_to(const char *path)
 	err = errno;
 	close(fd);
 	if (err == EACCES || err == EPERM) {
-		fprintf(stderr, PROGRAM_NAME " status: %s: not allowed (%s)\n", path, strerror(err));
+		fprintf(stderr, PROGRAM_NAME " %s: %s: not allowed (%s)\n", subcommand, path, strerror(err));
 		return -STATUS_EXIT_DENIED;
 	}
 	if (err == EAGAIN) {
-		fprintf(stderr, PROGRAM_NAME " status: %s: the daemon is busy (its backlog is full); try again\n", path);
+		fprintf(stderr, PROGRAM_NAME " %s: %s: the daemon is busy (its backlog is full); try again\n", subcommand, path);
 		return -STATUS_EXIT_BAD_ANSWER;
 	}
-	fprintf(stderr, PROGRAM_NAME " status: %s: no daemon is listening there (%s)\n", path, strerror(err));
+	fprintf(stderr, PROGRAM_NAME " %s: %s: no daemon is listening there (%s)\n", subcommand, path, strerror(err));
 	return -STATUS_EXIT_NO_DAEMON;
 }
 
@@ -133,17 +136,17 @@ static int ask(int fd, const char *path, char *question)
 	int rc;
 
 	if (!io_all(fd, question, strlen(question), true, deadline)) {
-		fprintf(stderr, PROGRAM_NAME " status: %s: the daemon closed the connection\n", path);
+		fprintf(stderr, PROGRAM_NAME " %s: %s: the daemon closed the connection\n", subcommand, path);
 		return STATUS_EXIT_BAD_ANSWER;
 	}
 	if (!recv_header(fd, line, sizeof(line), &len, deadline) ||
 	    ctl_parse_header(line, len, status, sizeof(status), &body_len) < 0) {
-		fprintf(stderr, PROGRAM_NAME " status: %s: no answer the status command can read\n", path);
+		fprintf(stderr, PROGRAM_NAME " %s: %s: no answer this command can read\n", subcommand, path);
 		return STATUS_EXIT_BAD_ANSWER;
 	}
 	body = malloc(body_len + 1);
 	if (!body || !io_all(fd, body, body_len, false, deadline)) {
-		fprintf(stderr, PROGRAM_NAME " status: %s: the answer ended early\n", path);
+		fprintf(stderr, PROGRAM_NAME " %s: %s: the answer ended early\n", subcommand, path);
 		free(body);
 		return STATUS_EXIT_BAD_ANSWER;
 	}
@@ -153,7 +156,7 @@ static int ask(int fd, const char *path, char *question)
 			     ? STATUS_EXIT_OK
 			     : STATUS_EXIT_BAD_ANSWER;
 	} else {
-		fprintf(stderr, PROGRAM_NAME " status: the daemon said %s: %.*s", status,
+		fprintf(stderr, PROGRAM_NAME " %s: the daemon said %s: %.*s", subcommand, status,
 			(int)body_len, body);
 		if (!body_len || body[body_len - 1] != '\n')
 			fputc('\n', stderr);
@@ -161,6 +164,28 @@ static int ask(int fd, const char *path, char *question)
 						      : STATUS_EXIT_BAD_ANSWER;
 	}
 	free(body);
+	return rc;
+}
+
+/**
+ * status_cmd_ask() - one question to the daemon's control socket at
+ * @path, its answer's body on stdout; for `status` and `ticket`
+ * @name:	the subcommand, for messages
+ * @path:	the control socket
+ * @question:	the request line, with its '\n'
+ *
+ * Return: an &enum status_exit
+ */
+int status_cmd_ask(const char *name, const char *path, char *question)
+{
+	int fd, rc;
+
+	subcommand = name;
+	fd = connect_to(path);
+	if (fd < 0)
+		return -fd;
+	rc = ask(fd, path, question);
+	close(fd);
 	return rc;
 }
 
@@ -183,7 +208,7 @@ int status_cmd_main(int argc, char *argv[])
 	bool json = false;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 8];
 	char question[32];
-	int c, fd, rc;
+	int c;
 
 	opterr = 0;
 	optind = 1;
@@ -219,11 +244,6 @@ int status_cmd_main(int argc, char *argv[])
 		snprintf(path, sizeof(path), "%s", control);
 	else
 		snprintf(path, sizeof(path), "%s.ctl", socket_path);
-	fd = connect_to(path);
-	if (fd < 0)
-		return -fd;
 	snprintf(question, sizeof(question), "%s\n", json ? "status json" : "status");
-	rc = ask(fd, path, question);
-	close(fd);
-	return rc;
+	return status_cmd_ask("status", path, question);
 }

@@ -16,10 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/random.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "base64.h"
 #include "ctl_proto.h"
 #include "guest_stats.h"
 #include "log.h"
@@ -115,6 +117,45 @@ static void conn_update(struct status_conn *c)
 
 /* --- the control socket ---------------------------------------------- */
 
+/* ticket: mint one for the guest asked; its text, or why not, in @body */
+static enum ctl_error ctl_ticket(struct status_server *ss,
+				 const struct ctl_request *rq,
+				 struct report_buf *body)
+{
+	uint8_t secret[WEB_TICKET_LEN];
+	char text[BASE64_URL_LEN(WEB_TICKET_LEN) + 1];
+	int r;
+
+	if (rq->guest >= ss->shm->guests) {
+		report_printf(body, "no guest %u (guests 0..%u)\n", rq->guest,
+			      ss->shm->guests - 1);
+		return CTL_ERR_BAD;
+	}
+	if (getrandom(secret, sizeof(secret), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(secret)) {
+		report_printf(body, "no random bytes now; try again\n");
+		return CTL_ERR_BUSY;
+	}
+	r = web_ticket_mint(&ss->shm->tickets, rq->guest, rq->ttl_ms,
+			    rq->watch_only, ev_now_ms(), secret);
+	if (r == 0)
+		base64_encode(BASE64_URL, secret, sizeof(secret), text,
+			      sizeof(text));
+	explicit_bzero(secret, sizeof(secret));
+	if (r < 0) {
+		report_printf(body, "%u tickets are waiting to be used; try again when one expires\n",
+			      WEB_TICKET_SLOTS);
+		return CTL_ERR_BUSY;
+	}
+	/* The ticket itself is never logged: the log is not a secret. */
+	log_info("control socket: a %sticket for guest %u, good for %u s",
+		 rq->watch_only ? "watch-only " : "", rq->guest,
+		 (unsigned int)(rq->ttl_ms / 1000));
+	report_printf(body, "%s\n", text);
+	explicit_bzero(text, sizeof(text));
+	return CTL_ERR_NONE;
+}
+
 static void ctl_request(struct status_conn *c, const char *line, size_t len)
 {
 	struct status_server *ss = c->ss;
@@ -135,6 +176,8 @@ static void ctl_request(struct status_conn *c, const char *line, size_t len)
 			status_report_json(&body, &snap);
 	} else if (rq.cmd == CTL_CMD_VERSION) {
 		report_printf(&body, PROGRAM_NAME " %s\n", program_version);
+	} else if (rq.cmd == CTL_CMD_TICKET) {
+		e = ctl_ticket(ss, &rq, &body);
 	} else {
 		report_printf(&body, "%s", ctl_help_text);
 	}

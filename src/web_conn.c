@@ -42,15 +42,16 @@
 #define WS_OP_PONG   0xa
 
 #define PEER_LEN     64
-#define RESPONSE_MAX 2048
+#define RESPONSE_MAX (2048 + FRAME_MAX)
 #define NONCE_TEXT   BASE64_URL_LEN(WEB_NONCE_LEN) /* 43 */
 
-/* The page may load and connect to nothing but this daemon. */
+/* The page may load and connect to nothing but this daemon; it may be
+ * framed by --web-frame-ancestors' origins only (frame_headers()). */
 #define CSP                                                                    \
-	"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+	"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors "
+#define FRAME_MAX (16 + WEB_ORIGINS_MAX * WEB_ORIGIN_LEN)
 #define SECURITY_HEADERS                                                       \
-	"Content-Security-Policy: " CSP "\r\n"                                 \
-	"X-Frame-Options: DENY\r\n"                                            \
+	"Content-Security-Policy: " CSP "%s"                                   \
 	"X-Content-Type-Options: nosniff\r\n"                                  \
 	"Referrer-Policy: no-referrer\r\n"                                     \
 	"Cache-Control: no-store\r\n"                                          \
@@ -60,6 +61,7 @@
 struct web_conn {
 	struct web_conn_config cfg;
 	char peer[PEER_LEN];
+	char frame[FRAME_MAX]; /* the CSP's frame-ancestors on, and after */
 	const struct web_conn_ops *ops;
 	void *opaque;
 	enum web_state state;
@@ -76,6 +78,10 @@ struct web_conn {
 	/* The handshake: our nonce (cfg.nonce), the page's, its proof. */
 	uint8_t cnonce[WEB_NONCE_LEN];
 	uint8_t cproof[SHA256_DIGEST_LEN];
+	/* Or a one-time ticket instead of the two nonces and the proof. */
+	bool by_ticket;
+	bool watch_only; /* what the ticket granted */
+	uint8_t ticket[WEB_TICKET_BYTES];
 
 	/* Output: owned bytes, then (HTTP only) a built-in asset's body,
 	 * which is never copied. */
@@ -246,7 +252,7 @@ static void respond_error(struct web_conn *c, int status, bool head_only,
 		     status, status_text(status), bl,
 		     status == 405 ? "Allow: GET, HEAD\r\n" : "",
 		     status == 426 ? "Sec-WebSocket-Version: 13\r\n" : "",
-		     keep ? "keep-alive" : "close");
+		     c->frame, keep ? "keep-alive" : "close");
 
 	log_debug("web %s: HTTP %d", c->peer, status);
 	if (out_put(c, buf, (size_t)n) && !head_only)
@@ -266,7 +272,7 @@ static void respond_asset(struct web_conn *c, const struct web_asset *a,
 			 "Content-Type: %s\r\n"
 			 "Content-Length: %zu\r\n" SECURITY_HEADERS
 			 "Connection: %s\r\n\r\n",
-			 a->content_type, web_asset_len(a),
+			 a->content_type, web_asset_len(a), c->frame,
 			 keep ? "keep-alive" : "close");
 
 	if (out_put(c, buf, (size_t)n) && !head_only) {
@@ -293,13 +299,39 @@ static bool host_is_ours(const struct web_conn *c, const char *p, size_t len)
 
 	snprintf(want, sizeof(want), "127.0.0.1:%u", (unsigned int)c->cfg.port);
 	return web_http_ieq(p, len, want) ||
-	       (c->cfg.port == 80 && web_http_ieq(p, len, "127.0.0.1"));
+	       (c->cfg.port == 80 && web_http_ieq(p, len, "127.0.0.1")) ||
+	       web_origins_host(c->cfg.origins, p, len);
 }
 
+/* origin_is_ours() - http://127.0.0.1:PORT, or a --web-origin exactly */
 static bool origin_is_ours(const struct web_conn *c, const char *p, size_t len)
 {
-	return len > 7 && strncasecmp(p, "http://", 7) == 0 &&
-	       host_is_ours(c, p + 7, len - 7);
+	char want[32];
+
+	snprintf(want, sizeof(want), "http://127.0.0.1:%u",
+		 (unsigned int)c->cfg.port);
+	return web_http_ieq(p, len, want) ||
+	       (c->cfg.port == 80 && web_http_ieq(p, len, "http://127.0.0.1")) ||
+	       web_origins_origin(c->cfg.origins, p, len);
+}
+
+/* frame_headers() - the end of the CSP line: 'none' and X-Frame-Options
+ * DENY, or --web-frame-ancestors' origins (and no X-Frame-Options, which
+ * knows no list and would override them in older browsers) */
+static void frame_headers(struct web_conn *c)
+{
+	const struct web_origins *fa = c->cfg.frame_ancestors;
+	size_t n = 0;
+
+	if (!fa || !fa->n) {
+		snprintf(c->frame, sizeof(c->frame),
+			 "'none'\r\nX-Frame-Options: DENY\r\n");
+		return;
+	}
+	for (unsigned int i = 0; i < fa->n; i++)
+		n += (size_t)snprintf(c->frame + n, sizeof(c->frame) - n, "%s%s",
+				      i ? " " : "", fa->o[i].origin);
+	snprintf(c->frame + n, sizeof(c->frame) - n, "\r\n");
 }
 
 /**
@@ -595,6 +627,17 @@ static void handshake(struct web_conn *c, const uint8_t *p, size_t len)
 {
 	uint8_t mac[SHA256_DIGEST_LEN];
 
+	if (c->state == WEB_STATE_AUTH &&
+	    take_word(p, len, "ticket", c->ticket, sizeof(c->ticket))) {
+		/* The ticket is the secret: held to the same turns as a
+		 * proof, so that guessing tickets is no faster. */
+		c->by_ticket = true;
+		c->state = WEB_STATE_CHECKING;
+		c->phase++;
+		if (c->ops->proof)
+			c->ops->proof(c->opaque);
+		return;
+	}
 	if (c->state == WEB_STATE_AUTH) {
 		if (!take_word(p, len, "client", c->cnonce, WEB_NONCE_LEN)) {
 			refuse(c, "expected the page's nonce");
@@ -889,6 +932,7 @@ struct web_conn *web_conn_new(const struct web_conn_config *cfg,
 	if (!c)
 		return NULL;
 	c->cfg = *cfg;
+	frame_headers(c);
 	snprintf(c->peer, sizeof(c->peer), "%s", cfg->peer ? cfg->peer : "?");
 	c->cfg.peer = c->peer;
 	c->ops = ops ? ops : &none;
@@ -1081,26 +1125,48 @@ void web_conn_check(struct web_conn *c)
 
 	if (c->state != WEB_STATE_CHECKING)
 		return;
-	web_proof(c->cfg.token, WEB_PROOF_CLIENT, c->cfg.nonce, c->cnonce,
-		  want);
-	ok = c->cfg.token->len && ct_equal(want, c->cproof, sizeof(want));
-	explicit_bzero(want, sizeof(want));
-	explicit_bzero(c->cproof, sizeof(c->cproof));
+	if (c->by_ticket) {
+		int grant = c->ops->ticket ? c->ops->ticket(c->opaque, c->ticket)
+					   : -1;
+
+		ok = grant >= 0;
+		c->watch_only = grant > 0;
+		explicit_bzero(c->ticket, sizeof(c->ticket));
+	} else {
+		web_proof(c->cfg.token, WEB_PROOF_CLIENT, c->cfg.nonce,
+			  c->cnonce, want);
+		ok = c->cfg.token->len &&
+		     ct_equal(want, c->cproof, sizeof(want));
+		explicit_bzero(want, sizeof(want));
+		explicit_bzero(c->cproof, sizeof(c->cproof));
+	}
 	c->phase++;
+	/* A spent, expired or foreign ticket: the same refusal as a wrong
+	 * proof, so the page and a guesser learn the same. */
 	if (!ok) {
-		log_warn("web %s: wrong proof; refused", c->peer);
+		log_warn("web %s: wrong %s; refused", c->peer,
+			 c->by_ticket ? "ticket" : "proof");
 		fail(c, WEB_CLOSE_POLICY, "proof refused");
 		return;
 	}
-	log_info("web %s: proof accepted; console attached", c->peer);
+	log_info("web %s: %s accepted; console attached%s", c->peer,
+		 c->by_ticket ? "ticket" : "proof",
+		 c->watch_only ? " (watch only)" : "");
 	c->state = WEB_STATE_OPEN;
 	/* "ok" goes out before anything the callback sends. */
-	if (!frame_put(c, WS_OP_TEXT, "ok", 2))
+	if (!(c->watch_only ? frame_put(c, WS_OP_TEXT, "ok watch", 8)
+			    : frame_put(c, WS_OP_TEXT, "ok", 2)))
 		return;
 	if (c->ops->authenticated)
 		c->ops->authenticated(c->opaque);
 	/* Input that came with the proof. */
 	process(c);
+}
+
+/** web_conn_watch_only() - the session came with a watch-only ticket */
+bool web_conn_watch_only(const struct web_conn *c)
+{
+	return c->watch_only;
 }
 
 /** web_conn_state() - where the connection is; see enum web_state */

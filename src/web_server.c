@@ -33,6 +33,7 @@
 #include "log.h"
 #include "web_room.h"
 #include "web_server.h"
+#include "web_ticket.h"
 
 #define LOG_EVERY_MS 1000
 
@@ -297,7 +298,7 @@ static void on_authenticated(void *opaque)
 	web_guess_right(ws->guesses, s->uid, ev_now_ms());
 	s->authed = true;
 	s->client = backend_attach_codec_client(ws->console, s->fd, &web_codec,
-						s);
+						s, web_conn_watch_only(s->conn));
 	if (!s->client) {
 		log_info("web client %s refused: the console is full (--max-clients)", s->peer);
 		web_conn_close(s->conn, WEB_CLOSE_POLICY,
@@ -306,6 +307,26 @@ static void on_authenticated(void *opaque)
 	}
 	log_info("web client %s connected as the console's %s", s->peer,
 		 s->client->writer ? "writer" : "watcher");
+}
+
+/* on_ticket() - a page's ticket, at its turn: spend it if it is a live
+ * one of this guest (once, whichever worker or browser races for it) */
+static int on_ticket(void *opaque, const uint8_t secret[WEB_TICKET_BYTES])
+{
+	struct web_session *s = opaque;
+	struct web_server *ws = s->srv;
+
+	if (!ws->tickets)
+		return -1;
+	switch (web_ticket_spend(ws->tickets, ws->guest, secret, ev_now_ms())) {
+	case WEB_TICKET_FULL:
+		return 0;
+	case WEB_TICKET_WATCH:
+		return 1;
+	case WEB_TICKET_REFUSED:
+		break;
+	}
+	return -1;
 }
 
 static void on_input(void *opaque, const uint8_t *data, size_t len)
@@ -338,6 +359,7 @@ static void on_closed(void *opaque, unsigned int code, const char *reason)
 static const struct web_conn_ops conn_ops = {
 	.proof = on_proof,
 	.authenticated = on_authenticated,
+	.ticket = on_ticket,
 	.input = on_input,
 	.resize = on_resize,
 	.closed = on_closed,
@@ -499,7 +521,9 @@ static bool start_session(struct web_server *ws, struct web_session *s,
 {
 	struct web_conn_config cfg = {.port = ws->port,
 				      .token = ws->token,
-				      .peer = peer};
+				      .peer = peer,
+				      .origins = ws->origins,
+				      .frame_ancestors = ws->frame_ancestors};
 	int one = 1;
 
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -598,6 +622,10 @@ int web_server_init(struct web_server *ws, const struct web_server_config *cfg)
 	ws->port = cfg->port;
 	ws->token = cfg->token;
 	ws->guesses = cfg->guesses;
+	ws->tickets = cfg->tickets;
+	ws->origins = cfg->origins;
+	ws->frame_ancestors = cfg->frame_ancestors;
+	ws->guest = cfg->guest;
 	ws->console = cfg->console;
 	ws->resize = cfg->resize;
 	ws->opaque = cfg->opaque;

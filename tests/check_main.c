@@ -39,6 +39,8 @@ static const struct {
 	{"web_conn", web_conn_suite},
 	{"sha256", sha256_suite},
 	{"web_guess", web_guess_suite},
+	{"web_ticket", web_ticket_suite},
+	{"web_origin", web_origin_suite},
 	{"web_room", web_room_suite},
 	{"status", status_suite},
 	{"systemd", systemd_suite},

@@ -25,6 +25,8 @@ Suite *web_token_suite(void);
 Suite *web_conn_suite(void);
 Suite *sha256_suite(void);
 Suite *web_guess_suite(void);
+Suite *web_ticket_suite(void);
+Suite *web_origin_suite(void);
 Suite *web_room_suite(void);
 Suite *status_suite(void);
 Suite *systemd_suite(void);

@@ -34,6 +34,21 @@ static void expect_rejected(const char *const args[], const char *msg)
 	ck_assert_str_eq(res.out, "");
 }
 
+START_TEST(test_web_origin_must_be_an_origin)
+{
+	const char *a[] = {"-s", "/tmp/x", "--web-port=8000",
+			   "--web-origin=https://vmm.example.com/console", NULL};
+	const char *b[] = {"-s", "/tmp/x", "--web-port=8000",
+			   "--web-frame-ancestors=tool.example", NULL};
+	const char *c[] = {"-s", "/tmp/x",
+			   "--web-origin=https://vmm.example.com", NULL};
+
+	expect_rejected(a, "--web-origin: 'https://vmm.example.com/console' is not an origin");
+	expect_rejected(b, "--web-frame-ancestors: 'tool.example' is not an origin");
+	expect_rejected(c, "only the web console uses them (--web-port)");
+}
+END_TEST
+
 START_TEST(test_missing_socket_path)
 {
 	const char *a[] = {NULL};
@@ -693,6 +708,7 @@ Suite *options_suite(void)
 	TCase *good = tcase_create("accepted");
 
 	tcase_add_test(bad, test_missing_socket_path);
+	tcase_add_test(bad, test_web_origin_must_be_an_origin);
 	tcase_add_test(bad, test_socket_count_zero);
 	tcase_add_test(bad, test_socket_count_not_numeric);
 	tcase_add_test(bad, test_socket_count_negative);

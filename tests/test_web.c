@@ -68,6 +68,16 @@ static void setup_allowed(void)
 	start(extra);
 }
 
+/* Behind a reverse proxy, framed by a management tool. */
+static void setup_proxied(void)
+{
+	static const char *const extra[] = {
+		"--web-port=23720", "--web-origin=https://vmm.example.com",
+		"--web-frame-ancestors=https://tool.example:8443", NULL};
+
+	start(extra);
+}
+
 static void teardown(void)
 {
 	fe_close(&fe);
@@ -250,6 +260,51 @@ static int open_console(void)
 	return fd;
 }
 
+/*
+ * mint() - a ticket for guest @guest from the `ticket` subcommand, as a
+ * management tool gets one; @more: further options ("" for none)
+ */
+static void mint(unsigned int guest, const char *more, char *out, size_t cap)
+{
+	char cmd[512];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "%s ticket --control-socket=%s/vu.ctl --guest=%u %s",
+		 daemon_path(), s.dir, guest, more);
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_nonnull(fgets(out, (int)cap, p));
+	ck_assert_int_eq(pclose(p), 0);
+	out[strcspn(out, "\n")] = '\0';
+	ck_assert_uint_eq(strlen(out), 43);
+}
+
+/* spend() - present @ticket on a new WebSocket; the server's answer
+ * ("ok", "ok watch") or its close code as text ("1008") */
+static int spend(const char *ticket, char *answer, size_t cap)
+{
+	char buf[256], msg[64];
+	uint8_t sn[WEB_NONCE_LEN];
+	size_t len;
+	int op, fd = tcp_connect();
+
+	ck_assert_int_eq(upgrade(fd, "127.0.0.1:23720",
+				 "http://127.0.0.1:23720"),
+			 101);
+	ck_assert_int_eq(recv_frame(fd, buf, sizeof(buf), &len, 3000), 1);
+	ck_assert(take_word(buf, len, "hello", sn, sizeof(sn)));
+	snprintf(msg, sizeof(msg), "ticket %s", ticket);
+	send_frame(fd, 1, msg, strlen(msg));
+	op = recv_frame(fd, buf, sizeof(buf), &len, 5000);
+	if (op == 8 && len >= 2)
+		snprintf(answer, cap, "%u %s",
+			 (unsigned int)((uint8_t)buf[0] << 8 | (uint8_t)buf[1]),
+			 buf + 2);
+	else
+		snprintf(answer, cap, "%s", op == 1 ? buf : "?");
+	return fd;
+}
+
 /* Read binary frames until @want has come (output may be split). */
 static void expect_output(int fd, const char *want)
 {
@@ -267,13 +322,11 @@ static void expect_output(int fd, const char *want)
 	ck_assert_str_eq(got, want);
 }
 
-START_TEST(test_browser_sees_output_and_types)
+/* The guest's output reaches the session @ws, and its typing the guest. */
+static void output_and_input(int ws)
 {
 	char got[16];
-	int ws;
 
-	session_console(&s, &fe, FE_STYLE_QEMU);
-	ws = open_console();
 	ck_assert_int_eq(fe_submit_tx(&fe, CONSOLE_QUEUE_TX, "login: ", 7, 7,
 				      false),
 			 0);
@@ -282,6 +335,15 @@ START_TEST(test_browser_sees_output_and_types)
 	send_frame(ws, 2, "root\r", 5);
 	ck_assert_int_eq(fe_read_rx(&fe, got, sizeof(got), 3000), 5);
 	ck_assert(memcmp(got, "root\r", 5) == 0);
+}
+
+START_TEST(test_browser_sees_output_and_types)
+{
+	int ws;
+
+	session_console(&s, &fe, FE_STYLE_QEMU);
+	ws = open_console();
+	output_and_input(ws);
 	close(ws);
 }
 END_TEST
@@ -306,6 +368,73 @@ START_TEST(test_browser_resize_reaches_the_guest)
 	ck_assert_uint_eq(len, 4);
 	ck_assert_uint_eq((uint8_t)size[0] | (uint8_t)size[1] << 8, 132);
 	ck_assert_uint_eq((uint8_t)size[2] | (uint8_t)size[3] << 8, 43);
+	close(ws);
+}
+END_TEST
+
+/* A tool's ticket opens one session, once; the second use is refused
+ * as a wrong proof is; the long-lived token still works beside it. */
+START_TEST(test_ticket_opens_one_session_once)
+{
+	char t[64], answer[128];
+	int ws, again;
+
+	session_console(&s, &fe, FE_STYLE_QEMU);
+	mint(0, "", t, sizeof(t));
+	ck_assert(!log_has(&s, t, 100)); /* never logged */
+	ws = spend(t, answer, sizeof(answer));
+	ck_assert_str_eq(answer, "ok");
+	output_and_input(ws);
+	again = spend(t, answer, sizeof(answer));
+	ck_assert_str_eq(answer, "1008 proof refused");
+	ck_assert(log_has(&s, "wrong ticket; refused", 3000));
+	close(again);
+	close(ws);
+	ws = open_console(); /* the token */
+	close(ws);
+}
+END_TEST
+
+/* A watch-only ticket watches: told so, its typing never reaches the
+ * guest, and it is not made the writer when the writer leaves. */
+START_TEST(test_watch_ticket_never_types)
+{
+	char t[64], answer[128], got[16];
+	int writer, watcher;
+
+	session_console(&s, &fe, FE_STYLE_QEMU);
+	writer = open_console();
+	mint(0, "--watch --ttl=2m", t, sizeof(t));
+	watcher = spend(t, answer, sizeof(answer));
+	ck_assert_str_eq(answer, "ok watch");
+	ck_assert(log_has(&s, "connected as the console's watcher", 3000));
+	close(writer);
+	ck_assert(log_has(&s, "console client disconnected (", 3000));
+	send_frame(watcher, 2, "rm -rf\r", 7);
+	ck_assert_int_lt(fe_read_rx(&fe, got, sizeof(got), 500), 0);
+	ck_assert(!log_has(&s, "a watcher is the writer now", 100));
+	close(watcher);
+}
+END_TEST
+
+/* Control requests the tool may get wrong: no such guest, a TTL over
+ * ten minutes; a ticket's text is refused unless it is one. */
+START_TEST(test_ticket_requests_refused)
+{
+	char cmd[512], answer[128];
+	int rc, ws;
+
+	snprintf(cmd, sizeof(cmd), "%s ticket --socket-path=%s/vu --guest=7 2>/dev/null",
+		 daemon_path(), s.dir);
+	rc = system(cmd);
+	ck_assert(WIFEXITED(rc) && WEXITSTATUS(rc) == 4);
+	snprintf(cmd, sizeof(cmd), "%s ticket --socket-path=%s/vu --guest=0 --ttl=11m 2>/dev/null",
+		 daemon_path(), s.dir);
+	rc = system(cmd);
+	ck_assert(WIFEXITED(rc) && WEXITSTATUS(rc) == 1);
+	ws = spend("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", answer,
+		   sizeof(answer));
+	ck_assert_str_eq(answer, "1008 proof refused");
 	close(ws);
 }
 END_TEST
@@ -930,6 +1059,41 @@ START_TEST(test_no_token_file_when_the_start_fails)
 }
 END_TEST
 
+/* The proxy's Host and Origin get the console; the tool may frame the
+ * page; the loopback address works beside them; others still do not. */
+START_TEST(test_proxy_origin_and_tool_frame)
+{
+	char head[2048];
+	size_t have = 0;
+	int fd, ws;
+	static const char req[] = "GET / HTTP/1.1\r\nHost: vmm.example.com\r\n\r\n";
+
+	fd = tcp_connect();
+	write_all(fd, req, sizeof(req) - 1);
+	while (have < sizeof(head) - 1 &&
+	       (have < 4 || memcmp(head + have - 4, "\r\n\r\n", 4) != 0)) {
+		ck_assert(read_exact(fd, head + have, 1, 3000));
+		have++;
+	}
+	head[have] = '\0';
+	ck_assert_msg(strncmp(head, "HTTP/1.1 200 ", 13) == 0, "%s", head);
+	ck_assert_ptr_nonnull(strstr(head, "frame-ancestors https://tool.example:8443\r\n"));
+	ck_assert_ptr_null(strstr(head, "X-Frame-Options"));
+	close(fd);
+	ws = tcp_connect();
+	ck_assert_int_eq(upgrade(ws, "vmm.example.com", "https://vmm.example.com"),
+			 101);
+	ck_assert(prove(ws, token));
+	close(ws);
+	ws = open_console();
+	close(ws);
+	ws = tcp_connect();
+	ck_assert_int_eq(upgrade(ws, "vmm.example.com", "https://tool.example:8443"),
+			 403);
+	close(ws);
+}
+END_TEST
+
 Suite *web_suite(void)
 {
 	Suite *su = suite_create("web");
@@ -940,6 +1104,9 @@ Suite *web_suite(void)
 	tcase_add_test(tc, test_browser_sees_output_and_types);
 	tcase_add_test(tc, test_browser_resize_reaches_the_guest);
 	tcase_add_test(tc, test_wrong_proof_gets_nothing_of_the_console);
+	tcase_add_test(tc, test_ticket_opens_one_session_once);
+	tcase_add_test(tc, test_watch_ticket_never_types);
+	tcase_add_test(tc, test_ticket_requests_refused);
 	tcase_add_test(tc, test_foreign_origin_and_host_refused);
 	tcase_add_test(tc, test_browser_watches_beside_the_writer);
 	tcase_add_test(tc, test_browser_beyond_max_clients_told_full);
@@ -958,6 +1125,11 @@ Suite *web_suite(void)
 	tcase_add_test(tc,
 		       test_allowed_users_flood_does_not_keep_the_owner_out);
 	tcase_add_test(tc, test_parallel_early_close_guessing_held_to_the_rate);
+	suite_add_tcase(su, tc);
+	tc = tcase_create("proxied");
+	tcase_add_checked_fixture(tc, setup_proxied, teardown);
+	tcase_set_timeout(tc, 45);
+	tcase_add_test(tc, test_proxy_origin_and_tool_frame);
 	suite_add_tcase(su, tc);
 	tc = tcase_create("start");
 	tcase_add_test(tc, test_no_token_file_when_the_start_fails);

@@ -17,6 +17,10 @@
 // What an impostor can record is the page's nonce, which is public and
 // fresh; the page's proof covers the server's fresh nonce, so even a proof
 // seen by a real daemon is worth nothing on the next connection.
+// Or, with a one-time ticket a management tool minted (`ticket` command,
+// page opened at #ticket=...): after "hello" the page sends
+// "ticket <ticket>" and the server answers "ok" or "ok watch" (watch-only)
+// or closes 1008 "proof refused"; the ticket is the secret, good once.
 // After "ok": client text messages are commands ("resize COLS ROWS"),
 // binary messages are input.
 //
@@ -43,6 +47,19 @@
 	const LABEL_CLIENT = encoder.encode('vdc-web-1 client');
 
 	let key = null; // the token, as an HMAC key that cannot be read back
+	// A one-time ticket a management tool put in the fragment
+	// (#ticket=...): taken out of the address bar at once (history,
+	// bookmarks, a shared screen) and spent by the first connection.
+	let ticket = null;
+	let watchOnly = false;
+	let usedTicket = false; // the last connection tried a ticket
+	const fragment = /^#ticket=([A-Za-z0-9_-]{43})$/.exec(location.hash);
+	if (location.hash) {
+		history.replaceState(null, '', location.pathname + location.search);
+	}
+	if (fragment) {
+		ticket = fragment[1];
+	}
 	let ws = null;
 	let accepted = false;
 	let term = null;
@@ -155,7 +172,8 @@
 
 	function connect() {
 		const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') +
-			location.host + '/ws';
+			location.host + location.pathname.replace(/[^/]*$/, '') + 'ws';
+		// Relative to the page: behind a proxy's /1/, the WebSocket is /1/ws.
 
 		accepted = false;
 		sentSize = '';
@@ -166,6 +184,8 @@
 		let sn = null;
 		let cn = null;
 		let impostor = false;
+		const byTicket = ticket !== null;
+		usedTicket = byTicket;
 		// One message at a time: the crypto below is asynchronous.
 		let queue = Promise.resolve();
 
@@ -178,6 +198,15 @@
 				sn = takeWord(data, 'hello');
 				if (!sn)
 					throw new Error('no hello from the server');
+				if (byTicket) {
+					// The ticket is the secret: one use, one guest,
+					// short-lived. Spent now, whatever comes back.
+					step = 'ok';
+					setStatus('Checking the ticket…');
+					sock.send('ticket ' + ticket);
+					ticket = null;
+					return;
+				}
 				cn = crypto.getRandomValues(new Uint8Array(32));
 				step = 'server';
 				sock.send('client ' + b64url(cn));
@@ -197,8 +226,9 @@
 				setStatus('Checking the token…');
 				sock.send('proof ' + b64url(proof));
 			} else if (step === 'ok') {
-				if (data !== 'ok')
+				if (data !== 'ok' && !(byTicket && data === 'ok watch'))
 					throw new Error('no ok from the server');
+				watchOnly = data === 'ok watch';
 				step = 'open';
 				accepted = true;
 				login.hidden = true;
@@ -206,7 +236,8 @@
 				fit.fit();
 				sendSize();
 				term.focus();
-				setStatus('Connected', 'ok');
+				setStatus(watchOnly ? 'Connected, watching only: what you type is not sent to the guest'
+					: 'Connected', 'ok');
 			}
 		}
 
@@ -243,16 +274,21 @@
 	// the token again, anything else offers to reconnect.
 	function onClosed(ev) {
 		const was = accepted;
+		const lastByTicket = usedTicket;
 
 		accepted = false;
 		ws = null;
 		if (ev.code === CLOSE_POLICY && !was && ev.reason === 'proof refused') {
-			showLogin('The token was refused.');
+			showLogin(lastByTicket
+				? 'The ticket was refused (used already, expired, or for another guest). Ask for a new one, or give the token.'
+				: 'The token was refused.');
 			return;
 		}
 		const why = ev.reason ? ': ' + ev.reason : ' (code ' + ev.code + ')';
 		setStatus((was ? 'Disconnected' : 'Cannot connect') + why, 'error');
 		reconnectBtn.hidden = key === null;
+		if (key === null && was)
+			showLogin('Disconnected' + why + '. The ticket is spent: give the token, or open a new ticket.');
 	}
 
 	login.addEventListener('submit', async (e) => {
@@ -273,6 +309,12 @@
 		if (key && !ws)
 			connect();
 	});
-	setStatus('Not connected');
-	tokenInput.focus();
+	if (ticket !== null) {
+		login.hidden = true;
+		if (window.WebSocket)
+			connect();
+	} else {
+		setStatus('Not connected');
+		tokenInput.focus();
+	}
 })();
