@@ -28,5 +28,6 @@ struct web_request {
 
 bool web_http_parse(struct web_request *rq, const char *p, size_t len);
 bool web_http_ieq(const char *a, size_t alen, const char *b);
+const char *web_http_reason(int status);
 
 #endif

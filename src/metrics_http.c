@@ -69,28 +69,6 @@ struct metrics_route metrics_http_route(const char *head, size_t len,
 	return r;
 }
 
-static const char *reason(int code)
-{
-	switch (code) {
-	case 200:
-		return "OK";
-	case 400:
-		return "Bad Request";
-	case 403:
-		return "Forbidden";
-	case 404:
-		return "Not Found";
-	case 405:
-		return "Method Not Allowed";
-	case 408:
-		return "Request Timeout";
-	case 431:
-		return "Request Header Fields Too Large";
-	default:
-		return "Service Unavailable";
-	}
-}
-
 /**
  * metrics_http_respond() - the whole answer for @r
  * @out:	where it goes
@@ -109,10 +87,10 @@ void metrics_http_respond(struct report_buf *out, struct metrics_route r,
 		len = body->len;
 	} else {
 		len = (size_t)snprintf(text, sizeof(text), "%d %s\n", r.code,
-				       reason(r.code));
+				       web_http_reason(r.code));
 	}
 	report_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%sCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n",
-		      r.code, reason(r.code),
+		      r.code, web_http_reason(r.code),
 		      r.code == 200 ? CONTENT_TYPE : "text/plain; charset=utf-8",
 		      len, r.code == 405 ? "Allow: GET, HEAD\r\n" : "");
 	if (!r.head_only && len)

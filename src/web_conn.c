@@ -208,30 +208,6 @@ static void fail(struct web_conn *c, unsigned int code, const char *reason)
 
 /* ---- HTTP ------------------------------------------------------------ */
 
-static const char *status_text(int status)
-{
-	switch (status) {
-	case 101:
-		return "Switching Protocols";
-	case 200:
-		return "OK";
-	case 400:
-		return "Bad Request";
-	case 403:
-		return "Forbidden";
-	case 404:
-		return "Not Found";
-	case 405:
-		return "Method Not Allowed";
-	case 426:
-		return "Upgrade Required";
-	case 431:
-		return "Request Header Fields Too Large";
-	default:
-		return "Internal Server Error";
-	}
-}
-
 /* respond_error() - a short plain-text answer; every error but 404
  * (with @keep, as the request allows) also ends the connection, since
  * what follows a bad request cannot be trusted to start a new one */
@@ -240,7 +216,7 @@ static void respond_error(struct web_conn *c, int status, bool head_only,
 {
 	char buf[RESPONSE_MAX], body[64];
 	int bl = snprintf(body, sizeof(body), "%d %s\n", status,
-			  status_text(status));
+			  web_http_reason(status));
 	int n;
 
 	keep = keep && status == 404;
@@ -249,7 +225,7 @@ static void respond_error(struct web_conn *c, int status, bool head_only,
 		     "Content-Type: text/plain; charset=utf-8\r\n"
 		     "Content-Length: %d\r\n"
 		     "%s%s" SECURITY_HEADERS "Connection: %s\r\n\r\n",
-		     status, status_text(status), bl,
+		     status, web_http_reason(status), bl,
 		     status == 405 ? "Allow: GET, HEAD\r\n" : "",
 		     status == 426 ? "Sec-WebSocket-Version: 13\r\n" : "",
 		     c->frame, keep ? "keep-alive" : "close");

@@ -167,3 +167,37 @@ bool web_http_parse(struct web_request *rq, const char *p, size_t len)
 	}
 	return !first;
 }
+
+/**
+ * web_http_reason() - the reason phrase of a status code the daemon sends
+ * @status:	an HTTP status code
+ *
+ * Return: its phrase; "Internal Server Error" for a code not listed
+ */
+const char *web_http_reason(int status)
+{
+	switch (status) {
+	case 101:
+		return "Switching Protocols";
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 426:
+		return "Upgrade Required";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Internal Server Error";
+	}
+}
