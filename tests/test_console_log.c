@@ -435,17 +435,16 @@ START_TEST(test_reopen_after_rename_loses_nothing)
 }
 END_TEST
 
-START_TEST(test_failed_reopen_keeps_the_old_file)
+/*
+ * fail_a_reopen() - "one\n" in the file, which is then moved to @old and
+ * replaced by a directory; returns once the reopen has failed
+ */
+static void fail_a_reopen(struct console_log *cl, char *old, size_t oldlen)
 {
-	struct console_log *cl = open_log(path, false, 0, 0);
 	struct console_log_stats st;
-	char old[160];
-	char *text;
-	size_t len;
-	int saved;
 	long until = now_ms() + 5000;
 
-	snprintf(old, sizeof(old), "%s.1", path);
+	snprintf(old, oldlen, "%s.1", path);
 	append_str(cl, "one\n");
 	ck_assert_int_eq(rename(path, old), 0);
 	ck_assert_int_eq(mkdir(path, 0700), 0);
@@ -455,6 +454,17 @@ START_TEST(test_failed_reopen_keeps_the_old_file)
 		sleep_ms(1);
 		console_log_stats(cl, &st);
 	} while (st.reopen_errors == 0);
+}
+
+START_TEST(test_failed_reopen_keeps_the_old_file)
+{
+	struct console_log *cl = open_log(path, false, 0, 0);
+	char old[160];
+	char *text;
+	size_t len;
+	int saved;
+
+	fail_a_reopen(cl, old, sizeof(old));
 	append_str(cl, "two\n");
 	saved = capture_start();
 	console_log_poll(cl);
@@ -1271,22 +1281,11 @@ END_TEST
 START_TEST(test_failed_reopen_is_retried)
 {
 	struct console_log *cl = open_log(path, false, 0, 0);
-	struct console_log_stats st;
 	char old[160];
 	char *text;
 	size_t len;
-	long until = now_ms() + 5000;
 
-	snprintf(old, sizeof(old), "%s.1", path);
-	append_str(cl, "one\n");
-	ck_assert_int_eq(rename(path, old), 0);
-	ck_assert_int_eq(mkdir(path, 0700), 0);
-	console_log_reopen(cl);
-	do {
-		ck_assert(now_ms() < until);
-		sleep_ms(1);
-		console_log_stats(cl, &st);
-	} while (st.reopen_errors == 0);
+	fail_a_reopen(cl, old, sizeof(old));
 	append_str(cl, "two\n");
 	wait_drained(cl);
 	ck_assert_int_eq(rmdir(path), 0);
